@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import Business, Conversation, Customer, Membership, Message
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Business)
+class BusinessAdmin(admin.ModelAdmin):
+    list_display = ["name", "apple_id", "created_at"]
+    search_fields = ["name", "apple_id"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["apple_id", "display_name", "business"]
+    search_fields = ["apple_id", "display_name"]
+    list_select_related = ["business"]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["id", "customer", "business", "status", "device_agent", "last_message_at"]
+    list_filter = ["status", "business"]
+    list_select_related = ["customer", "business"]
+    raw_id_fields = ["customer", "assigned_agent"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "apple_id", "direction", "kind", "status", "attempts", "created_at"]
+    list_filter = ["direction", "kind", "status"]
+    search_fields = ["apple_id", "body"]
+    raw_id_fields = ["conversation", "sender", "reply_to", "reaction_target"]

@@ -1,0 +1,145 @@
+"""REST API: one APIView per operation, each an input check, a service and an output."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .models import Conversation
+from .serializers import (
+    BusinessOutputSerializer,
+    ConversationOutputSerializer,
+    MessageOutputSerializer,
+)
+
+
+class BusinessListApi(APIView):
+    @extend_schema(responses=BusinessOutputSerializer(many=True))
+    def get(self, request: HttpRequest) -> Response:
+        businesses = selectors.business_list_for_user(user=request.user)
+        return Response(BusinessOutputSerializer(businesses, many=True).data)
+
+
+class ConversationListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        business = serializers.CharField(required=False, help_text="our id or Apple's id")
+        status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+
+    @extend_schema(
+        parameters=[FilterSerializer], responses=ConversationOutputSerializer(many=True)
+    )
+    def get(self, request: HttpRequest) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        conversations = selectors.conversation_list_for_user(
+            user=request.user, **filters.validated_data
+        )
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(conversations, request, view=self)
+        return paginator.get_paginated_response(
+            ConversationOutputSerializer(page, many=True).data
+        )
+
+
+class ConversationDetailApi(APIView):
+    @extend_schema(responses=ConversationOutputSerializer)
+    def get(self, request: HttpRequest, conversation_id: int) -> Response:
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        return Response(ConversationOutputSerializer(conversation).data)
+
+
+class MessageListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        after = serializers.IntegerField(
+            required=False, min_value=0, help_text="only messages with a larger id (resync)"
+        )
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="only messages with a larger id"),
+            OpenApiParameter("limit", int, description="at most this many (default 100)"),
+        ],
+        responses=MessageOutputSerializer(many=True),
+    )
+    def get(self, request: HttpRequest, conversation_id: int) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        limit = filters.validated_data.get("limit", 100)
+        messages = list(
+            selectors.message_list(
+                conversation=conversation, after=filters.validated_data.get("after")
+            )[: limit + 1]
+        )
+        return Response(
+            {
+                "results": MessageOutputSerializer(messages[:limit], many=True).data,
+                "has_more": len(messages) > limit,
+            }
+        )
+
+
+class MessageSendApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH)
+        auto_reply = serializers.BooleanField(
+            default=False, help_text="true when a bot, not a person, sends it"
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        message = services.message_send(
+            conversation=conversation, sender=request.user, **data.validated_data
+        )
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationMessagesApi(MessageListApi, MessageSendApi):
+    """GET lists and POST sends on one URL; each method stays in its own class."""
+
+
+class MessageDetailApi(APIView):
+    @extend_schema(responses=MessageOutputSerializer)
+    def get(self, request: HttpRequest, message_id: int) -> Response:
+        message = selectors.message_get_for_user(user=request.user, message_id=message_id)
+        return Response(MessageOutputSerializer(message).data)
+
+
+class MessageRetryApi(APIView):
+    @extend_schema(request=None, responses=MessageOutputSerializer)
+    def post(self, request: HttpRequest, message_id: int) -> Response:
+        message = selectors.message_get_for_user(user=request.user, message_id=message_id)
+        message = services.message_retry(message=message)
+        return Response(MessageOutputSerializer(message).data)
+
+
+class ConversationTypingApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        typing = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        services.conversation_typing(
+            conversation=conversation, agent=request.user, typing=data.validated_data["typing"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

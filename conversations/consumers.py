@@ -1,0 +1,79 @@
+"""The agents' WebSocket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import realtime
+from .exceptions import ClientError, NotFoundError
+from .selectors import business_ids_for_user, conversation_get_for_user
+from .services import conversation_typing
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes a signed-in agent the events of every business they belong to.
+
+    Server → client: {"type": "message.created" | "message.status_changed" |
+    "conversation.updated" | "conversation.closed" | "typing", "data": {…}} and
+    {"type": "error", "code": …}. Client → server (ephemeral signals only):
+    {"type": "typing.start" | "typing.stop", "conversation": <id>}. Everything
+    that writes goes through the REST API.
+    """
+
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        business_ids = await database_sync_to_async(business_ids_for_user)(user=user)
+        for business_id in business_ids:
+            group = realtime.business_group(business_id)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.accept()
+        await self.send_json({"type": "hello", "data": {"businesses": business_ids}})
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        handlers = {"typing.start": self._typing, "typing.stop": self._typing}
+        try:
+            if not isinstance(content, dict) or content.get("type") not in handlers:
+                raise ClientError("unknown_type")
+            await handlers[content["type"]](content)
+        except ClientError as exc:
+            await self.send_json({"type": "error", "code": exc.code})
+
+    async def _typing(self, content: dict[str, Any]) -> None:
+        conversation_id = content.get("conversation")
+        if not isinstance(conversation_id, int):
+            raise ClientError("invalid_conversation")
+        await database_sync_to_async(self._typing_sync)(
+            conversation_id, content["type"] == "typing.start"
+        )
+
+    def _typing_sync(self, conversation_id: int, typing: bool) -> None:
+        user = self.scope["user"]
+        try:
+            conversation = conversation_get_for_user(user=user, conversation_id=conversation_id)
+        except NotFoundError as exc:
+            raise ClientError("conversation_not_found") from exc
+        conversation_typing(
+            conversation=conversation,
+            agent=user,
+            typing=typing,
+            exclude_channel=self.channel_name,
+        )
+
+    async def realtime_push(self, event: dict[str, Any]) -> None:
+        if event.get("exclude_channel") and event["exclude_channel"] == self.channel_name:
+            return
+        await self.send_json(event["payload"])

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+DEMO_BUSINESS_ID = "6b7a3c2e-0d1f-4c55-9a1e-2f1b5c3d4e5f"
+
+
+class Command(BaseCommand):
+    help = "Seed a demo business with an admin (admin/admin) and an agent (agent/agent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("add_business", DEMO_BUSINESS_ID, name="Demo Coffee Roasters")
+        call_command(
+            "add_agent", "admin", business=DEMO_BUSINESS_ID, role="admin", password="admin"
+        )
+        call_command(
+            "add_agent", "agent", business=DEMO_BUSINESS_ID, role="agent", password="agent"
+        )
+        from django.contrib.auth import get_user_model
+
+        get_user_model().objects.filter(username="admin").update(is_superuser=True)
+        self.stdout.write("Demo: log in as admin/admin or agent/agent.")

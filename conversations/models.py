@@ -1,0 +1,166 @@
+"""Businesses, their people and customers, conversations and messages."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Business(models.Model):
+    apple_id = models.CharField(
+        "Apple business id", max_length=64, unique=True, help_text="Business ID from Apple"
+    )
+    name = models.CharField(max_length=200)
+    logo_url = models.URLField(blank=True, max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "businesses"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        AGENT = "agent", "Agent"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "business"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.business} ({self.role})"
+
+
+class Customer(models.Model):
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="customers")
+    apple_id = models.CharField("opaque id", max_length=255)
+    display_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business", "apple_id"], name="one_customer_per_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.apple_id
+
+
+class Conversation(models.Model):
+    """One customer's thread with one business; Apple keeps exactly one per pair."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed by customer"
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="conversations"
+    )
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="conversation"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    capabilities = models.JSONField(default=list, blank=True)
+    device_agent = models.CharField(max_length=64, blank=True)
+    locale = models.CharField(max_length=32, blank=True)
+    intent = models.CharField(max_length=255, blank=True)
+    group = models.CharField(max_length=255, blank=True)
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["business", "status", "-last_message_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer} with {self.business}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", "From customer"
+        OUT = "out", "To customer"
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        REACTION = "reaction", "Reaction"
+        INTERACTIVE = "interactive", "Interactive"
+        RICH_LINK = "rich_link", "Rich link"
+        ATTACHMENT = "attachment", "Attachment"
+        SYSTEM = "system", "System"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # Generated once for outbound messages and reused on every attempt, so Apple
+    # can de-duplicate our retries; Apple's own id for inbound ones.
+    apple_id = models.CharField(max_length=64, unique=True, default=uuid.uuid4)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    body = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    auto_reply = models.BooleanField(default=False)
+    request_identifier = models.CharField(max_length=64, blank=True, db_index=True)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    reaction_type = models.CharField(max_length=32, blank=True)
+    reaction_target = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["conversation", "id"]),
+            models.Index(fields=["status", "status_changed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.kind} {self.apple_id}"

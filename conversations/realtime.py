@@ -1,0 +1,83 @@
+"""Live pushes to browsers: group names, event types and after-commit publishing.
+
+The channel layer only delivers; the database is the truth and clients resync
+over REST after reconnecting.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_CREATED = "message.created"
+MESSAGE_STATUS_CHANGED = "message.status_changed"
+CONVERSATION_UPDATED = "conversation.updated"
+CONVERSATION_CLOSED = "conversation.closed"
+TYPING = "typing"
+
+
+class RealtimeEvent(TypedDict):
+    type: str
+    data: dict[str, Any]
+
+
+def business_group(business_id: int) -> str:
+    return f"business.{business_id}"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def conversation_groups(*, business_id: int, conversation_id: int) -> list[str]:
+    return [business_group(business_id), conversation_group(conversation_id)]
+
+
+def _send(groups: list[str], event: RealtimeEvent, exclude_channel: str | None) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "realtime.push", "payload": event, "exclude_channel": exclude_channel}
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:  # noqa: BLE001 - a lost push must never break a request
+            logger.exception("realtime.push_failed", extra={"group": group})
+
+
+def _event(event_type: str, data: dict[str, Any]) -> RealtimeEvent:
+    if settings.DEBUG:
+        # Fail at the call site on data that a socket could not carry.
+        data = json.loads(json.dumps(data))
+    return {"type": event_type, "data": data}
+
+
+def publish_on_commit(
+    groups: list[str],
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    exclude_channel: str | None = None,
+) -> None:
+    """Push to the groups once the surrounding transaction commits (at once if none)."""
+    event = _event(event_type, data)
+    transaction.on_commit(lambda: _send(groups, event, exclude_channel), robust=True)
+
+
+def publish_now(
+    groups: list[str],
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    exclude_channel: str | None = None,
+) -> None:
+    """Push immediately: for ephemeral signals (typing) that no write backs."""
+    _send(groups, _event(event_type, data), exclude_channel)

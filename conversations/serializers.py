@@ -1,0 +1,92 @@
+"""Output shapes shared by the REST API and the WebSocket pushes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from .models import Business, Conversation, Customer, Message
+
+
+class BusinessOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Business
+        fields = ["id", "apple_id", "name", "logo_url"]
+
+
+class CustomerOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "apple_id", "display_name"]
+
+
+class ConversationOutputSerializer(serializers.ModelSerializer):
+    business = BusinessOutputSerializer()
+    customer = CustomerOutputSerializer()
+    assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_closed = serializers.BooleanField()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "business",
+            "customer",
+            "status",
+            "is_closed",
+            "capabilities",
+            "device_agent",
+            "locale",
+            "intent",
+            "group",
+            "assigned_agent",
+            "created_at",
+            "last_message_at",
+            "closed_at",
+        ]
+
+
+class ReactionSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    target = serializers.IntegerField(allow_null=True)
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(source="body")
+    sender = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reaction = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "apple_id",
+            "conversation",
+            "direction",
+            "kind",
+            "text",
+            "status",
+            "attempts",
+            "last_error",
+            "sender",
+            "auto_reply",
+            "request_identifier",
+            "reply_to",
+            "reaction",
+            "created_at",
+            "sent_at",
+        ]
+
+    def get_reaction(self, message: Message) -> dict[str, Any] | None:
+        if message.kind != Message.Kind.REACTION:
+            return None
+        return {"type": message.reaction_type, "target": message.reaction_target_id}
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    return dict(MessageOutputSerializer(message).data)
+
+
+def conversation_data(conversation: Conversation) -> dict[str, Any]:
+    return dict(ConversationOutputSerializer(conversation).data)

@@ -1,0 +1,53 @@
+"""Celery tasks: thin adapters that take ids and call services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+
+from .apple.exceptions import AppleTransientError
+
+
+def _message_deliver_failure(
+    self: Task, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
+) -> None:
+    from .services import message_mark_failed
+
+    message_id = kwargs.get("message_id", args[0] if args else None)
+    if message_id is not None:
+        message_mark_failed(message_id=message_id, reason=str(exc) or type(exc).__name__)
+
+
+@shared_task(
+    name="conversations.message_deliver",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(AppleTransientError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+    on_failure=_message_deliver_failure,
+)
+def message_deliver(self: Task, message_id: int) -> None:
+    """Send one message to Apple. Idempotent: the service claims the row first."""
+    from .services import message_deliver as deliver
+
+    deliver(message_id=message_id)
+
+
+@shared_task(name="conversations.typing_send", ignore_result=True)
+def typing_send(conversation_id: int, typing: bool) -> None:
+    """Send an agent's typing state; never retried (a late indicator misleads)."""
+    from .services import typing_send as send
+
+    send(conversation_id=conversation_id, typing=typing)
+
+
+@shared_task(name="conversations.message_requeue_stuck")
+def message_requeue_stuck() -> int:
+    """Beat task: re-enqueue outbound messages whose worker or task was lost."""
+    from .services import message_requeue_stuck as requeue
+
+    return requeue()

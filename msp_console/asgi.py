@@ -1,0 +1,30 @@
+"""ASGI entry: HTTP to Django, WebSockets through the session auth stack."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_console.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from conversations.routing import websocket_urlpatterns  # noqa: E402
+
+patterns = list(websocket_urlpatterns)
+if settings.SANDBOX_ENABLED:
+    from sandbox.routing import websocket_urlpatterns as sandbox_patterns
+
+    patterns += sandbox_patterns
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(patterns))),
+    }
+)

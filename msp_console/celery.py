@@ -1,0 +1,13 @@
+"""The Celery app; configuration comes from Django settings under CELERY_."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_console.settings")
+
+app = Celery("msp_console")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,23 @@
+"""Test settings: the real settings plus in-process channel layer and eager Celery."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "True")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "False")
+os.environ.setdefault("SANDBOX_ENABLED", "True")
+
+from .settings import *  # noqa: E402, F403
+from .settings import BASE_DIR  # noqa: E402
+
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+MSP_ID = "test-msp"
+# base64 of "test-secret-for-the-msp-console-suite"
+MSP_SECRETS = ["dGVzdC1zZWNyZXQtZm9yLXRoZS1tc3AtY29uc29sZS1zdWl0ZQ=="]
+APPLE_GATEWAY_URL = "http://apple.test/v1"
+MEDIA_ROOT = BASE_DIR / "build" / "test-media"

@@ -27,7 +27,14 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["id", "customer", "business", "status", "device_agent", "last_message_at"]
+    list_display = [
+        "id",
+        "customer",
+        "business",
+        "status",
+        "device_agent",
+        "last_message_at",
+    ]
     list_filter = ["status", "business"]
     list_select_related = ["customer", "business"]
     raw_id_fields = ["customer", "assigned_agent"]
@@ -35,7 +42,15 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "apple_id", "direction", "kind", "status", "attempts", "created_at"]
+    list_display = [
+        "id",
+        "apple_id",
+        "direction",
+        "kind",
+        "status",
+        "attempts",
+        "created_at",
+    ]
     list_filter = ["direction", "kind", "status"]
     search_fields = ["apple_id", "body"]
     raw_id_fields = ["conversation", "sender", "reply_to", "reaction_target"]

@@ -27,8 +27,12 @@ class BusinessListApi(APIView):
 
 class ConversationListApi(APIView):
     class FilterSerializer(serializers.Serializer):
-        business = serializers.CharField(required=False, help_text="our id or Apple's id")
-        status = serializers.ChoiceField(choices=Conversation.Status.choices, required=False)
+        business = serializers.CharField(
+            required=False, help_text="our id or Apple's id"
+        )
+        status = serializers.ChoiceField(
+            choices=Conversation.Status.choices, required=False
+        )
 
     @extend_schema(
         parameters=[FilterSerializer], responses=ConversationOutputSerializer(many=True)
@@ -58,14 +62,20 @@ class ConversationDetailApi(APIView):
 class MessageListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         after = serializers.IntegerField(
-            required=False, min_value=0, help_text="only messages with a larger id (resync)"
+            required=False,
+            min_value=0,
+            help_text="only messages with a larger id (resync)",
         )
         limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("after", int, description="only messages with a larger id"),
-            OpenApiParameter("limit", int, description="at most this many (default 100)"),
+            OpenApiParameter(
+                "after", int, description="only messages with a larger id"
+            ),
+            OpenApiParameter(
+                "limit", int, description="at most this many (default 100)"
+            ),
         ],
         responses=MessageOutputSerializer(many=True),
     )
@@ -91,7 +101,9 @@ class MessageListApi(APIView):
 
 class MessageSendApi(APIView):
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH)
+        text = serializers.CharField(
+            trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH
+        )
         auto_reply = serializers.BooleanField(
             default=False, help_text="true when a bot, not a person, sends it"
         )
@@ -106,7 +118,9 @@ class MessageSendApi(APIView):
         message = services.message_send(
             conversation=conversation, sender=request.user, **data.validated_data
         )
-        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(
+            MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ConversationMessagesApi(MessageListApi, MessageSendApi):
@@ -116,14 +130,18 @@ class ConversationMessagesApi(MessageListApi, MessageSendApi):
 class MessageDetailApi(APIView):
     @extend_schema(responses=MessageOutputSerializer)
     def get(self, request: HttpRequest, message_id: int) -> Response:
-        message = selectors.message_get_for_user(user=request.user, message_id=message_id)
+        message = selectors.message_get_for_user(
+            user=request.user, message_id=message_id
+        )
         return Response(MessageOutputSerializer(message).data)
 
 
 class MessageRetryApi(APIView):
     @extend_schema(request=None, responses=MessageOutputSerializer)
     def post(self, request: HttpRequest, message_id: int) -> Response:
-        message = selectors.message_get_for_user(user=request.user, message_id=message_id)
+        message = selectors.message_get_for_user(
+            user=request.user, message_id=message_id
+        )
         message = services.message_retry(message=message)
         return Response(MessageOutputSerializer(message).data)
 
@@ -140,6 +158,8 @@ class ConversationTypingApi(APIView):
             user=request.user, conversation_id=conversation_id
         )
         services.conversation_typing(
-            conversation=conversation, agent=request.user, typing=data.validated_data["typing"]
+            conversation=conversation,
+            agent=request.user,
+            typing=data.validated_data["typing"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

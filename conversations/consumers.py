@@ -63,7 +63,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     def _typing_sync(self, conversation_id: int, typing: bool) -> None:
         user = self.scope["user"]
         try:
-            conversation = conversation_get_for_user(user=user, conversation_id=conversation_id)
+            conversation = conversation_get_for_user(
+                user=user, conversation_id=conversation_id
+            )
         except NotFoundError as exc:
             raise ClientError("conversation_not_found") from exc
         conversation_typing(
@@ -74,6 +76,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def realtime_push(self, event: dict[str, Any]) -> None:
-        if event.get("exclude_channel") and event["exclude_channel"] == self.channel_name:
+        if (
+            event.get("exclude_channel")
+            and event["exclude_channel"] == self.channel_name
+        ):
             return
         await self.send_json(event["payload"])

@@ -18,7 +18,9 @@ class ApplicationError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, extra: dict | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code:
@@ -58,7 +60,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         body["error"].update(exc.extra)
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        exc = drf_exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = drf_exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     elif isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -68,9 +72,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None
     if isinstance(exc, drf_exceptions.ValidationError):
-        response.data = _error_body("invalid", "The request has invalid fields.", response.data)
+        response.data = _error_body(
+            "invalid", "The request has invalid fields.", response.data
+        )
     else:
-        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        detail = (
+            response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        )
         code = getattr(getattr(exc, "default_code", None), "__str__", lambda: "error")()
         response.data = _error_body(code, str(detail))
     return response

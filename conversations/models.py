@@ -8,9 +8,16 @@ from django.conf import settings
 from django.db import models
 
 
+def new_apple_id() -> str:
+    return str(uuid.uuid4())
+
+
 class Business(models.Model):
     apple_id = models.CharField(
-        "Apple business id", max_length=64, unique=True, help_text="Business ID from Apple"
+        "Apple business id",
+        max_length=64,
+        unique=True,
+        help_text="Business ID from Apple",
     )
     name = models.CharField(max_length=200)
     logo_url = models.URLField(blank=True, max_length=500)
@@ -32,12 +39,16 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="memberships")
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "business"], name="one_membership_per_user")
+            models.UniqueConstraint(
+                fields=["user", "business"], name="one_membership_per_user"
+            )
         ]
 
     def __str__(self) -> str:
@@ -45,14 +56,18 @@ class Membership(models.Model):
 
 
 class Customer(models.Model):
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="customers")
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="customers"
+    )
     apple_id = models.CharField("opaque id", max_length=255)
     display_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["business", "apple_id"], name="one_customer_per_id")
+            models.UniqueConstraint(
+                fields=["business", "apple_id"], name="one_customer_per_id"
+            )
         ]
 
     def __str__(self) -> str:
@@ -74,7 +89,9 @@ class Conversation(models.Model):
     customer = models.OneToOneField(
         Customer, on_delete=models.CASCADE, related_name="conversation"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN
+    )
     capabilities = models.JSONField(default=list, blank=True)
     device_agent = models.CharField(max_length=64, blank=True)
     locale = models.CharField(max_length=32, blank=True)
@@ -127,7 +144,7 @@ class Message(models.Model):
     )
     # Generated once for outbound messages and reused on every attempt, so Apple
     # can de-duplicate our retries; Apple's own id for inbound ones.
-    apple_id = models.CharField(max_length=64, unique=True, default=uuid.uuid4)
+    apple_id = models.CharField(max_length=64, unique=True, default=new_apple_id)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
     body = models.TextField(blank=True)
@@ -149,7 +166,11 @@ class Message(models.Model):
     )
     reaction_type = models.CharField(max_length=32, blank=True)
     reaction_target = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reactions"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reactions",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)

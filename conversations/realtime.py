@@ -45,7 +45,11 @@ def _send(groups: list[str], event: RealtimeEvent, exclude_channel: str | None) 
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "realtime.push", "payload": event, "exclude_channel": exclude_channel}
+    message = {
+        "type": "realtime.push",
+        "payload": event,
+        "exclude_channel": exclude_channel,
+    }
     for group in groups:
         try:
             async_to_sync(layer.group_send)(group, message)

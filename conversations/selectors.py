@@ -12,7 +12,9 @@ from .models import Business, Conversation, Membership, Message
 def business_ids_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[int]:
     if not user.is_authenticated:
         return []
-    return list(Membership.objects.filter(user=user).values_list("business_id", flat=True))
+    return list(
+        Membership.objects.filter(user=user).values_list("business_id", flat=True)
+    )
 
 
 def business_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Business]:
@@ -39,9 +41,13 @@ def conversation_list_for_user(
     )
 
 
-def conversation_get_for_user(*, user: AbstractBaseUser, conversation_id: int) -> Conversation:
+def conversation_get_for_user(
+    *, user: AbstractBaseUser, conversation_id: int
+) -> Conversation:
     conversation = (
-        Conversation.objects.filter(id=conversation_id, business__memberships__user=user)
+        Conversation.objects.filter(
+            id=conversation_id, business__memberships__user=user
+        )
         .select_related("business", "customer", "assigned_agent")
         .first()
     )
@@ -51,7 +57,9 @@ def conversation_get_for_user(*, user: AbstractBaseUser, conversation_id: int) -
     return conversation
 
 
-def message_list(*, conversation: Conversation, after: int | None = None) -> QuerySet[Message]:
+def message_list(
+    *, conversation: Conversation, after: int | None = None
+) -> QuerySet[Message]:
     qs = conversation.messages.select_related("sender").order_by("id")
     if after is not None:
         qs = qs.filter(id__gt=after)
@@ -60,7 +68,9 @@ def message_list(*, conversation: Conversation, after: int | None = None) -> Que
 
 def message_get_for_user(*, user: AbstractBaseUser, message_id: int) -> Message:
     message = (
-        Message.objects.filter(id=message_id, conversation__business__memberships__user=user)
+        Message.objects.filter(
+            id=message_id, conversation__business__memberships__user=user
+        )
         .select_related("sender", "conversation")
         .first()
     )

@@ -61,13 +61,19 @@ def inbound_event_handle(*, event: InboundMessage) -> Message | None:
 def _business_for(envelope: InboundEnvelope) -> Business:
     business = Business.objects.filter(apple_id=envelope.destination_id).first()
     if business is None:
-        raise BusinessNotFound(f"No business with Apple id {envelope.destination_id!r}.")
+        raise BusinessNotFound(
+            f"No business with Apple id {envelope.destination_id!r}."
+        )
     return business
 
 
-def _conversation_for_inbound(business: Business, envelope: InboundEnvelope) -> Conversation:
+def _conversation_for_inbound(
+    business: Business, envelope: InboundEnvelope
+) -> Conversation:
     """Find or start the customer's conversation and record what the device told us."""
-    customer, _ = Customer.objects.get_or_create(business=business, apple_id=envelope.source_id)
+    customer, _ = Customer.objects.get_or_create(
+        business=business, apple_id=envelope.source_id
+    )
     conversation, _ = Conversation.objects.get_or_create(
         customer=customer, defaults={"business": business}
     )
@@ -88,7 +94,9 @@ def _conversation_for_inbound(business: Business, envelope: InboundEnvelope) -> 
 
 
 def _reaction_target(conversation: Conversation, tapback: Tapback) -> Message | None:
-    candidates = conversation.messages.exclude(kind=Message.Kind.REACTION).order_by("-id")
+    candidates = conversation.messages.exclude(kind=Message.Kind.REACTION).order_by(
+        "-id"
+    )
     if tapback.quoted:
         exact = candidates.filter(body=tapback.quoted).first()
         if exact is not None:
@@ -167,7 +175,9 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
         groups = realtime.conversation_groups(
             business_id=business.id, conversation_id=conversation.id
         )
-        realtime.publish_on_commit(groups, realtime.MESSAGE_CREATED, message_data(message))
+        realtime.publish_on_commit(
+            groups, realtime.MESSAGE_CREATED, message_data(message)
+        )
         if reopened:
             realtime.publish_on_commit(
                 groups, realtime.CONVERSATION_UPDATED, conversation_data(conversation)
@@ -188,7 +198,9 @@ def typing_relay(*, event: InboundTyping) -> None:
     if conversation is None:
         return  # Typing before the first message: there is nothing to show it on.
     realtime.publish_now(
-        realtime.conversation_groups(business_id=business.id, conversation_id=conversation.id),
+        realtime.conversation_groups(
+            business_id=business.id, conversation_id=conversation.id
+        ),
         realtime.TYPING,
         {"conversation": conversation.id, "who": "customer", "typing": event.started},
     )
@@ -226,7 +238,9 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
         realtime.publish_on_commit(
             groups, realtime.CONVERSATION_CLOSED, conversation_data(conversation)
         )
-        realtime.publish_on_commit(groups, realtime.MESSAGE_CREATED, message_data(message))
+        realtime.publish_on_commit(
+            groups, realtime.MESSAGE_CREATED, message_data(message)
+        )
     return message
 
 
@@ -251,10 +265,13 @@ def message_send(
         raise ApplicationError("A message needs some text.", code="empty_text")
     if len(text) > MAX_TEXT_LENGTH:
         raise ApplicationError(
-            f"A message can have at most {MAX_TEXT_LENGTH} characters.", code="text_too_long"
+            f"A message can have at most {MAX_TEXT_LENGTH} characters.",
+            code="text_too_long",
         )
     if "\x00" in text:
-        raise ApplicationError("A message cannot contain NUL characters.", code="invalid_text")
+        raise ApplicationError(
+            "A message cannot contain NUL characters.", code="invalid_text"
+        )
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.is_closed:
@@ -286,7 +303,11 @@ def message_send(
 
 def _set_status(message: Message, status: str, *, error: str = "") -> None:
     now = timezone.now()
-    update: dict[str, Any] = {"status": status, "status_changed_at": now, "last_error": error}
+    update: dict[str, Any] = {
+        "status": status,
+        "status_changed_at": now,
+        "last_error": error,
+    }
     if status == Message.Status.SENT:
         update["sent_at"] = now
     Message.objects.filter(pk=message.pk).update(**update)
@@ -345,7 +366,9 @@ def message_deliver(*, message_id: int) -> None:
     the task retries with the same Apple id.
     """
     message = (
-        Message.objects.select_related("conversation__business", "conversation__customer")
+        Message.objects.select_related(
+            "conversation__business", "conversation__customer"
+        )
         .filter(id=message_id, direction=Message.Direction.OUT)
         .first()
     )
@@ -353,7 +376,9 @@ def message_deliver(*, message_id: int) -> None:
         return
     if _has_unsettled_predecessor(message):
         return  # The predecessor starts this one when it settles (_kick_next).
-    claimed = Message.objects.filter(id=message.id, status=Message.Status.PENDING).update(
+    claimed = Message.objects.filter(
+        id=message.id, status=Message.Status.PENDING
+    ).update(
         status=Message.Status.SENDING,
         attempts=F("attempts") + 1,
         status_changed_at=timezone.now(),
@@ -366,7 +391,9 @@ def message_deliver(*, message_id: int) -> None:
 
     if message.conversation.is_closed:
         _set_status(
-            message, Message.Status.FAILED, error="The customer closed the conversation."
+            message,
+            Message.Status.FAILED,
+            error="The customer closed the conversation.",
         )
         _kick_next(message)
         return
@@ -392,8 +419,13 @@ def message_deliver(*, message_id: int) -> None:
 
 def message_mark_failed(*, message_id: int, reason: str) -> None:
     """Give up on a message after its last retry and let the next one go."""
-    message = Message.objects.select_related("conversation").filter(id=message_id).first()
-    if message is None or message.status in (Message.Status.SENT, Message.Status.FAILED):
+    message = (
+        Message.objects.select_related("conversation").filter(id=message_id).first()
+    )
+    if message is None or message.status in (
+        Message.Status.SENT,
+        Message.Status.FAILED,
+    ):
         return
     _set_status(message, Message.Status.FAILED, error=reason or "Delivery failed.")
     _kick_next(message)
@@ -402,15 +434,17 @@ def message_mark_failed(*, message_id: int, reason: str) -> None:
 def message_retry(*, message: Message) -> Message:
     """Put a failed outbound message back in the queue, keeping its Apple id."""
     if message.direction != Message.Direction.OUT:
-        raise ApplicationError("Only messages to the customer can be retried.", code="not_outbound")
+        raise ApplicationError(
+            "Only messages to the customer can be retried.", code="not_outbound"
+        )
     if message.conversation.is_closed:
         raise ConflictError(
             "The customer closed this conversation; nothing can be sent until they write again.",
             code="conversation_closed",
         )
-    updated = Message.objects.filter(id=message.id, status=Message.Status.FAILED).update(
-        status=Message.Status.PENDING, status_changed_at=timezone.now()
-    )
+    updated = Message.objects.filter(
+        id=message.id, status=Message.Status.FAILED
+    ).update(status=Message.Status.PENDING, status_changed_at=timezone.now())
     if not updated:
         raise ConflictError("Only failed messages can be retried.", code="not_failed")
     message.refresh_from_db()
@@ -425,7 +459,8 @@ def message_requeue_stuck() -> int:
     outbound = Message.objects.filter(direction=Message.Direction.OUT)
     sending_ids = list(
         outbound.filter(
-            status=Message.Status.SENDING, status_changed_at__lt=now - STUCK_SENDING_AFTER
+            status=Message.Status.SENDING,
+            status_changed_at__lt=now - STUCK_SENDING_AFTER,
         ).values_list("id", flat=True)
     )
     # Only rows still in `sending` go back: a late finisher may have settled one.
@@ -434,7 +469,8 @@ def message_requeue_stuck() -> int:
     )
     pending_ids = list(
         outbound.filter(
-            status=Message.Status.PENDING, status_changed_at__lt=now - STUCK_PENDING_AFTER
+            status=Message.Status.PENDING,
+            status_changed_at__lt=now - STUCK_PENDING_AFTER,
         ).values_list("id", flat=True)
     )
     ids = sorted(set(sending_ids) | set(pending_ids))
@@ -461,7 +497,11 @@ def conversation_typing(
             business_id=conversation.business_id, conversation_id=conversation.id
         ),
         realtime.TYPING,
-        {"conversation": conversation.id, "who": agent.get_username(), "typing": typing},
+        {
+            "conversation": conversation.id,
+            "who": agent.get_username(),
+            "typing": typing,
+        },
         exclude_channel=exclude_channel,
     )
     if conversation.is_closed:
@@ -488,5 +528,7 @@ def typing_send(*, conversation_id: int, typing: bool) -> None:
             started=typing,
         )
     except AppleError as exc:
-        logger.info("typing.not_sent", extra={"conversation": conversation_id, "error": exc.detail})
-
+        logger.info(
+            "typing.not_sent",
+            extra={"conversation": conversation_id, "error": exc.detail},
+        )

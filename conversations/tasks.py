@@ -16,7 +16,9 @@ def _message_deliver_failure(
 
     message_id = kwargs.get("message_id", args[0] if args else None)
     if message_id is not None:
-        message_mark_failed(message_id=message_id, reason=str(exc) or type(exc).__name__)
+        message_mark_failed(
+            message_id=message_id, reason=str(exc) or type(exc).__name__
+        )
 
 
 @shared_task(

@@ -7,7 +7,11 @@ from . import apis, views
 urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
     path("api/v1/businesses/", apis.BusinessListApi.as_view(), name="business-list"),
-    path("api/v1/conversations/", apis.ConversationListApi.as_view(), name="conversation-list"),
+    path(
+        "api/v1/conversations/",
+        apis.ConversationListApi.as_view(),
+        name="conversation-list",
+    ),
     path(
         "api/v1/conversations/<int:conversation_id>/",
         apis.ConversationDetailApi.as_view(),
@@ -23,7 +27,11 @@ urlpatterns = [
         apis.ConversationTypingApi.as_view(),
         name="conversation-typing",
     ),
-    path("api/v1/messages/<int:message_id>/", apis.MessageDetailApi.as_view(), name="message-detail"),
+    path(
+        "api/v1/messages/<int:message_id>/",
+        apis.MessageDetailApi.as_view(),
+        name="message-detail",
+    ),
     path(
         "api/v1/messages/<int:message_id>/retry/",
         apis.MessageRetryApi.as_view(),

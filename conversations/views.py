@@ -9,7 +9,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .apple.auth import apple_token_verify
-from .apple.exceptions import InvalidToken, MalformedPayload, MissingToken, UnsupportedPayload
+from .apple.exceptions import (
+    InvalidToken,
+    MalformedPayload,
+    MissingToken,
+    UnsupportedPayload,
+)
 from .apple.payloads import parse_inbound
 from .services import BusinessNotFound, inbound_event_handle
 

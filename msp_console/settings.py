@@ -46,7 +46,9 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off"
+        )
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -104,6 +106,14 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server and worker write at once: WAL and immediate
+    # transactions turn "database is locked" into a short wait.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,10 +210,14 @@ APPLE_TIMEOUT_SECONDS = float(env_str("APPLE_TIMEOUT_SECONDS", "15"))
 MSP_AGENT_NAME = env_str("MSP_AGENT_NAME", "msp-console")
 if not (MSP_ID and MSP_SECRETS):
     if not DEBUG:
-        raise ImproperlyConfigured("MSP_ID and MSP_SECRETS are required when DJANGO_DEBUG is off")
+        raise ImproperlyConfigured(
+            "MSP_ID and MSP_SECRETS are required when DJANGO_DEBUG is off"
+        )
     MSP_ID = MSP_ID or "dev-msp"
     # base64 of "development-secret-do-not-use-in-production!!"
-    MSP_SECRETS = MSP_SECRETS or ["ZGV2ZWxvcG1lbnQtc2VjcmV0LWRvLW5vdC11c2UtaW4tcHJvZHVjdGlvbiEh"]
+    MSP_SECRETS = MSP_SECRETS or [
+        "ZGV2ZWxvcG1lbnQtc2VjcmV0LWRvLW5vdC11c2UtaW4tcHJvZHVjdGlvbiEh"
+    ]
 
 # Sandbox: the stand-in for Apple and the customer's device (off in production).
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)

@@ -37,7 +37,9 @@ def _settings_secrets() -> list[str]:
     if isinstance(secrets, str):
         secrets = [secrets]
     if not secrets:
-        raise ImproperlyConfigured("MSP_SECRETS is empty: at least one secret is required")
+        raise ImproperlyConfigured(
+            "MSP_SECRETS is empty: at least one secret is required"
+        )
     return [str(secret) for secret in secrets]
 
 
@@ -131,7 +133,10 @@ def apple_token_verify(
     """
     token = _bearer_token(header_value)
     expected_audience = audience if audience is not None else _settings_msp_id()
-    keys = [decode_secret(s) for s in (secrets if secrets is not None else _settings_secrets())]
+    keys = [
+        decode_secret(s)
+        for s in (secrets if secrets is not None else _settings_secrets())
+    ]
     if not keys:
         raise ImproperlyConfigured("no MSP secret to verify with")
 
@@ -170,4 +175,6 @@ def apple_token_verify(
             raise InvalidToken(f"invalid token: {exc}") from exc
         _check_iat(claims)
         return claims
-    raise InvalidToken("bad signature")  # pragma: no cover - loop always returns or raises
+    raise InvalidToken(
+        "bad signature"
+    )  # pragma: no cover - loop always returns or raises

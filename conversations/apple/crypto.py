@@ -13,7 +13,12 @@ import os
 import string
 from collections.abc import Iterable, Iterator
 
-from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import (
+    Cipher,
+    CipherContext,
+    algorithms,
+    modes,
+)
 
 KEY_BYTES = 32
 ZERO_IV = bytes(16)

@@ -11,7 +11,9 @@ class AppleError(Exception):
     errors are not.
     """
 
-    def __init__(self, detail: str, *, permanent: bool, status: int | None = None) -> None:
+    def __init__(
+        self, detail: str, *, permanent: bool, status: int | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.permanent = permanent

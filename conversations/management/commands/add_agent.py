@@ -16,8 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--business", required=True, help="Apple business id")
         parser.add_argument("--role", choices=Membership.Role.values, default="agent")
-        parser.add_argument("--password", help="set this password (else unusable unless set)")
-        parser.add_argument("--token", action="store_true", help="print the user's API token")
+        parser.add_argument(
+            "--password", help="set this password (else unusable unless set)"
+        )
+        parser.add_argument(
+            "--token", action="store_true", help="print the user's API token"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         business = Business.objects.filter(apple_id=options["business"]).first()
@@ -41,4 +45,6 @@ class Command(BaseCommand):
             token, _ = Token.objects.get_or_create(user=user)
             self.stdout.write(token.key)
         else:
-            self.stdout.write(f"{user.username} is {options['role']} of {business.name}")
+            self.stdout.write(
+                f"{user.username} is {options['role']} of {business.name}"
+            )

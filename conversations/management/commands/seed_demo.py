@@ -9,15 +9,25 @@ DEMO_BUSINESS_ID = "6b7a3c2e-0d1f-4c55-9a1e-2f1b5c3d4e5f"
 
 
 class Command(BaseCommand):
-    help = "Seed a demo business with an admin (admin/admin) and an agent (agent/agent)."
+    help = (
+        "Seed a demo business with an admin (admin/admin) and an agent (agent/agent)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("add_business", DEMO_BUSINESS_ID, name="Demo Coffee Roasters")
         call_command(
-            "add_agent", "admin", business=DEMO_BUSINESS_ID, role="admin", password="admin"
+            "add_agent",
+            "admin",
+            business=DEMO_BUSINESS_ID,
+            role="admin",
+            password="admin",
         )
         call_command(
-            "add_agent", "agent", business=DEMO_BUSINESS_ID, role="agent", password="agent"
+            "add_agent",
+            "agent",
+            business=DEMO_BUSINESS_ID,
+            role="agent",
+            password="agent",
         )
         from django.contrib.auth import get_user_model
 

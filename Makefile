@@ -1,0 +1,52 @@
+# Two commands matter: `make run` (a working demo with the sandbox) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msp_console
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
+PORT ?= 8000
+
+.PHONY: help install run test test-fast lint fmt check worker bench clean
+
+help:  ## show the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[dev]"
+	@test -f .env || cp .env.example .env
+	touch $@
+
+install: $(VENV)/.installed  ## create the virtualenv and install everything
+
+run: install  ## migrate, seed the demo business and serve it with the sandbox on :8000
+	PORT=$(PORT) scripts/dev.sh
+
+worker: install  ## a Celery worker and beat (needs REDIS_URL)
+	set -a; [ -f .env ] && . ./.env; set +a; $(VENV)/bin/celery -A msp_console worker -B -l INFO
+
+test: install  ## the whole suite on PostgreSQL and Redis, browser tests included
+	DATABASE_URL=$(TEST_DATABASE_URL) E2E_REDIS_URL=$(TEST_REDIS_URL) \
+		$(VENV)/bin/pytest -p no:cacheprovider
+
+test-fast: install  ## the suite without the end-to-end tests
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider -m "not e2e"
+
+lint: install  ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: install  ## fix what ruff can
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: lint test  ## lint, tests and the migrations check
+	DJANGO_DEBUG=True $(PY) manage.py makemigrations --check --dry-run
+
+bench: install  ## inbound webhook benchmark against Daphne, PostgreSQL and Redis
+	$(PY) bench/inbound.py
+
+clean:
+	rm -rf $(VENV) build staticfiles

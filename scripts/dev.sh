@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Start the demo: migrate, seed, and serve Daphne with the sandbox. When Redis
+# answers, a real Celery worker (and beat) runs beside it; otherwise tasks run
+# in-process (eager) and the channel layer is in memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+set -a
+[ -f .env ] && . ./.env
+set +a
+export DJANGO_DEBUG="${DJANGO_DEBUG:-True}"
+export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-False}"
+export SANDBOX_ENABLED="${SANDBOX_ENABLED:-True}"
+PORT="${PORT:-8000}"
+export APPLE_GATEWAY_URL="${APPLE_GATEWAY_URL:-http://127.0.0.1:${PORT}/sandbox/v1}"
+VENV=.venv
+
+if [ -z "${REDIS_URL:-}" ] && "$VENV/bin/python" -c "import redis,sys; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; then
+  export REDIS_URL="redis://127.0.0.1:6379/0"
+fi
+
+"$VENV/bin/python" manage.py migrate --noinput
+"$VENV/bin/python" manage.py seed_demo
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+if [ -n "${REDIS_URL:-}" ]; then
+  "$VENV/bin/celery" -A msp_console worker -B -P threads -c 4 -l WARNING &
+  pids+=($!)
+fi
+
+echo
+echo "  Customer page (the sandbox):  http://127.0.0.1:${PORT}/sandbox/"
+echo "  API docs:                     http://127.0.0.1:${PORT}/api/docs/"
+echo "  Admin:                        http://127.0.0.1:${PORT}/admin/  (admin/admin, agent/agent)"
+echo
+"$VENV/bin/daphne" -b 127.0.0.1 -p "$PORT" msp_console.asgi:application

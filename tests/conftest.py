@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from conversations.models import Business, Conversation, Membership
+from tests.factories import (
+    BusinessFactory,
+    ConversationFactory,
+    MembershipFactory,
+    UserFactory,
+)
+from tests.live import LiveStack, live_stack as start_live_stack
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_channel_layer(settings: pytest.FixtureRequest) -> None:
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    }
+
+
+@pytest.fixture
+def business(db: None) -> Business:
+    return BusinessFactory(name="Acme Bikes")
+
+
+@pytest.fixture
+def agent(business: Business):
+    user = UserFactory(username="alice")
+    MembershipFactory(user=user, business=business, role=Membership.Role.AGENT)
+    return user
+
+
+@pytest.fixture
+def conversation(business: Business) -> Conversation:
+    return ConversationFactory(customer__business=business)
+
+
+@pytest.fixture
+def api_client(agent) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=agent)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def live_stack() -> Iterator[LiveStack]:
+    """Daphne + Celery worker + PostgreSQL + Redis, with the sandbox as Apple."""
+    with start_live_stack(name="sandbox") as stack:
+        yield stack
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+@dataclass
+class AppleGatewayStandIn:
+    """Apple's gateway at the client's one HTTP seam: records, and fails on demand."""
+
+    requests: list[RecordedRequest] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+    def fail_next(self, times: int, *, status: int, body: str = "") -> None:
+        self.failures.extend([(status, body)] * times)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(
+            RecordedRequest(
+                request.method, request.url.path, request.headers, request.read()
+            )
+        )
+        if self.failures:
+            status, body = self.failures.pop(0)
+            return httpx.Response(status, text=body)
+        return httpx.Response(200)
+
+
+@pytest.fixture
+def apple_gateway(monkeypatch: pytest.MonkeyPatch) -> AppleGatewayStandIn:
+    from conversations.apple import client as apple_client
+
+    stand_in = AppleGatewayStandIn()
+
+    def http_client(*, timeout: httpx.Timeout, transport: Any = None) -> httpx.Client:
+        return httpx.Client(
+            timeout=timeout, transport=httpx.MockTransport(stand_in.handle)
+        )
+
+    monkeypatch.setattr(apple_client, "_http_client", http_client)
+    return stand_in

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import timedelta
+
+import jwt
+import pytest
+from django.utils import timezone
+
+from conversations import services
+from conversations.models import Conversation, Message
+from conversations.tasks import message_deliver as message_deliver_task
+from tests.factories import ConversationFactory, MessageFactory
+
+# Real commits: delivery is enqueued on commit and runs eagerly, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRET = base64.b64decode("dGVzdC1zZWNyZXQtZm9yLXRoZS1tc3AtY29uc29sZS1zdWl0ZQ==")
+
+
+def test_message_goes_out_with_apple_headers_and_exact_bytes(
+    conversation, agent, apple_gateway
+):
+    text = "Olá 👨‍👩‍👧 שלום 你好"
+    message = services.message_send(conversation=conversation, sender=agent, text=text)
+    request = apple_gateway.requests[0]
+    assert request.path == "/v1/message"
+    claims = jwt.decode(
+        request.headers["authorization"].removeprefix("Bearer "),
+        SECRET,
+        algorithms=["HS256"],
+    )
+    assert claims["iss"] == "test-msp"
+    assert request.headers["id"] == message.apple_id
+    assert request.headers["source-id"] == conversation.business.apple_id
+    assert request.headers["destination-id"] == conversation.customer.apple_id
+    assert "auto-reply" not in request.headers
+    assert request.headers["msp-agent"]
+    assert request.json["body"].encode() == text.encode()
+    assert text.encode("utf-8") in request.content
+    assert request.json["type"] == "text"
+    assert request.json["v"] == 1
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 1
+    assert message.sent_at is not None
+
+
+def test_bot_messages_carry_auto_reply(conversation, apple_gateway):
+    services.message_send(
+        conversation=conversation, sender=None, text="I'm a bot", auto_reply=True
+    )
+    assert apple_gateway.requests[0].headers["auto-reply"] == "true"
+
+
+def test_transient_errors_are_retried_with_the_same_id(
+    conversation, agent, apple_gateway
+):
+    apple_gateway.fail_next(2, status=503)
+    message = services.message_send(
+        conversation=conversation, sender=agent, text="retry me"
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 3
+    ids = {r.headers["id"] for r in apple_gateway.requests}
+    assert ids == {message.apple_id}
+    assert len(apple_gateway.requests) == 3
+
+
+def test_429_is_transient_too(conversation, agent, apple_gateway):
+    apple_gateway.fail_next(1, status=429)
+    message = services.message_send(
+        conversation=conversation, sender=agent, text="slow down"
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 2
+
+
+def test_permanent_4xx_marks_failed_with_the_reason_and_is_not_retried(
+    conversation, agent, apple_gateway
+):
+    apple_gateway.fail_next(1, status=400, body='{"error": "bad destination"}')
+    message = services.message_send(
+        conversation=conversation, sender=agent, text="nope"
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert "400" in message.last_error
+    assert "bad destination" in message.last_error
+    assert len(apple_gateway.requests) == 1
+
+
+def test_exhausted_retries_end_failed_and_release_the_next_message(
+    conversation, agent, apple_gateway
+):
+    apple_gateway.fail_next(9, status=500)
+    first = services.message_send(conversation=conversation, sender=agent, text="first")
+    first.refresh_from_db()
+    assert first.status == Message.Status.FAILED
+    assert first.attempts == 9
+    second = services.message_send(
+        conversation=conversation, sender=agent, text="second"
+    )
+    second.refresh_from_db()
+    assert second.status == Message.Status.SENT
+
+
+def test_a_message_waits_for_its_predecessor(conversation, agent, apple_gateway):
+    earlier = MessageFactory(conversation=conversation, status=Message.Status.SENDING)
+    later = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    services.message_deliver(message_id=later.id)
+    later.refresh_from_db()
+    assert later.status == Message.Status.PENDING
+    assert apple_gateway.requests == []
+    # Once the predecessor settles, the waiting message is started.
+    Message.objects.filter(pk=earlier.pk).update(status=Message.Status.PENDING)
+    services.message_deliver(message_id=earlier.id)
+    later.refresh_from_db()
+    assert later.status == Message.Status.SENT
+    assert [r.json["body"] for r in apple_gateway.requests] == [
+        earlier.body,
+        later.body,
+    ]
+
+
+def test_delivery_is_claimed_once(conversation, apple_gateway):
+    message = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    services.message_deliver(message_id=message.id)
+    services.message_deliver(message_id=message.id)
+    message_deliver_task.apply(args=(message.id,))
+    assert len(apple_gateway.requests) == 1
+
+
+def test_missing_message_is_ignored(apple_gateway):
+    services.message_deliver(message_id=987654)
+    assert apple_gateway.requests == []
+
+
+def test_conversation_closed_after_queueing_is_not_sent(conversation, apple_gateway):
+    message = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Conversation.Status.CLOSED
+    )
+    services.message_deliver(message_id=message.id)
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert "closed" in message.last_error
+    assert apple_gateway.requests == []
+
+
+def test_every_status_change_is_published(conversation, agent, apple_gateway):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"conversation.{conversation.id}", channel)
+    services.message_send(conversation=conversation, sender=agent, text="watch me")
+    seen = []
+    for _ in range(3):
+        event = async_to_sync(layer.receive)(channel)
+        seen.append((event["payload"]["type"], event["payload"]["data"]["status"]))
+    assert seen == [
+        ("message.created", "pending"),
+        ("message.status_changed", "sending"),
+        ("message.status_changed", "sent"),
+    ]
+
+
+def test_sweeper_requeues_messages_stuck_in_sending(conversation, apple_gateway):
+    stuck = MessageFactory(conversation=conversation, status=Message.Status.SENDING)
+    Message.objects.filter(pk=stuck.pk).update(
+        status_changed_at=timezone.now() - timedelta(minutes=5)
+    )
+    fresh = MessageFactory(
+        conversation=ConversationFactory(), status=Message.Status.SENDING
+    )
+    assert services.message_requeue_stuck() == 1
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.status == Message.Status.SENT
+    assert fresh.status == Message.Status.SENDING
+
+
+def test_apple_id_is_generated_once_per_message(conversation, agent, apple_gateway):
+    message = services.message_send(conversation=conversation, sender=agent, text="x")
+    uuid.UUID(message.apple_id)
+    assert Message.objects.get(pk=message.pk).apple_id == message.apple_id

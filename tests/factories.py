@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+
+import factory
+from django.contrib.auth import get_user_model
+
+from conversations.models import Business, Conversation, Customer, Membership, Message
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"agent{n}")
+    password = factory.django.Password("password")
+
+
+class BusinessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Business
+
+    apple_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    name = factory.Sequence(lambda n: f"Business {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    business = factory.SubFactory(BusinessFactory)
+    role = Membership.Role.AGENT
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    business = factory.SubFactory(BusinessFactory)
+    apple_id = factory.Sequence(lambda n: f"urn:mbid:AQAAY-customer-{n}")
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+
+    customer = factory.SubFactory(CustomerFactory)
+    business = factory.SelfAttribute("customer.business")
+    capabilities = ["AUTH", "AUTH2", "FORM", "LIST", "QUICK", "TIME"]
+    device_agent = "iPhone OS"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    direction = Message.Direction.OUT
+    body = factory.Sequence(lambda n: f"message {n}")
+    status = Message.Status.SENT

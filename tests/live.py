@@ -126,7 +126,7 @@ def live_stack(
             "MSP_SECRETS": MSP_SECRET,
             "APPLE_GATEWAY_URL": gateway_url or f"{base_url}/sandbox/v1",
             "APPLE_TIMEOUT_SECONDS": "5",
-            "SANDBOX_ENABLED": "True",
+            "SANDBOX_ENABLED": str(gateway_url is None),
             "PYTHONUNBUFFERED": "1",
         }
         manage(env, "migrate", "--noinput")

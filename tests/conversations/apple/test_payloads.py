@@ -88,12 +88,23 @@ def test_text_emoji_fixture_survives_byte_exact() -> None:
 
     assert isinstance(message, InboundText)
     assert message.body.encode("utf-8") == original.encode("utf-8")
-    for sample in ("👨‍👩‍👧‍👦", "👋🏽", "مرحبا", "שָׁלוֹם", "你好", "e\u0301", "🏳️‍🌈", "\u200f"):
+    for sample in (
+        "👨‍👩‍👧‍👦",
+        "👋🏽",
+        "مرحبا",
+        "שָׁלוֹם",
+        "你好",
+        "e\u0301",
+        "🏳️‍🌈",
+        "\u200f",
+    ):
         assert sample in message.body
     assert message.tapback is None
 
 
-@pytest.mark.parametrize(("name", "started"), [("typing_start", True), ("typing_end", False)])
+@pytest.mark.parametrize(
+    ("name", "started"), [("typing_start", True), ("typing_end", False)]
+)
 def test_typing_fixtures(name: str, started: bool) -> None:
     message = parse_fixture(name)
 
@@ -114,7 +125,10 @@ def test_interactive_list_reply_carries_data_and_request_identifier() -> None:
     assert isinstance(message, InboundInteractive)
     assert message.request_identifier == "8a2f3c9e-1b7d-4e6a-9c0f-5d4b3a2e1f07"
     assert message.data is not None
-    assert message.data["data"]["listPicker"]["sections"][0]["items"][0]["identifier"] == "2"
+    assert (
+        message.data["data"]["listPicker"]["sections"][0]["items"][0]["identifier"]
+        == "2"
+    )
     assert message.data_ref is None
 
 
@@ -166,7 +180,9 @@ def test_attachment_current_spelling_converts_hex_signature() -> None:
     assert attachment.url == "https://p48-content.icloud.com/MF9E8D7C6B5A4.C01USN00"
     assert attachment.owner == "p48-content.icloud.com"
     assert attachment.key == "00" + "5a" * 32
-    assert base64.b64decode(attachment.signature_base64) == bytes.fromhex("81" + "3f" * 20)
+    assert base64.b64decode(attachment.signature_base64) == bytes.fromhex(
+        "81" + "3f" * 20
+    )
 
 
 def test_attachment_size_may_be_a_number() -> None:
@@ -378,7 +394,9 @@ def test_wrong_json_type_for_a_field_is_malformed(field: str, value: Any) -> Non
     body = fixture("text")
     body[field] = value
 
-    with pytest.raises(MalformedPayload, match=field if field != "attachments" else "attach"):
+    with pytest.raises(
+        MalformedPayload, match=field if field != "attachments" else "attach"
+    ):
         parse_inbound(headers_for(body), encode(body))
 
 
@@ -460,7 +478,10 @@ def test_tapback_verbs_with_curly_and_straight_quotes(
     text = f"{verb} {open_}Your order ships tomorrow.{close}"
 
     assert parse_tapback(text) == Tapback(
-        reaction=reaction, emoji="", quoted="Your order ships tomorrow.", target_description=""
+        reaction=reaction,
+        emoji="",
+        quoted="Your order ships tomorrow.",
+        target_description="",
     )
 
 
@@ -501,7 +522,9 @@ def test_reacted_requires_an_emoji() -> None:
         ("Reacted 🔥 to an image", "reacted", "an image"),
     ],
 )
-def test_tapback_on_something_other_than_text(text: str, reaction: str, target: str) -> None:
+def test_tapback_on_something_other_than_text(
+    text: str, reaction: str, target: str
+) -> None:
     tapback = parse_tapback(text)
 
     assert tapback is not None
@@ -543,7 +566,11 @@ def test_removed_reactions(text: str, reaction: str, emoji: str) -> None:
     tapback = parse_tapback(text)
 
     assert tapback == Tapback(
-        reaction=reaction, emoji=emoji, quoted="Sure", target_description="", removed=True
+        reaction=reaction,
+        emoji=emoji,
+        quoted="Sure",
+        target_description="",
+        removed=True,
     )
 
 
@@ -588,7 +615,11 @@ def test_inbound_text_carries_its_tapback() -> None:
 
 def test_outbound_envelope() -> None:
     body = outbound_envelope(
-        message_id="m1", source_id="biz", destination_id="urn:mbid:c", type_="richLink", x=1
+        message_id="m1",
+        source_id="biz",
+        destination_id="urn:mbid:c",
+        type_="richLink",
+        x=1,
     )
 
     assert body == {
@@ -680,7 +711,9 @@ def test_outbound_attachment_round_trips_through_the_parser() -> None:
     assert parsed.attachments == (original,)
 
 
-@pytest.mark.parametrize(("started", "kind"), [(True, "typing_start"), (False, "typing_end")])
+@pytest.mark.parametrize(
+    ("started", "kind"), [(True, "typing_start"), (False, "typing_end")]
+)
 def test_outbound_typing_body(started: bool, kind: str) -> None:
     body = outbound_typing_body(
         message_id="m1", source_id="biz", destination_id="urn:mbid:c", started=started

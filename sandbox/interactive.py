@@ -1,0 +1,91 @@
+"""Device-side helpers for rich messages: tapback subjects, data-ref replies, the Apple Pay sheet."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from typing import Any
+
+import httpx
+
+from . import mmcs
+from .gateway import BUSINESS_EXTENSION_BID
+
+PAYMENT_TIMEOUT_SECONDS = 15.0
+
+
+def tapback_subject(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
+    """What a reaction sentence names: quoted text, or a description such as ``an image``."""
+    if kind == "text":
+        if body.get("attachments"):
+            mime = str(body["attachments"][0].get("mimeType", ""))
+            return None, "an image" if mime.startswith("image/") else "an attachment"
+        return str(body.get("body", "")), ""
+    return None, "1 Business Message"
+
+
+def store_reply_as_ref(data: dict[str, Any]) -> dict[str, str]:
+    """Store a large reply in the simulated MMCS and describe it as Apple's interactiveDataRef."""
+    upload, key = mmcs.store_payload(data)
+    ref = mmcs.data_ref(upload, key, bid=str(data.get("bid") or BUSINESS_EXTENSION_BID))
+    # Inbound descriptors carry the signature in hex only (spec §6, §8).
+    ref.pop("signature-base64", None)
+    return ref
+
+
+async def payment_reply(request_body: dict[str, Any], *, approve: bool) -> dict[str, Any]:
+    """Play the Apple Pay sheet: post a simulated token to the business's payment gateway.
+
+    The reply carries the gateway's answer, or a failure status when the
+    customer cancelled or the gateway could not be reached.
+    """
+    data = request_body.get("interactiveData") or {}
+    inner = data.get("data") or {}
+    payment = inner.get("payment") or {}
+    request = payment.get("paymentRequest") or {}
+    status = "STATUS_FAILURE"
+    token: dict[str, Any] | None = None
+    if approve:
+        token = {
+            "paymentData": {
+                "version": "EC_v1",
+                "data": base64.b64encode(secrets.token_bytes(96)).decode(),
+                "signature": base64.b64encode(secrets.token_bytes(48)).decode(),
+                "header": {"transactionId": secrets.token_hex(32)},
+            },
+            "paymentMethod": {"displayName": "Visa 1234", "network": "Visa", "type": "credit"},
+            "transactionIdentifier": secrets.token_hex(32).upper(),
+        }
+        url = (payment.get("endpoints") or {}).get("paymentGatewayUrl")
+        status = await _post_token(url, token, request) if url else "STATUS_FAILURE"
+    reply_payment: dict[str, Any] = {"status": status, "paymentRequest": request}
+    if token is not None:
+        reply_payment["paymentToken"] = token
+    return {
+        "bid": data.get("bid") or BUSINESS_EXTENSION_BID,
+        "data": {
+            "version": inner.get("version", "1.0"),
+            "requestIdentifier": inner.get("requestIdentifier") or str(uuid.uuid4()),
+            "payment": reply_payment,
+        },
+        "receivedMessage": data.get("replyMessage") or data.get("receivedMessage") or {"title": "Apple Pay"},
+    }
+
+
+async def _post_token(url: str, token: dict[str, Any], request: dict[str, Any]) -> str:
+    body = {
+        "payment": {
+            "token": token,
+            "billingContact": {"givenName": "Sandy", "familyName": "Box", "countryCode": request.get("countryCode", "US")},
+        }
+    }
+    try:
+        async with httpx.AsyncClient(timeout=PAYMENT_TIMEOUT_SECONDS) as client:
+            response = await client.post(url, json=body)
+        answer = response.json()
+    except (httpx.HTTPError, ValueError):
+        return "STATUS_FAILURE"
+    if isinstance(answer, dict) and isinstance(answer.get("status"), str):
+        return answer["status"]
+    return "STATUS_FAILURE"

@@ -53,7 +53,7 @@ def _send(groups: list[str], event: RealtimeEvent, exclude_channel: str | None) 
     for group in groups:
         try:
             async_to_sync(layer.group_send)(group, message)
-        except Exception:  # noqa: BLE001 - a lost push must never break a request
+        except Exception:
             logger.exception("realtime.push_failed", extra={"group": group})
 
 

@@ -8,8 +8,8 @@ os.environ.setdefault("DJANGO_DEBUG", "True")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "False")
 os.environ.setdefault("SANDBOX_ENABLED", "True")
 
-from .settings import *  # noqa: E402, F403
-from .settings import BASE_DIR  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import BASE_DIR
 
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

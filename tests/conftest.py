@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -18,7 +17,8 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.live import LiveStack, live_stack as start_live_stack
+from tests.live import LiveStack
+from tests.live import live_stack as start_live_stack
 
 
 @pytest.fixture(autouse=True)

@@ -107,7 +107,7 @@ class GatewayStandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 stand_in.handle(self)
 
             def log_message(self, *args: Any) -> None:

@@ -209,12 +209,12 @@ def test_agent_socket_sees_inbound_messages_and_customer_close(stack, gateway):
 def test_socket_refuses_anonymous_and_foreign_origins(stack):
     ws_url = stack.base_url.replace("http", "ws") + "/ws/console/"
     with (
-        pytest.raises(Exception, match="(?i)(4401|403|rejected|closed)"),
+        pytest.raises(Exception, match=r"(?i)(4401|403|rejected|closed)"),
         connect(ws_url, additional_headers={"Origin": stack.base_url}) as ws,
     ):
         ws.recv(timeout=5)
     with (
-        pytest.raises(Exception, match="(?i)(403|rejected)"),
+        pytest.raises(Exception, match=r"(?i)(403|rejected)"),
         connect(ws_url, additional_headers={"Origin": "http://evil.example"}),
     ):
         pass

@@ -20,14 +20,14 @@ class Command(BaseCommand):
             "admin",
             business=DEMO_BUSINESS_ID,
             role="admin",
-            password="admin",
+            password="admin",  # noqa: S106 - the demo login is published
         )
         call_command(
             "add_agent",
             "agent",
             business=DEMO_BUSINESS_ID,
             role="agent",
-            password="agent",
+            password="agent",  # noqa: S106
         )
         from django.contrib.auth import get_user_model
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -25,9 +26,15 @@ from .apple.payloads import (
     InboundTyping,
     Tapback,
     outbound_text_body,
+    request_identifier_of,
 )
-from .exceptions import ApplicationError, ConflictError, NotFoundError
-from .models import Business, Conversation, Customer, Message
+from .exceptions import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from .models import Business, Conversation, Customer, Membership, Message, ReadMarker
 from .serializers import conversation_data, message_data
 
 logger = logging.getLogger(__name__)
@@ -94,8 +101,11 @@ def _conversation_for_inbound(
 
 
 def _reaction_target(conversation: Conversation, tapback: Tapback) -> Message | None:
-    candidates = conversation.messages.exclude(kind=Message.Kind.REACTION).order_by(
-        "-id"
+    # Customers never see private notes, so they can never react to one.
+    candidates = (
+        conversation.messages.exclude(kind=Message.Kind.REACTION)
+        .exclude(direction=Message.Direction.INTERNAL)
+        .order_by("-id")
     )
     if tapback.quoted:
         exact = candidates.filter(body=tapback.quoted).first()
@@ -142,16 +152,7 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
             elif event.attachments:
                 fields["kind"] = Message.Kind.ATTACHMENT
         else:
-            request = None
-            if event.request_identifier:
-                request = (
-                    conversation.messages.filter(
-                        direction=Message.Direction.OUT,
-                        request_identifier=event.request_identifier,
-                    )
-                    .order_by("id")
-                    .first()
-                )
+            request = _request_for(conversation, event.request_identifier)
             fields.update(
                 kind=Message.Kind.INTERACTIVE,
                 request_identifier=event.request_identifier,
@@ -178,11 +179,87 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
         realtime.publish_on_commit(
             groups, realtime.MESSAGE_CREATED, message_data(message)
         )
+        if (
+            isinstance(event, InboundInteractive)
+            and event.data is None
+            and event.data_ref
+        ):
+            from .tasks import interactive_reply_resolve as resolve_task
+
+            # The reference's URL expires quickly: fetch it as soon as we commit.
+            transaction.on_commit(lambda: resolve_task.delay(message.id), robust=True)
         if reopened:
             realtime.publish_on_commit(
                 groups, realtime.CONVERSATION_UPDATED, conversation_data(conversation)
             )
     return message
+
+
+def _request_for(conversation: Conversation, request_identifier: str) -> Message | None:
+    if not request_identifier:
+        return None
+    return (
+        conversation.messages.filter(
+            direction=Message.Direction.OUT, request_identifier=request_identifier
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def interactive_reply_resolve(*, message_id: int) -> None:
+    """Fetch, decrypt and decode a reply that came as an interactiveDataRef.
+
+    The decoded data is kept in ``raw["interactiveData"]`` beside the reference,
+    so the message then reads like a reply that carried its data inline.
+    Idempotent: a resolved message is left alone.
+    """
+    message = (
+        Message.objects.select_related("conversation__business")
+        .filter(id=message_id, kind=Message.Kind.INTERACTIVE)
+        .first()
+    )
+    if message is None or "interactiveData" in message.raw:
+        return
+    data_ref = message.raw.get("interactiveDataRef")
+    if not isinstance(data_ref, dict):
+        return
+    conversation = message.conversation
+    try:
+        data = AppleClient().resolve_data_ref(
+            source_id=conversation.business.apple_id, data_ref=data_ref
+        )
+    except AppleError as exc:
+        if not exc.permanent:
+            raise
+        Message.objects.filter(pk=message.pk).update(
+            last_error=f"The reply could not be read: {exc.detail}"
+        )
+        message.refresh_from_db()
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_STATUS_CHANGED,
+            message_data(message),
+        )
+        return
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        message.raw = {**message.raw, "interactiveData": data}
+        message.request_identifier = request_identifier_of(data)
+        message.reply_to = _request_for(conversation, message.request_identifier)
+        message.last_error = ""
+        message.save(
+            update_fields=["raw", "request_identifier", "reply_to", "last_error"]
+        )
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_STATUS_CHANGED,
+            message_data(message),
+        )
 
 
 def typing_relay(*, event: InboundTyping) -> None:
@@ -532,3 +609,230 @@ def typing_send(*, conversation_id: int, typing: bool) -> None:
             "typing.not_sent",
             extra={"conversation": conversation_id, "error": exc.detail},
         )
+
+
+# Console: assignment, status, notes, read markers, presence, team -----------
+
+# The statuses an agent may set; "closed" belongs to the customer alone.
+AGENT_STATUSES = (
+    Conversation.Status.OPEN,
+    Conversation.Status.PENDING,
+    Conversation.Status.RESOLVED,
+)
+
+
+def _publish_conversation_updated(conversation: Conversation) -> None:
+    realtime.publish_on_commit(
+        realtime.conversation_groups(
+            business_id=conversation.business_id, conversation_id=conversation.id
+        ),
+        realtime.CONVERSATION_UPDATED,
+        conversation_data(conversation),
+    )
+
+
+def conversation_assign(
+    *,
+    conversation: Conversation,
+    actor: AbstractBaseUser,
+    assignee: AbstractBaseUser | None,
+) -> Conversation:
+    """Give the conversation to a member of its business, or to nobody."""
+    if (
+        assignee is not None
+        and not Membership.objects.filter(
+            user=assignee, business_id=conversation.business_id
+        ).exists()
+    ):
+        raise ApplicationError(
+            "Only agents of this business can be assigned.", code="not_a_member"
+        )
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("business", "customer")
+            .get(pk=conversation.pk)
+        )
+        conversation.assigned_agent = assignee
+        conversation.save(update_fields=["assigned_agent"])
+        _publish_conversation_updated(conversation)
+    logger.info(
+        "conversation.assigned",
+        extra={"conversation": conversation.id, "actor": actor.pk},
+    )
+    return conversation
+
+
+def conversation_set_status(
+    *, conversation: Conversation, actor: AbstractBaseUser, status: str
+) -> Conversation:
+    """Move the conversation between open, pending and resolved."""
+    if status not in AGENT_STATUSES:
+        raise ApplicationError(
+            "Agents can set open, pending or resolved.", code="invalid_status"
+        )
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .select_related("business", "customer", "assigned_agent")
+            .get(pk=conversation.pk)
+        )
+        # Reopening a customer-closed conversation would let agents write to
+        # someone who opted out; only the customer's next message reopens it.
+        if conversation.is_closed:
+            raise ConflictError(
+                "The customer closed this conversation; it reopens when they write again.",
+                code="conversation_closed",
+            )
+        if conversation.status != status:
+            conversation.status = status
+            conversation.save(update_fields=["status"])
+            _publish_conversation_updated(conversation)
+    logger.info(
+        "conversation.status_set",
+        extra={"conversation": conversation.id, "actor": actor.pk, "status": status},
+    )
+    return conversation
+
+
+def note_create(
+    *, conversation: Conversation, author: AbstractBaseUser, text: str
+) -> Message:
+    """Store a private note for teammates. It is never delivered to the customer."""
+    if not text or not text.strip():
+        raise ApplicationError("A note needs some text.", code="empty_text")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ApplicationError(
+            f"A note can have at most {MAX_TEXT_LENGTH} characters.",
+            code="text_too_long",
+        )
+    with transaction.atomic():
+        # direction=internal keeps it out of every outbound query, and no
+        # delivery task is ever enqueued for it.
+        note = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.INTERNAL,
+            kind=Message.Kind.NOTE,
+            body=text,
+            status=Message.Status.RECEIVED,
+            sender=author,
+        )
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_CREATED,
+            message_data(note),
+        )
+    return note
+
+
+def conversation_mark_read(
+    *, conversation: Conversation, user: AbstractBaseUser, message_id: int
+) -> ReadMarker:
+    """Move the user's read marker forward (never back: tabs race each other)."""
+    marker, created = ReadMarker.objects.get_or_create(
+        user=user,
+        conversation=conversation,
+        defaults={"last_read_message_id": message_id},
+    )
+    if not created and marker.last_read_message_id < message_id:
+        ReadMarker.objects.filter(
+            pk=marker.pk, last_read_message_id__lt=message_id
+        ).update(last_read_message_id=message_id, updated_at=timezone.now())
+        marker.last_read_message_id = message_id
+    return marker
+
+
+def conversation_presence(
+    *,
+    conversation: Conversation,
+    agent: AbstractBaseUser,
+    viewing: bool,
+    join: bool = False,
+    exclude_channel: str | None = None,
+) -> None:
+    """Tell teammates an agent opened or left a conversation; nothing is stored.
+
+    `join` asks those already viewing to announce themselves once, so the
+    newcomer learns who is there without the server keeping state.
+    """
+    realtime.publish_now(
+        [realtime.business_group(conversation.business_id)],
+        realtime.PRESENCE,
+        {
+            "conversation": conversation.id,
+            "who": agent.get_username(),
+            "viewing": viewing,
+            "join": join,
+        },
+        exclude_channel=exclude_channel,
+    )
+
+
+def _require_admin(*, business: Business, actor: AbstractBaseUser) -> None:
+    if not Membership.objects.filter(
+        user=actor, business=business, role=Membership.Role.ADMIN
+    ).exists():
+        raise PermissionDeniedError(
+            "Only admins of this business can manage its agents."
+        )
+
+
+def membership_add(
+    *, business: Business, actor: AbstractBaseUser, username: str, role: str
+) -> Membership:
+    """An admin adds an existing user to the business as agent or admin."""
+    _require_admin(business=business, actor=actor)
+    if role not in Membership.Role.values:
+        raise ApplicationError("Unknown role.", code="invalid_role")
+    user = get_user_model().objects.filter(username=username.strip()).first()
+    if user is None:
+        raise ApplicationError(f"No user named {username!r}.", code="unknown_user")
+    membership, created = Membership.objects.get_or_create(
+        user=user, business=business, defaults={"role": role}
+    )
+    if not created:
+        raise ConflictError(
+            f"{user.get_username()} is already on this team.", code="already_member"
+        )
+    return membership
+
+
+def membership_remove(
+    *, business: Business, actor: AbstractBaseUser, membership_id: int
+) -> None:
+    """An admin removes an agent; the business always keeps at least one admin."""
+    _require_admin(business=business, actor=actor)
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(id=membership_id, business=business)
+            .first()
+        )
+        if membership is None:
+            raise NotFoundError("No such agent on this team.")
+        if (
+            membership.role == Membership.Role.ADMIN
+            and Membership.objects.filter(
+                business=business, role=Membership.Role.ADMIN
+            ).count()
+            == 1
+        ):
+            raise ConflictError(
+                "A business needs at least one admin.", code="last_admin"
+            )
+        # Their conversations go back to the queue rather than to someone who
+        # can no longer open them.
+        reassigned = list(
+            Conversation.objects.filter(
+                business=business, assigned_agent_id=membership.user_id
+            ).select_related("business", "customer")
+        )
+        Conversation.objects.filter(id__in=[c.id for c in reassigned]).update(
+            assigned_agent=None
+        )
+        for conversation in reassigned:
+            conversation.assigned_agent = None
+            _publish_conversation_updated(conversation)
+        membership.delete()

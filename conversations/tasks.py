@@ -53,3 +53,20 @@ def message_requeue_stuck() -> int:
     from .services import message_requeue_stuck as requeue
 
     return requeue()
+
+
+@shared_task(
+    name="conversations.interactive_reply_resolve",
+    acks_late=True,
+    autoretry_for=(AppleTransientError,),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    retry_jitter=True,
+    # The reference's URL expires within minutes: retry briefly, then give up.
+    max_retries=4,
+)
+def interactive_reply_resolve(message_id: int) -> None:
+    """Resolve an interactiveDataRef reply. Idempotent: resolved rows are skipped."""
+    from .services import interactive_reply_resolve as resolve
+
+    resolve(message_id=message_id)

@@ -78,6 +78,8 @@ class AppleGatewayStandIn:
 
     requests: list[RecordedRequest] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
+    # path (or full URL) → handler, for calls that need an answer with a body
+    routes: dict[str, Any] = field(default_factory=dict)
 
     def fail_next(self, times: int, *, status: int, body: str = "") -> None:
         self.failures.extend([(status, body)] * times)
@@ -91,6 +93,9 @@ class AppleGatewayStandIn:
         if self.failures:
             status, body = self.failures.pop(0)
             return httpx.Response(status, text=body)
+        route = self.routes.get(str(request.url)) or self.routes.get(request.url.path)
+        if route is not None:
+            return route(request)
         return httpx.Response(200)
 
 

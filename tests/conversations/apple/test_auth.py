@@ -30,7 +30,9 @@ def bearer(token: str) -> str:
     return f"Bearer {token}"
 
 
-def signed(claims: dict[str, object], *, key: bytes = SECRET_KEY, alg: str = "HS256") -> str:
+def signed(
+    claims: dict[str, object], *, key: bytes = SECRET_KEY, alg: str = "HS256"
+) -> str:
     return jwt.encode(claims, key, algorithm=alg)
 
 
@@ -79,7 +81,9 @@ def test_issue_accepts_explicit_secret_and_issuer() -> None:
     assert jwt.decode(token, OTHER_KEY, algorithms=["HS256"])["iss"] == "other-msp"
 
 
-def test_bad_base64_secret_is_a_configuration_error(settings: pytest.FixtureRequest) -> None:
+def test_bad_base64_secret_is_a_configuration_error(
+    settings: pytest.FixtureRequest,
+) -> None:
     settings.MSP_SECRETS = ["not base64 !!"]
 
     with pytest.raises(ImproperlyConfigured, match="Base64"):
@@ -245,7 +249,9 @@ def test_hs512_token_is_invalid_even_with_the_right_secret() -> None:
 
 def test_rs256_token_is_invalid() -> None:
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    token = jwt.encode({"aud": MSP_ID, "iat": int(time.time())}, private_key, algorithm="RS256")
+    token = jwt.encode(
+        {"aud": MSP_ID, "iat": int(time.time())}, private_key, algorithm="RS256"
+    )
 
     with pytest.raises(InvalidToken, match="RS256"):
         apple_token_verify(bearer(token))
@@ -262,13 +268,17 @@ def test_garbage_token_is_invalid(token: str) -> None:
 
 def test_tampered_payload_is_invalid() -> None:
     header, _, signature = apple_token_for_inbound().split(".")
-    payload = b64url(json.dumps({"aud": MSP_ID, "iat": int(time.time()), "x": 1}).encode())
+    payload = b64url(
+        json.dumps({"aud": MSP_ID, "iat": int(time.time()), "x": 1}).encode()
+    )
 
     with pytest.raises(InvalidToken, match="signature"):
         apple_token_verify(bearer(f"{header}.{payload}.{signature}"))
 
 
-def test_rotation_old_and_new_secrets_both_verify(settings: pytest.FixtureRequest) -> None:
+def test_rotation_old_and_new_secrets_both_verify(
+    settings: pytest.FixtureRequest,
+) -> None:
     settings.MSP_SECRETS = [OTHER_SECRET, SECRET]  # newest first
     signed_with_old = apple_token_for_inbound(secret=SECRET)
     signed_with_new = apple_token_for_inbound(secret=OTHER_SECRET)
@@ -285,7 +295,10 @@ def test_token_signed_with_second_secret_verifies_while_issue_uses_first(
     token = apple_token_for_inbound(secret=OTHER_SECRET)
 
     assert apple_token_verify(bearer(token))["aud"] == MSP_ID
-    assert jwt.decode(apple_token_issue(), SECRET_KEY, algorithms=["HS256"])["iss"] == MSP_ID
+    assert (
+        jwt.decode(apple_token_issue(), SECRET_KEY, algorithms=["HS256"])["iss"]
+        == MSP_ID
+    )
 
 
 def test_rotation_still_rejects_unknown_secret(settings: pytest.FixtureRequest) -> None:

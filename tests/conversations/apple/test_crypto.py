@@ -22,7 +22,9 @@ from conversations.apple.crypto import (
 )
 
 # NIST SP 800-38A, F.5.5 CTR-AES256.Encrypt.
-NIST_KEY = bytes.fromhex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4")
+NIST_KEY = bytes.fromhex(
+    "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4"
+)
 NIST_COUNTER = bytes.fromhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff")
 NIST_PLAINTEXT = bytes.fromhex(
     "6bc1bee22e409f96e93d7e117393172a"
@@ -98,7 +100,9 @@ def test_counter_wraps_like_the_reference() -> None:
     assert out == reference_ctr(key, plaintext, counter)
 
 
-@pytest.mark.parametrize("sizes", [[1], [15], [17], [4096 + 3], [1, 15, 17, 4099, 0, 2]])
+@pytest.mark.parametrize(
+    "sizes", [[1], [15], [17], [4096 + 3], [1, 15, 17, 4099, 0, 2]]
+)
 def test_chunk_boundaries_do_not_change_the_output(sizes: list[int]) -> None:
     key = new_key()
     plaintext = hashlib.sha512(b"seed").digest() * 300  # 19 200 bytes

@@ -120,7 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/api/docs/"
+LOGIN_REDIRECT_URL = "/console/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -169,7 +169,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 times reads out after 5 s, exactly as long as
+                # channels_redis blocks waiting for a message: an idle socket
+                # would die with a 1011. Give reads room beyond that wait.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": "msp_console",
                 # Above Daphne's websocket timeout, well under the default day.
                 "group_expiry": 3600,

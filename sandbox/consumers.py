@@ -2,7 +2,8 @@
 
 Client → server: ``{"action": "text", "body"}``, ``{"action": "typing", "typing"}``,
 ``{"action": "tapback", "reaction", "message"}``, ``{"action": "close"}``,
-``{"action": "interactive", "interactiveData"}`` and ``{"action": "pay", "message", "approve"}``.
+``{"action": "interactive", "interactiveData"}`` and ``{"action": "pay", "message", "approve"}``
+and ``{"action": "authenticate", "message", "approve", "username"}``.
 Server → client: ``{"type": "hello", "customer", "messages"}``, ``{"type": "message",
 "message"}`` (either direction; a customer message carries the status ``/message``
 answered), ``{"type": "typing", "typing"}`` and ``{"type": "error", "error"}``.
@@ -21,7 +22,14 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import interactive, realtime, services
-from .customer import REACTIONS, Device, build_inbound, post_inbound, reaction_text, webhook_url
+from .customer import (
+    REACTIONS,
+    Device,
+    build_inbound,
+    post_inbound,
+    reaction_text,
+    webhook_url,
+)
 from .gateway_views import db
 from .models import SandboxCustomer
 
@@ -61,11 +69,14 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
             "close": self._close,
             "interactive": self._interactive,
             "pay": self._pay,
+            "authenticate": self._authenticate,
         }
         action = content.get("action") if isinstance(content, dict) else None
         handler = handlers.get(action)
         if handler is None:
-            await self.send_json({"type": "error", "error": f"unknown action {action!r}"})
+            await self.send_json(
+                {"type": "error", "error": f"unknown action {action!r}"}
+            )
             return
         try:
             await handler(content)
@@ -115,7 +126,10 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
         if message is None:
             raise ValueError("no such business message")
         quoted, description = interactive.tapback_subject(message.type, message.body)
-        await self._send("text", {"body": reaction_text(reaction, quoted=quoted, description=description)})
+        await self._send(
+            "text",
+            {"body": reaction_text(reaction, quoted=quoted, description=description)},
+        )
 
     async def _close(self, content: dict[str, Any]) -> None:
         await self._send("close", {})
@@ -126,7 +140,11 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError("interactiveData must be an object")
         if len(json.dumps(data).encode()) > DATA_REF_THRESHOLD_BYTES:
             ref = await db(interactive.store_reply_as_ref)(data)
-            await self._send("interactive", {"interactiveDataRef": ref}, shown={"interactiveData": data})
+            await self._send(
+                "interactive",
+                {"interactiveDataRef": ref},
+                shown={"interactiveData": data},
+            )
         else:
             await self._send("interactive", {"interactiveData": data})
 
@@ -137,7 +155,23 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
         )
         if message is None or message.type != "interactive":
             raise ValueError("no such payment request")
-        reply = await interactive.payment_reply(message.body, approve=bool(content.get("approve")))
+        reply = await interactive.payment_reply(
+            message.body, approve=bool(content.get("approve"))
+        )
+        await self._interactive({"interactiveData": reply})
+
+    async def _authenticate(self, content: dict[str, Any]) -> None:
+        target = content.get("message")
+        message = await db(services.business_message_get)(
+            customer=self.customer, message_id=target if isinstance(target, int) else -1
+        )
+        if message is None or message.type != "interactive":
+            raise ValueError("no such sign-in request")
+        reply = interactive.authentication_reply(
+            message.body,
+            approve=bool(content.get("approve")),
+            username=str(content.get("username") or ""),
+        )
         await self._interactive({"interactiveData": reply})
 
     # Plumbing -------------------------------------------------------------------
@@ -165,7 +199,9 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
             logger.info("sandbox.customer.refused %s %s", status, error)
         body = dict(request.payload)
         if shown:
-            body["_shown"] = shown  # what the page renders for a reply sent by reference
+            body["_shown"] = (
+                shown  # what the page renders for a reply sent by reference
+            )
         message = await db(services.customer_message_record)(
             customer=self.customer,
             apple_id=request.message_id,
@@ -174,5 +210,7 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
             status=status,
             error=error,
         )
-        self.customer = await db(services.customer_get)(key=self.customer.key) or self.customer
+        self.customer = (
+            await db(services.customer_get)(key=self.customer.key) or self.customer
+        )
         await self.channel_layer.group_send(self.group, realtime.message_event(message))

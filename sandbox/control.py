@@ -59,7 +59,10 @@ class GatewayControl:
         with self._lock:
             return {
                 "fail": {"count": self.fail_count, "status": self.fail_status},
-                "timeout": {"count": self.timeout_count, "seconds": self.timeout_seconds},
+                "timeout": {
+                    "count": self.timeout_count,
+                    "seconds": self.timeout_seconds,
+                },
                 "delay_ms": self.delay_ms,
             }
 
@@ -71,7 +74,9 @@ class GatewayControl:
                 self.timeout_count -= 1
                 seconds = self.timeout_seconds
                 if seconds is None:
-                    seconds = float(settings.APPLE_TIMEOUT_SECONDS) + TIMEOUT_MARGIN_SECONDS
+                    seconds = (
+                        float(settings.APPLE_TIMEOUT_SECONDS) + TIMEOUT_MARGIN_SECONDS
+                    )
                 decision.sleep_seconds += seconds
             elif self.fail_count > 0:
                 self.fail_count -= 1
@@ -96,7 +101,9 @@ class GatewayControl:
             count = _int(timeout.get("count", 1), "timeout.count", 0, 10_000)
             seconds = timeout.get("seconds")
             if seconds is not None and (
-                isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0
+                isinstance(seconds, bool)
+                or not isinstance(seconds, int | float)
+                or seconds < 0
             ):
                 raise ValueError("timeout.seconds must be a non-negative number")
             self.timeout_next(count, seconds=seconds)
@@ -105,7 +112,11 @@ class GatewayControl:
 
 
 def _int(value: Any, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not low <= value <= high
+    ):
         raise ValueError(f"{name} must be a whole number from {low} to {high}")
     return value
 

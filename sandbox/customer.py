@@ -36,12 +36,17 @@ class DeviceProfile:
 
 DEVICE_PROFILES: dict[str, DeviceProfile] = {
     "iphone": DeviceProfile(
-        "iPhone (iOS 18)", "iPhone OS", ("QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM"), True
+        "iPhone (iOS 18)",
+        "iPhone OS",
+        ("QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM"),
+        True,
     ),
     "iphone_old": DeviceProfile(
         "Older iPhone (iOS 15)", "iPhone OS", ("QUICK", "LIST", "TIME", "AUTH"), True
     ),
-    "mac": DeviceProfile("Mac", "Mac OS X", ("QUICK", "LIST", "TIME", "AUTH", "AUTH2"), False),
+    "mac": DeviceProfile(
+        "Mac", "Mac OS X", ("QUICK", "LIST", "TIME", "AUTH", "AUTH2"), False
+    ),
     "watch": DeviceProfile("Apple Watch", "Watch OS", ("QUICK", "LIST", "TIME"), False),
 }
 
@@ -129,8 +134,12 @@ async def post_inbound(
 ) -> tuple[int | None, str]:
     """POST one message to the platform; return (status, error text). Never raises."""
     try:
-        async with httpx.AsyncClient(timeout=POST_TIMEOUT_SECONDS, transport=transport) as client:
-            response = await client.post(url, content=request.content, headers=request.headers)
+        async with httpx.AsyncClient(
+            timeout=POST_TIMEOUT_SECONDS, transport=transport
+        ) as client:
+            response = await client.post(
+                url, content=request.content, headers=request.headers
+            )
     except httpx.HTTPError as exc:
         return None, f"could not reach {url}: {exc}"
     error = "" if response.is_success else response.text[:500]

@@ -1,4 +1,4 @@
-"""Checks the simulated gateway applies to what the platform sends, as Apple would (spec §2, §4–§8).
+"""Checks the simulated gateway applies to what the platform sends, as Apple would (spec §2, §4 to §8).
 
 Written independently of ``conversations.apple`` on purpose: a second reading of
 the spec catches the platform's mistakes instead of repeating them. Everything
@@ -99,7 +99,9 @@ def verify_authorization(
     if "iss" not in claims:
         raise GatewayError(403, "JWT has no iss claim (it must be the MSP ID)")
     if claims["iss"] != msp_id:
-        raise GatewayError(403, f"JWT iss {claims['iss']!r} is not this MSP ID {msp_id!r}")
+        raise GatewayError(
+            403, f"JWT iss {claims['iss']!r} is not this MSP ID {msp_id!r}"
+        )
     iat = claims.get("iat")
     if iat is None:
         raise GatewayError(403, "JWT has no iat claim")
@@ -107,7 +109,9 @@ def verify_authorization(
         raise GatewayError(403, "JWT iat must be a number of seconds since the epoch")
     now = time.time()
     if now - iat > MAX_TOKEN_AGE_SECONDS:
-        raise GatewayError(403, f"JWT iat is {int(now - iat)} s old; tokens live one hour")
+        raise GatewayError(
+            403, f"JWT iat is {int(now - iat)} s old; tokens live one hour"
+        )
     if iat - now > FUTURE_SKEW_SECONDS:
         raise GatewayError(403, "JWT iat is in the future")
     return claims
@@ -117,7 +121,16 @@ def _signature_hint(token: str, secrets: list[str]) -> str:
     # The classic mistake is signing with the Base64 text instead of its bytes.
     for secret in secrets:
         try:
-            jwt.decode(token, secret.encode(), algorithms=["HS256"], options={"verify_signature": True, "verify_aud": False, "verify_iat": False})
+            jwt.decode(
+                token,
+                secret.encode(),
+                algorithms=["HS256"],
+                options={
+                    "verify_signature": True,
+                    "verify_aud": False,
+                    "verify_iat": False,
+                },
+            )
         except jwt.PyJWTError:
             continue
         return "JWT signature is wrong: it was signed with the Base64 text of the secret, sign with the decoded bytes"
@@ -190,14 +203,18 @@ def check_envelope(
         if field not in body:
             raise bad(f"{field} is missing from the body")
         if body[field] != expected:
-            raise bad(f"{field} {body[field]!r} does not match the {header} header {expected!r}")
+            raise bad(
+                f"{field} {body[field]!r} does not match the {header} header {expected!r}"
+            )
     kind = body.get("type")
     if kind is None:
         raise bad("type is missing")
     if kind == "close":
         raise bad("type 'close' is sent only by customers, never by a business")
     if kind not in MESSAGE_TYPES:
-        raise bad(f"type {kind!r} is unknown; expected one of {', '.join(MESSAGE_TYPES)}")
+        raise bad(
+            f"type {kind!r} is unknown; expected one of {', '.join(MESSAGE_TYPES)}"
+        )
     return kind
 
 
@@ -225,12 +242,22 @@ def check_text(body: dict[str, Any]) -> list[dict[str, Any]]:
 def check_attachment(item: Any, path: str) -> None:
     if not isinstance(item, dict):
         raise bad(f"{path} must be an object")
-    for field in ("name", "mimeType", "size", "url", "owner", "key", "signature-base64"):
+    for field in (
+        "name",
+        "mimeType",
+        "size",
+        "url",
+        "owner",
+        "key",
+        "signature-base64",
+    ):
         value = item.get(field)
         if not isinstance(value, str) or not value:
             raise bad(f"{path}.{field} must be a non-empty string")
     if not item["size"].isdigit() or not 0 < int(item["size"]) <= MAX_ATTACHMENT_BYTES:
-        raise bad(f"{path}.size must be the encrypted size in bytes, 1 to 100 MB, as a string")
+        raise bad(
+            f"{path}.size must be the encrypted size in bytes, 1 to 100 MB, as a string"
+        )
     if "/" not in item["mimeType"]:
         raise bad(f"{path}.mimeType {item['mimeType']!r} is not a MIME type")
     key = item["key"]
@@ -299,7 +326,9 @@ def check_interactive(body: dict[str, Any], *, endpoint: str) -> str:
     bid = data.get("bid")
     if not isinstance(bid, str) or not bid.startswith(APP_BID_PREFIX):
         raise bad(f"interactiveData.bid must start with {APP_BID_PREFIX!r}")
-    _bubble(data.get("receivedMessage"), "interactiveData.receivedMessage", required=True)
+    _bubble(
+        data.get("receivedMessage"), "interactiveData.receivedMessage", required=True
+    )
     _bubble(data.get("replyMessage"), "interactiveData.replyMessage", required=False)
     if bid != BUSINESS_EXTENSION_BID:
         if endpoint == "authenticate":
@@ -311,12 +340,17 @@ def check_interactive(body: dict[str, Any], *, endpoint: str) -> str:
         raise bad("interactiveData.data must be an object")
     if not isinstance(inner.get("version"), str) or not inner["version"]:
         raise bad("interactiveData.data.version is required (e.g. '1.0')")
-    if not isinstance(inner.get("requestIdentifier"), str) or not inner["requestIdentifier"]:
+    if (
+        not isinstance(inner.get("requestIdentifier"), str)
+        or not inner["requestIdentifier"]
+    ):
         raise bad("interactiveData.data.requestIdentifier is required (a UUID)")
     images = _images(inner.get("images"))
     present = [feature for feature in FEATURES if feature in inner]
     if not present:
-        raise bad(f"interactiveData.data names no feature; expected one of {', '.join(FEATURES)}")
+        raise bad(
+            f"interactiveData.data names no feature; expected one of {', '.join(FEATURES)}"
+        )
     if len(present) > 1:
         raise bad(f"interactiveData.data names several features: {', '.join(present)}")
     feature = present[0]
@@ -348,7 +382,9 @@ def _check_list_picker(picker: Any, images: set[str]) -> None:
             raise bad(f"{s_path} must be an object")
         if "title" in section and not isinstance(section["title"], str):
             raise bad(f"{s_path}.title must be a string")
-        if "multipleSelection" in section and not isinstance(section["multipleSelection"], bool):
+        if "multipleSelection" in section and not isinstance(
+            section["multipleSelection"], bool
+        ):
             raise bad(f"{s_path}.multipleSelection must be true or false")
         if "order" in section and not _is_int(section["order"]):
             raise bad(f"{s_path}.order must be a whole number")
@@ -393,7 +429,7 @@ def _check_event(event: Any, images: set[str]) -> None:
             raise bad(f"{s_path}.startTime must look like 2025-01-31T09:30+0000")
         try:
             fmt = "%Y-%m-%dT%H:%M:%S%z" if start.count(":") == 2 else "%Y-%m-%dT%H:%M%z"
-            datetime.strptime(start, fmt)
+            datetime.strptime(start, fmt)  # noqa: DTZ007 - fmt ends in %z
         except ValueError as exc:
             raise bad(f"{s_path}.startTime {start!r} is not a real time") from exc
         duration = slot.get("duration")
@@ -414,7 +450,9 @@ def _check_quick_reply(quick: Any, images: set[str]) -> None:
     for index, item in enumerate(items):
         _identified(item, f"{path}.items[{index}]")
         if item["identifier"] in seen:
-            raise bad(f"{path}.items[{index}].identifier {item['identifier']!r} is used twice")
+            raise bad(
+                f"{path}.items[{index}].identifier {item['identifier']!r} is used twice"
+            )
         seen.add(item["identifier"])
 
 
@@ -427,7 +465,9 @@ def _check_payment(payment: Any, images: set[str]) -> None:
         raise bad(f"{path}.paymentRequest must be an object")
     r_path = f"{path}.paymentRequest"
     total = request.get("total")
-    if not isinstance(total, dict) or not isinstance(total.get("amount"), str | int | float):
+    if not isinstance(total, dict) or not isinstance(
+        total.get("amount"), str | int | float
+    ):
         raise bad(f"{r_path}.total must be an object with label and amount")
     if not isinstance(total.get("label"), str):
         raise bad(f"{r_path}.total.label must be a string")
@@ -436,7 +476,10 @@ def _check_payment(payment: Any, images: set[str]) -> None:
     apple_pay = request.get("applePay")
     if not isinstance(apple_pay, dict):
         raise bad(f"{r_path}.applePay must be an object")
-    if not isinstance(apple_pay.get("merchantIdentifier"), str) or not apple_pay["merchantIdentifier"]:
+    if (
+        not isinstance(apple_pay.get("merchantIdentifier"), str)
+        or not apple_pay["merchantIdentifier"]
+    ):
         raise bad(f"{r_path}.applePay.merchantIdentifier must be a non-empty string")
     for field in ("supportedNetworks", "merchantCapabilities"):
         _list(apple_pay.get(field), f"{r_path}.applePay.{field}")
@@ -514,13 +557,17 @@ def _check_form(form: Any, images: set[str]) -> None:
     for index, page in enumerate(pages):
         following = page.get("nextPageIdentifier")
         if following is not None and str(following) not in identifiers:
-            raise bad(f"{path}.data.pages[{index}].nextPageIdentifier {following!r} names no page")
+            raise bad(
+                f"{path}.data.pages[{index}].nextPageIdentifier {following!r} names no page"
+            )
 
 
 def _check_app(data: dict[str, Any]) -> None:
     parts = data["bid"].split(":")
     if len(parts) != 3 or not parts[1] or not parts[2]:
-        raise bad("interactiveData.bid of an iMessage app must be '<prefix>:<team id>:<bundle id>'")
+        raise bad(
+            "interactiveData.bid of an iMessage app must be '<prefix>:<team id>:<bundle id>'"
+        )
     for field in ("appId", "appName", "URL"):
         if not isinstance(data.get(field), str) or not data[field]:
             raise bad(f"interactiveData.{field} is required for an iMessage app")
@@ -560,9 +607,14 @@ def _images(value: Any) -> set[str]:
 
 
 def _image_ref(item: Any, images: set[str], path: str) -> None:
-    if isinstance(item, dict) and item.get("imageIdentifier") is not None:
-        if str(item["imageIdentifier"]) not in images:
-            raise bad(f"{path}.imageIdentifier {item['imageIdentifier']!r} names no image in data.images")
+    if (
+        isinstance(item, dict)
+        and item.get("imageIdentifier") is not None
+        and str(item["imageIdentifier"]) not in images
+    ):
+        raise bad(
+            f"{path}.imageIdentifier {item['imageIdentifier']!r} names no image in data.images"
+        )
 
 
 def _identified(item: Any, path: str) -> None:

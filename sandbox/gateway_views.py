@@ -7,6 +7,7 @@ gateway synchronously on the same server; ORM calls therefore run through
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -48,13 +49,17 @@ def error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def gateway_endpoint(method: str, *, authenticated: bool = True) -> Callable[[AsyncView], AsyncView]:
+def gateway_endpoint(
+    method: str, *, authenticated: bool = True
+) -> Callable[[AsyncView], AsyncView]:
     """Method check, misbehaviour switches, JWT check and GatewayError → JSON, for every endpoint."""
 
     def decorate(view: AsyncView) -> AsyncView:
         @csrf_exempt
         @wraps(view)
-        async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        async def wrapper(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponse:
             if request.method != method:
                 return error(405, f"use {method}")
             fail_status = await apply_misbehaviour()
@@ -78,7 +83,9 @@ def gateway_endpoint(method: str, *, authenticated: bool = True) -> Callable[[As
 
 
 async def _accept_message(request: HttpRequest, *, endpoint: str) -> HttpResponse:
-    message_id, source_id, destination_id = gateway.check_message_headers(request.headers)
+    message_id, source_id, destination_id = gateway.check_message_headers(
+        request.headers
+    )
     body = gateway.parse_json_body(request.headers, request.body)
     kind = gateway.check_envelope(
         body, message_id=message_id, source_id=source_id, destination_id=destination_id
@@ -132,7 +139,10 @@ async def authenticate(request: HttpRequest) -> HttpResponse:
 async def pre_upload(request: HttpRequest) -> HttpResponse:
     gateway.require_header(request.headers, "Source-Id", "source-id")
     size_text = gateway.require_header(request.headers, "MMCS-Size", "size")
-    if not size_text.isdigit() or not 0 < int(size_text) <= gateway.MAX_ATTACHMENT_BYTES:
+    if (
+        not size_text.isdigit()
+        or not 0 < int(size_text) <= gateway.MAX_ATTACHMENT_BYTES
+    ):
         raise bad("MMCS-Size must be the encrypted size in bytes, 1 to 100 MB")
     upload = await db(SandboxUpload.objects.create)(
         owner=mmcs.new_owner(), declared_size=int(size_text)
@@ -141,7 +151,11 @@ async def pre_upload(request: HttpRequest) -> HttpResponse:
         reverse("sandbox:mmcs-upload", args=[str(upload.token)])
     )
     return JsonResponse(
-        {"upload-url": upload_url, "mmcs-url": upload.mmcs_url, "mmcs-owner": upload.owner}
+        {
+            "upload-url": upload_url,
+            "mmcs-url": upload.mmcs_url,
+            "mmcs-owner": upload.owner,
+        }
     )
 
 
@@ -161,7 +175,8 @@ def _store_upload(request: HttpRequest, token: str) -> HttpResponse:
     upload = mmcs.write_upload(upload, mmcs.read_stream(request))
     if upload.size != upload.declared_size:
         return error(
-            400, f"uploaded {upload.size} bytes but preUpload announced {upload.declared_size}"
+            400,
+            f"uploaded {upload.size} bytes but preUpload announced {upload.declared_size}",
         )
     return JsonResponse(
         {
@@ -186,7 +201,11 @@ async def pre_download(request: HttpRequest) -> HttpResponse:
     if owner != upload.owner:
         raise bad("MMCS-Owner does not match the file's owner")
     if signature != upload.checksum:
-        hint = " (send it as Base64, not hex)" if signature.lower() == _hex(upload.checksum) else ""
+        hint = (
+            " (send it as Base64, not hex)"
+            if signature.lower() == _hex(upload.checksum)
+            else ""
+        )
         raise bad(f"MMCS-Signature does not match the file{hint}")
     download_url = request.build_absolute_uri(
         reverse("sandbox:mmcs-download", args=[mmcs.download_token(upload)])
@@ -195,8 +214,6 @@ async def pre_download(request: HttpRequest) -> HttpResponse:
 
 
 def _hex(checksum: str) -> str:
-    import base64
-
     return base64.b64decode(checksum).hex()
 
 
@@ -205,7 +222,9 @@ async def mmcs_download(request: HttpRequest, token: str) -> HttpResponse:
     upload = await db(mmcs.upload_for_download_token)(token)
     if upload is None:
         return error(404, "download URL is unknown or expired")
-    response = FileResponse(open(upload.path, "rb"), content_type="application/octet-stream")  # noqa: SIM115, ASYNC230 - FileResponse closes it
+    # FileResponse closes the file once streamed.
+    stream = open(upload.path, "rb")  # noqa: SIM115, ASYNC230
+    response = FileResponse(stream, content_type="application/octet-stream")
     response["Content-Length"] = str(upload.size)
     return response
 

@@ -34,7 +34,9 @@ def store_reply_as_ref(data: dict[str, Any]) -> dict[str, str]:
     return ref
 
 
-async def payment_reply(request_body: dict[str, Any], *, approve: bool) -> dict[str, Any]:
+async def payment_reply(
+    request_body: dict[str, Any], *, approve: bool
+) -> dict[str, Any]:
     """Play the Apple Pay sheet: post a simulated token to the business's payment gateway.
 
     The reply carries the gateway's answer, or a failure status when the
@@ -54,7 +56,11 @@ async def payment_reply(request_body: dict[str, Any], *, approve: bool) -> dict[
                 "signature": base64.b64encode(secrets.token_bytes(48)).decode(),
                 "header": {"transactionId": secrets.token_hex(32)},
             },
-            "paymentMethod": {"displayName": "Visa 1234", "network": "Visa", "type": "credit"},
+            "paymentMethod": {
+                "displayName": "Visa 1234",
+                "network": "Visa",
+                "type": "credit",
+            },
             "transactionIdentifier": secrets.token_hex(32).upper(),
         }
         url = (payment.get("endpoints") or {}).get("paymentGatewayUrl")
@@ -69,7 +75,9 @@ async def payment_reply(request_body: dict[str, Any], *, approve: bool) -> dict[
             "requestIdentifier": inner.get("requestIdentifier") or str(uuid.uuid4()),
             "payment": reply_payment,
         },
-        "receivedMessage": data.get("replyMessage") or data.get("receivedMessage") or {"title": "Apple Pay"},
+        "receivedMessage": data.get("replyMessage")
+        or data.get("receivedMessage")
+        or {"title": "Apple Pay"},
     }
 
 
@@ -77,7 +85,11 @@ async def _post_token(url: str, token: dict[str, Any], request: dict[str, Any]) 
     body = {
         "payment": {
             "token": token,
-            "billingContact": {"givenName": "Sandy", "familyName": "Box", "countryCode": request.get("countryCode", "US")},
+            "billingContact": {
+                "givenName": "Sandy",
+                "familyName": "Box",
+                "countryCode": request.get("countryCode", "US"),
+            },
         }
     }
     try:
@@ -89,3 +101,62 @@ async def _post_token(url: str, token: dict[str, Any], request: dict[str, Any]) 
     if isinstance(answer, dict) and isinstance(answer.get("status"), str):
         return answer["status"]
     return "STATUS_FAILURE"
+
+
+def authentication_reply(
+    request_body: dict[str, Any], *, approve: bool, username: str
+) -> dict[str, Any]:
+    """Play the OAuth sign-in page: approve with a code, or report a cancelled sign-in.
+
+    With a ``responseEncryptionKey`` (the older AUTH flow) the code travels ECIES
+    encrypted to that key, as spec §7.6 describes; otherwise in the clear.
+    """
+    data = request_body.get("interactiveData") or {}
+    inner = data.get("data") or {}
+    oauth = (inner.get("authenticate") or {}).get("oauth2") or {}
+    auth: dict[str, Any] = {"status": "authenticated" if approve else "failed"}
+    if oauth.get("state"):
+        auth["state"] = oauth["state"]
+    if approve:
+        code = f"sandbox-code-{secrets.token_urlsafe(12)}.{username or 'user'}"
+        key = oauth.get("responseEncryptionKey")
+        auth["token"] = ecies_encrypt(key, code.encode()) if key else code
+        if oauth.get("redirectURI"):
+            auth["redirectURI"] = oauth["redirectURI"]
+    return {
+        "bid": data.get("bid") or BUSINESS_EXTENSION_BID,
+        "data": {
+            "version": inner.get("version", "1.0"),
+            "requestIdentifier": inner.get("requestIdentifier") or str(uuid.uuid4()),
+            "authenticate": auth,
+        },
+        "receivedMessage": data.get("replyMessage")
+        or data.get("receivedMessage")
+        or {"title": "Sign in"},
+    }
+
+
+def ecies_encrypt(public_key_b64: str, plaintext: bytes) -> str:
+    """ECIES on secp384r1 as Apple's device does it; raises ValueError on a bad key."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
+
+    raw = base64.b64decode(public_key_b64)
+    try:
+        recipient = serialization.load_der_public_key(raw)
+    except ValueError:
+        recipient = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), raw)
+    if not isinstance(recipient, ec.EllipticCurvePublicKey):
+        raise ValueError("responseEncryptionKey is not an EC public key")
+    ephemeral = ec.generate_private_key(ec.SECP384R1())
+    point = ephemeral.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    shared = ephemeral.exchange(ec.ECDH(), recipient)
+    derived = X963KDF(algorithm=hashes.SHA256(), length=48, sharedinfo=point).derive(
+        shared
+    )
+    sealed = AESGCM(derived[:32]).encrypt(derived[32:], plaintext, None)
+    return base64.b64encode(point + sealed).decode("ascii")

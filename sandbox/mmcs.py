@@ -21,7 +21,12 @@ from typing import IO, Any
 from django.conf import settings
 from django.core import signing
 
-from conversations.apple.crypto import decrypt_chunks, encrypt_chunks, key_to_wire, new_key
+from conversations.apple.crypto import (
+    decrypt_chunks,
+    encrypt_chunks,
+    key_to_wire,
+    new_key,
+)
 
 from .models import SandboxUpload
 
@@ -84,15 +89,21 @@ def file_chunks(upload: SandboxUpload) -> Iterator[bytes]:
         yield from read_stream(stream)
 
 
-def store_encrypted(plain_chunks: Iterable[bytes], *, declared_size: int) -> tuple[SandboxUpload, bytes]:
+def store_encrypted(
+    plain_chunks: Iterable[bytes], *, declared_size: int
+) -> tuple[SandboxUpload, bytes]:
     """Encrypt and store a file the simulator itself sends; return the upload and its key."""
     key = new_key()
-    upload = SandboxUpload.objects.create(owner=new_owner(), declared_size=declared_size)
+    upload = SandboxUpload.objects.create(
+        owner=new_owner(), declared_size=declared_size
+    )
     write_upload(upload, encrypt_chunks(key, plain_chunks))
     return upload, key
 
 
-def descriptor(upload: SandboxUpload, key: bytes, *, name: str, mime_type: str) -> dict[str, str]:
+def descriptor(
+    upload: SandboxUpload, key: bytes, *, name: str, mime_type: str
+) -> dict[str, str]:
     """An inbound attachment descriptor as Apple sends it (signature in hex, spec §6)."""
     return {
         "name": name,
@@ -139,7 +150,9 @@ def download_token(upload: SandboxUpload) -> str:
 
 def upload_for_download_token(token: str) -> SandboxUpload | None:
     try:
-        value = signing.loads(token, salt=_DOWNLOAD_SALT, max_age=DOWNLOAD_URL_MAX_AGE_SECONDS)
+        value = signing.loads(
+            token, salt=_DOWNLOAD_SALT, max_age=DOWNLOAD_URL_MAX_AGE_SECONDS
+        )
     except signing.BadSignature:
         return None
     return SandboxUpload.objects.filter(token=value, size__isnull=False).first()
@@ -178,5 +191,6 @@ def decode_payload_bytes(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"payload is not an encoded interactive message: {exc}") from exc
-
+        raise ValueError(
+            f"payload is not an encoded interactive message: {exc}"
+        ) from exc

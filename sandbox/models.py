@@ -32,7 +32,9 @@ class SandboxCustomer(models.Model):
     opaque_id = models.CharField(max_length=255, default=new_opaque_id)
     business_apple_id = models.CharField(max_length=64)
     display_name = models.CharField(max_length=100, blank=True)
-    device = models.CharField(max_length=16, choices=Device.choices, default=Device.IPHONE)
+    device = models.CharField(
+        max_length=16, choices=Device.choices, default=Device.IPHONE
+    )
     locale = models.CharField(max_length=16, default="en_US")
     intent = models.CharField(max_length=255, blank=True)
     group = models.CharField(max_length=255, blank=True)
@@ -47,7 +49,8 @@ class SandboxCustomer(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["business_apple_id", "opaque_id"], name="sandbox_one_device_per_id"
+                fields=["business_apple_id", "opaque_id"],
+                name="sandbox_one_device_per_id",
             )
         ]
         ordering = ["-id"]
@@ -89,7 +92,9 @@ class SandboxUpload(models.Model):
     owner = models.CharField(max_length=100)
     declared_size = models.PositiveBigIntegerField()
     size = models.PositiveBigIntegerField(null=True, blank=True)
-    checksum = models.CharField(max_length=64, blank=True)  # Base64, Apple's fileChecksum
+    checksum = models.CharField(
+        max_length=64, blank=True
+    )  # Base64, Apple's fileChecksum
     path = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -17,7 +17,9 @@ from . import mmcs
 from .gateway import GatewayError, bad, check_interactive
 from .models import SandboxCustomer, SandboxMessage
 
-CLOSED_STATUS = 410  # Gone: the customer deleted the conversation (see README of the sandbox)
+CLOSED_STATUS = (
+    410  # Gone: the customer deleted the conversation (see README of the sandbox)
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ def gateway_accept(
     ).first()
     if customer is None:
         raise GatewayError(
-            404, f"Destination-Id {destination_id!r} is no customer of business {source_id!r}"
+            404,
+            f"Destination-Id {destination_id!r} is no customer of business {source_id!r}",
         )
     if customer.closed:
         raise GatewayError(
@@ -94,11 +97,15 @@ def gateway_accept(
         _check_uploaded(item, f"attachments[{index}]")
     if feature == "dataRef":
         body = dict(body)
-        body["interactiveData"] = _resolve_data_ref(body["interactiveDataRef"], endpoint)
+        body["interactiveData"] = _resolve_data_ref(
+            body["interactiveDataRef"], endpoint
+        )
     if kind in ("typing_start", "typing_end"):
         return Accepted(customer_key=customer.key, message=None)
     duplicate = SandboxMessage.objects.filter(
-        customer=customer, apple_id=message_id, direction=SandboxMessage.Direction.FROM_BUSINESS
+        customer=customer,
+        apple_id=message_id,
+        direction=SandboxMessage.Direction.FROM_BUSINESS,
     ).exists()
     data_ref = None
     if include_data_ref and kind == "interactive" and "interactiveData" in body:
@@ -115,7 +122,9 @@ def gateway_accept(
         body=body,
         delivery_status=200,
     )
-    return Accepted(customer_key=customer.key, message=message_data(message), data_ref=data_ref)
+    return Accepted(
+        customer_key=customer.key, message=message_data(message), data_ref=data_ref
+    )
 
 
 def _check_uploaded(item: dict[str, Any], path: str) -> None:
@@ -130,7 +139,9 @@ def _check_uploaded(item: dict[str, Any], path: str) -> None:
         raise bad(f"{path}.size {item['size']} is not the uploaded size {upload.size}")
     signature = item.get("signature-base64") or ""
     if signature != upload.checksum:
-        raise bad(f"{path}.signature-base64 is not the fileChecksum the upload returned")
+        raise bad(
+            f"{path}.signature-base64 is not the fileChecksum the upload returned"
+        )
     key = key_from_wire(item["key"])
     if not mmcs.key_fits_type(upload, key, item["mimeType"]):
         raise bad(f"{path}.key does not decrypt the file to a {item['mimeType']}")
@@ -149,7 +160,9 @@ def _resolve_data_ref(ref: dict[str, Any], endpoint: str) -> dict[str, Any]:
         payload = mmcs.load_payload(upload, key_from_wire(ref["key"]))
     except ValueError as exc:
         raise bad(f"interactiveDataRef does not decrypt to a payload: {exc}") from exc
-    data = payload.get("interactiveData", payload) if isinstance(payload, dict) else None
+    data = (
+        payload.get("interactiveData", payload) if isinstance(payload, dict) else None
+    )
     check_interactive({"interactiveData": data}, endpoint=endpoint)
     return data
 
@@ -197,7 +210,9 @@ def customer_get(*, key: str) -> SandboxCustomer | None:
     return SandboxCustomer.objects.filter(key=key).first()
 
 
-def customer_history(*, customer: SandboxCustomer, limit: int = 200) -> list[dict[str, Any]]:
+def customer_history(
+    *, customer: SandboxCustomer, limit: int = 200
+) -> list[dict[str, Any]]:
     messages = list(customer.messages.order_by("-id")[:limit])
     return [message_data(m) for m in reversed(messages)]
 
@@ -232,7 +247,9 @@ def customer_message_record(
     return message_data(message)
 
 
-def business_message_get(*, customer: SandboxCustomer, message_id: int) -> SandboxMessage | None:
+def business_message_get(
+    *, customer: SandboxCustomer, message_id: int
+) -> SandboxMessage | None:
     return customer.messages.filter(
         id=message_id, direction=SandboxMessage.Direction.FROM_BUSINESS
     ).first()

@@ -11,7 +11,11 @@ app_name = "sandbox"
 urlpatterns = [
     path("", views.index, name="index"),
     path("c/<str:key>/", views.chat, name="chat"),
-    path("c/<str:key>/attachments/", views.customer_attachment, name="customer-attachment"),
+    path(
+        "c/<str:key>/attachments/",
+        views.customer_attachment,
+        name="customer-attachment",
+    ),
     path(
         "c/<str:key>/files/<int:message_id>/<int:index>/",
         views.business_file,
@@ -23,6 +27,10 @@ urlpatterns = [
     path("v1/preDownload", gateway_views.pre_download, name="pre-download"),
     path("v1/decodePayload", gateway_views.decode_payload, name="decode-payload"),
     path("v1/_mmcs/upload/<str:token>", gateway_views.mmcs_upload, name="mmcs-upload"),
-    path("v1/_mmcs/download/<str:token>", gateway_views.mmcs_download, name="mmcs-download"),
+    path(
+        "v1/_mmcs/download/<str:token>",
+        gateway_views.mmcs_download,
+        name="mmcs-download",
+    ),
     path("v1/_control", gateway_views.control, name="control"),
 ]

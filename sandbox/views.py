@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -36,7 +35,10 @@ def index(request: HttpRequest) -> HttpResponse:
         data = request.POST
         business = data.get("business", "")
         device = data.get("device", "iphone")
-        if not any(b.apple_id == business for b in businesses) or device not in DEVICE_PROFILES:
+        if (
+            not any(b.apple_id == business for b in businesses)
+            or device not in DEVICE_PROFILES
+        ):
             return render(
                 request,
                 "sandbox/index.html",
@@ -61,11 +63,16 @@ def index(request: HttpRequest) -> HttpResponse:
         "group": request.GET.get("biz-group-id", ""),
         "body": request.GET.get("body", ""),
     }
-    return render(request, "sandbox/index.html", _index_context(businesses, initial=initial))
+    return render(
+        request, "sandbox/index.html", _index_context(businesses, initial=initial)
+    )
 
 
 def _index_context(
-    businesses: list[Business], *, error: str = "", initial: dict[str, str] | None = None
+    businesses: list[Business],
+    *,
+    error: str = "",
+    initial: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     return {
         "businesses": businesses,
@@ -89,15 +96,21 @@ def chat(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "sandbox/chat.html",
-        {"customer": customer, "customer_json": json.dumps(info), "profile": profile},
+        {"customer": customer, "customer_info": info, "profile": profile},
     )
 
 
 @require_GET
-def business_file(request: HttpRequest, key: str, message_id: int, index: int) -> HttpResponse:
+def business_file(
+    request: HttpRequest, key: str, message_id: int, index: int
+) -> HttpResponse:
     """Decrypt an attachment the business sent, as the device would show it."""
     customer = services.customer_get(key=key)
-    message = services.business_message_get(customer=customer, message_id=message_id) if customer else None
+    message = (
+        services.business_message_get(customer=customer, message_id=message_id)
+        if customer
+        else None
+    )
     attachments = (message.body.get("attachments") or []) if message else []
     if index >= len(attachments):
         raise Http404("No such attachment.")
@@ -128,8 +141,13 @@ async def customer_attachment(request: HttpRequest, key: str) -> HttpResponse:
         return JsonResponse({"error": prepared}, status=400)
     descriptor, caption = prepared
     # One object replacement character per attachment (spec §3).
-    fields = {"body": (caption + " " if caption else "") + "\ufffc", "attachments": [descriptor]}
-    device = Device(customer.opaque_id, customer.business_apple_id, customer.device, customer.locale)
+    fields = {
+        "body": (caption + " " if caption else "") + "\ufffc",
+        "attachments": [descriptor],
+    }
+    device = Device(
+        customer.opaque_id, customer.business_apple_id, customer.device, customer.locale
+    )
     inbound = build_inbound(device, "text", fields)
     url = webhook_url(host=request.get_host(), secure=request.is_secure())
     status, error = await post_inbound(url, inbound)
@@ -145,7 +163,9 @@ async def customer_attachment(request: HttpRequest, key: str) -> HttpResponse:
 
     layer = get_channel_layer()
     if layer is not None:
-        await layer.group_send(realtime.customer_group(customer.key), realtime.message_event(message))
+        await layer.group_send(
+            realtime.customer_group(customer.key), realtime.message_event(message)
+        )
     return JsonResponse({"message": message}, status=201 if status == 200 else 502)
 
 
@@ -155,8 +175,10 @@ def _encrypt_upload(request: HttpRequest) -> tuple[dict[str, str], str] | str:
         return "attach a file in the 'file' field"
     if not upload_file.size or upload_file.size > MAX_ATTACHMENT_BYTES:
         return "a file must be 1 byte to 100 MB"
-    upload, key = mmcs.store_encrypted(upload_file.chunks(mmcs.CHUNK_BYTES), declared_size=upload_file.size)
+    upload, key = mmcs.store_encrypted(
+        upload_file.chunks(mmcs.CHUNK_BYTES), declared_size=upload_file.size
+    )
     mime = upload_file.content_type or "application/octet-stream"
-    return mmcs.descriptor(upload, key, name=upload_file.name or "file", mime_type=mime), request.POST.get("caption", "")
-
-
+    return mmcs.descriptor(
+        upload, key, name=upload_file.name or "file", mime_type=mime
+    ), request.POST.get("caption", "")

@@ -218,3 +218,44 @@ def test_socket_refuses_anonymous_and_foreign_origins(stack):
         connect(ws_url, additional_headers={"Origin": "http://evil.example"}),
     ):
         pass
+
+
+def next_event(ws: Any, event_type: str) -> dict[str, Any]:
+    """The next event of a type; others (presence, unread counts) may come between."""
+    for _ in range(20):
+        event = json.loads(ws.recv(timeout=5))
+        if event["type"] == event_type:
+            return event
+    raise AssertionError(f"no {event_type} event")
+
+
+def login_cookie(stack: LiveStack) -> str:
+    with httpx.Client(base_url=stack.base_url, timeout=10) as browser:
+        browser.get("/accounts/login/")
+        response = browser.post(
+            "/accounts/login/",
+            data={
+                "username": stack.agent_username,
+                "password": stack.agent_password,
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{stack.base_url}/accounts/login/"},
+        )
+        assert response.status_code == 302
+        return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
+
+def test_idle_agent_socket_stays_open(stack):
+    """An agent's socket may sit quiet for minutes; the Redis layer must not time it out."""
+    _, customer = start_conversation(stack)
+    ws_url = stack.base_url.replace("http", "ws") + "/ws/console/"
+    headers = {"Cookie": login_cookie(stack), "Origin": stack.base_url}
+    with connect(ws_url, additional_headers=headers) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+        time.sleep(7)  # longer than redis-py's and channels_redis' 5 s waits
+        body = inbound_body(
+            business_id=stack.business_apple_id, customer_id=customer, body="still there?"
+        )
+        apple_post(stack, body)
+        event = next_event(ws, "message.created")
+        assert event["data"]["text"] == "still there?"

@@ -1,0 +1,418 @@
+"""Inbound webhook benchmark: Apple -> Daphne -> PostgreSQL -> Redis -> agent socket.
+
+What it measures
+----------------
+A real stack is started (tests/live.py: a fresh PostgreSQL database, Daphne, a
+Celery worker on Redis). An agent signs in and keeps the console WebSocket
+``/ws/console/`` open. Then N signed, gzip'd webhooks, built exactly as Apple's
+gateway posts them, are sent to ``POST /message`` at a fixed concurrency, spread
+over 200 customers, each with a unique message id.
+
+* throughput: webhooks acknowledged per second (N / wall time of the send phase).
+* delivery latency: per message, the moment its ``message.created`` frame is read
+  from the agent's socket minus the moment its webhook was sent (p50, p95, p99,
+  max, in ms). It covers the whole inbound path: JWT check, gunzip, parse, the
+  database transaction, the channel-layer publish through Redis and the push.
+* lost: webhooks answered 200 whose message never reached the socket within
+  ``--timeout`` seconds after the last answer.
+* baseline: the same number of requests at the same concurrency against the same
+  server, ``POST /message`` without an Authorization header, which the view
+  answers 401 before it touches the database. It is the cost of the HTTP path
+  alone (Twisted, ASGI, Django middleware, the view's first line); the ratio
+  inbound/baseline says how much of that ceiling real webhooks keep.
+
+How to read it
+--------------
+The client runs on the same machine as the server, database and Redis, so the
+figures are for comparing revisions on one machine, not for capacity planning.
+A ratio near 1 means the HTTP layer is the bottleneck; a low ratio means the
+work behind it (database, publishing) is. Latency percentiles well above
+concurrency / throughput mean messages queue behind the request (in the channel
+layer or the socket). ~50 warm-up requests precede each phase and are not
+counted.
+
+Exit status: 0 when every webhook got 200, every message reached the socket and
+the baseline got only 401s; 1 otherwise; 2 when the stack would not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import math
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import jwt
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.helpers import inbound_body, inbound_request  # noqa: E402
+from tests.live import BUILD, MSP_ID, MSP_SECRET, LiveStack, live_stack  # noqa: E402
+
+# Apple is never called by the inbound path; a closed local port will do.
+GATEWAY_URL = "http://127.0.0.1:9/v1"
+CUSTOMERS = 200
+WARMUP = 50
+REQUEST_TIMEOUT = 30.0
+PHASE_SECONDS = 900.0  # a ceiling on any one send phase, whatever happens
+SERVER_LOG = BUILD / "e2e-bench-daphne.log"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    message_id: str
+    content: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class PhaseResult:
+    elapsed: float
+    sent_at: dict[str, float]
+    statuses: Counter[str] = field(default_factory=Counter)
+    ok_ids: list[str] = field(default_factory=list)
+    unsent: int = 0
+
+    def unexpected(self, expected: int) -> int:
+        return sum(n for s, n in self.statuses.items() if s != str(expected))
+
+
+class SocketReader(threading.Thread):
+    """Reads the agent socket in a thread of its own so that the senders' event
+    loop does not delay the receive timestamps."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        super().__init__(name="socket-reader", daemon=True)
+        self.ws = ws
+        self.received: dict[str, float] = {}
+        self.other: Counter[str] = Counter()
+        self.error: str | None = None
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                frame = self.ws.recv(timeout=0.2)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as exc:
+                if not self.stopping.is_set():
+                    self.error = f"socket closed: {exc}"
+                return
+            now = time.perf_counter()
+            event = json.loads(frame)
+            kind = str(event.get("type"))
+            apple_id = (event.get("data") or {}).get("apple_id")
+            with self.lock:
+                if kind == "message.created" and apple_id:
+                    self.received.setdefault(str(apple_id), now)
+                else:
+                    self.other[kind] += 1
+
+    def received_at(self, message_id: str) -> float | None:
+        with self.lock:
+            return self.received.get(message_id)
+
+    def missing(self, message_ids: list[str]) -> list[str]:
+        with self.lock:
+            return [m for m in message_ids if m not in self.received]
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
+
+
+def bearer() -> str:
+    token = jwt.encode(
+        {"aud": MSP_ID, "iat": int(time.time())},
+        base64.b64decode(MSP_SECRET),
+        algorithm="HS256",
+    )
+    return f"Bearer {token}"
+
+
+def build_webhooks(
+    stack: LiveStack, count: int, *, label: str, signed: bool = True
+) -> list[Webhook]:
+    """Everything is signed and gzip'd up front, so that the client's own CPU
+    stays out of the timed phase. Apple reuses a token for up to an hour."""
+    authorization = bearer()
+    run = uuid.uuid4().hex[:8]
+    webhooks = []
+    for n in range(count):
+        message_id = str(uuid.uuid4())
+        body = inbound_body(
+            business_id=stack.business_apple_id,
+            customer_id=f"urn:mbid:AQAAY-bench-{label}-{run}-{n % CUSTOMERS:03d}",
+            message_id=message_id,
+            body=f"bench {label} message {n} 🚲",
+        )
+        content, headers = inbound_request(body, authorization=authorization)
+        if not signed:
+            del headers["Authorization"]
+        webhooks.append(Webhook(message_id, content, headers))
+    return webhooks
+
+
+async def send_all(
+    base_url: str, webhooks: list[Webhook], concurrency: int, expected: int
+) -> PhaseResult:
+    """Post every webhook with `concurrency` requests in flight at all times."""
+    sent_at: dict[str, float] = {}
+    result = PhaseResult(elapsed=0.0, sent_at=sent_at)
+    pending = iter(webhooks)
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency
+    )
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for webhook in pending:
+            sent_at[webhook.message_id] = time.perf_counter()
+            try:
+                response = await client.post(
+                    "/message", content=webhook.content, headers=webhook.headers
+                )
+            except httpx.HTTPError as exc:
+                result.statuses[type(exc).__name__] += 1
+                continue
+            result.statuses[str(response.status_code)] += 1
+            if response.status_code == expected:
+                result.ok_ids.append(webhook.message_id)
+
+    async with httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT
+    ) as client:
+        started = time.perf_counter()
+        tasks = [asyncio.create_task(worker(client)) for _ in range(concurrency)]
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks), timeout=PHASE_SECONDS)
+        except TimeoutError:
+            result.statuses["phase timeout"] += 1
+        result.elapsed = time.perf_counter() - started
+    result.unsent = len(webhooks) - len(sent_at)
+    return result
+
+
+def wait_for_socket(
+    reader: SocketReader, message_ids: list[str], seconds: float
+) -> list[str]:
+    """Wait (bounded) until every id was pushed; return those that never were."""
+    deadline = time.monotonic() + seconds
+    missing = reader.missing(message_ids)
+    while missing and time.monotonic() < deadline and reader.is_alive():
+        time.sleep(0.05)
+        missing = reader.missing(missing)
+    return missing
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def login_cookie(stack: LiveStack) -> str:
+    with httpx.Client(base_url=stack.base_url, timeout=10) as browser:
+        browser.get("/accounts/login/")
+        response = browser.post(
+            "/accounts/login/",
+            data={
+                "username": stack.agent_username,
+                "password": stack.agent_password,
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{stack.base_url}/accounts/login/"},
+        )
+        if response.status_code != 302:
+            raise RuntimeError(f"login failed: {response.status_code}")
+        return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
+
+def server_log_summary() -> str:
+    """What Daphne complained about: pushes the channel layer dropped because the
+    agent's channel was full, and exceptions inside the application."""
+    try:
+        text = SERVER_LOG.read_text(errors="replace")
+    except OSError as exc:
+        return f"unreadable ({exc})"
+    dropped = text.count("over capacity in group")
+    crashed = text.count("Exception inside application")
+    errors = text.count("Internal Server Error")
+    return (
+        f"{dropped} pushes dropped over capacity, {crashed} application "
+        f"exceptions, {errors} internal server errors ({SERVER_LOG})"
+    )
+
+
+def log(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def statuses_text(result: PhaseResult) -> str:
+    parts = [f"{status}: {n}" for status, n in sorted(result.statuses.items())]
+    if result.unsent:
+        parts.append(f"not sent: {result.unsent}")
+    return ", ".join(parts) or "none"
+
+
+def run(stack: LiveStack, messages: int, concurrency: int, timeout: float) -> int:
+    cookie = login_cookie(stack)
+    ws_url = stack.base_url.replace("http", "ws", 1) + "/ws/console/"
+    with connect(
+        ws_url,
+        additional_headers={"Cookie": cookie, "Origin": stack.base_url},
+        open_timeout=10,
+        max_queue=4096,
+    ) as ws:
+        hello = json.loads(ws.recv(timeout=10))
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"first frame was not hello: {hello}")
+        reader = SocketReader(ws)
+        reader.start()
+        try:
+            return measure(stack, reader, messages, concurrency, timeout)
+        finally:
+            reader.stop()
+
+
+def measure(
+    stack: LiveStack,
+    reader: SocketReader,
+    messages: int,
+    concurrency: int,
+    timeout: float,
+) -> int:
+    base = stack.base_url
+
+    log(f"warm-up: {WARMUP} webhooks")
+    warmup = build_webhooks(stack, WARMUP, label="warmup")
+    warm = asyncio.run(send_all(base, warmup, concurrency, 200))
+    warm_missing = wait_for_socket(reader, warm.ok_ids, timeout)
+
+    log(f"inbound: {messages} webhooks at concurrency {concurrency}")
+    webhooks = build_webhooks(stack, messages, label="run")
+    inbound = asyncio.run(send_all(base, webhooks, concurrency, 200))
+    answered = time.perf_counter()
+    missing = wait_for_socket(reader, inbound.ok_ids, timeout)
+
+    latencies = []
+    last_push = 0.0
+    for message_id in inbound.ok_ids:
+        received = reader.received_at(message_id)
+        if received is not None:
+            latencies.append((received - inbound.sent_at[message_id]) * 1000)
+            last_push = max(last_push, received)
+    latencies.sort()
+    throughput = messages / inbound.elapsed if inbound.elapsed else 0.0
+
+    log(f"baseline: {messages} unsigned POST /message (401) at {concurrency}")
+    asyncio.run(
+        send_all(
+            base,
+            build_webhooks(stack, WARMUP, label="warm401", signed=False),
+            concurrency,
+            401,
+        )
+    )
+    baseline = asyncio.run(
+        send_all(
+            base,
+            build_webhooks(stack, messages, label="base", signed=False),
+            concurrency,
+            401,
+        )
+    )
+    base_throughput = messages / baseline.elapsed if baseline.elapsed else 0.0
+
+    failed = inbound.unexpected(200) + inbound.unsent
+    warm_failed = warm.unexpected(200) + warm.unsent
+    base_failed = baseline.unexpected(401) + baseline.unsent
+    first_sent = min(inbound.sent_at.values(), default=answered)
+    end_to_end = (last_push - first_sent) if last_push else 0.0
+
+    print("inbound webhook benchmark")
+    print(f"  messages              {messages} ({min(messages, CUSTOMERS)} customers)")
+    print(f"  concurrency           {concurrency}")
+    print(f"  send phase            {inbound.elapsed:.2f} s")
+    print(f"  throughput            {throughput:.1f} messages/s")
+    if end_to_end:
+        print(
+            f"  end to end            {len(latencies) / end_to_end:.1f} messages/s "
+            "(first send to last push)"
+        )
+    print(
+        "  delivery latency ms   "
+        f"p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
+        f"p99 {percentile(latencies, 99):.1f}  max {percentile(latencies, 100):.1f}"
+    )
+    print(
+        f"  lost                  {len(missing)} (no push {timeout:g} s after the last answer)"
+    )
+    print(f"  webhook statuses      {statuses_text(inbound)}")
+    print(f"  failed webhooks       {failed}")
+    print(
+        f"  warm-up               {WARMUP} sent, {warm_failed} failed, "
+        f"{len(warm_missing)} lost (not counted above)"
+    )
+    print(
+        f"  baseline              {base_throughput:.1f} requests/s "
+        "(POST /message without Authorization: 401 before any database work)"
+    )
+    print(f"  baseline statuses     {statuses_text(baseline)}")
+    ratio = throughput / base_throughput if base_throughput else float("nan")
+    print(f"  inbound / baseline    {ratio:.2f}")
+    others = ", ".join(f"{k}: {n}" for k, n in sorted(reader.other.items()))
+    print(f"  other socket frames   {others or 'none'}")
+    if reader.error:
+        print(f"  socket error          {reader.error}")
+    print(f"  server log            {server_log_summary()}")
+
+    ok = not (failed or missing or warm_failed or warm_missing or base_failed)
+    return 0 if ok and not reader.error else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for the pushes after the last answer",
+    )
+    args = parser.parse_args(argv)
+    if args.messages < 1 or args.concurrency < 1:
+        parser.error("--messages and --concurrency must be positive")
+    log("starting PostgreSQL database, Daphne and a Celery worker")
+    with ExitStack() as cleanup:
+        try:
+            stack = cleanup.enter_context(
+                live_stack(gateway_url=GATEWAY_URL, name="bench")
+            )
+        except RuntimeError as exc:
+            log(f"the stack did not start: {exc}")
+            return 2
+        log(f"stack up at {stack.base_url}")
+        return run(stack, args.messages, args.concurrency, args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,7 +13,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    # An empty value (NAME= in .env) means "not set", not "set to nothing".
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -177,7 +177,9 @@ if REDIS_URL:
                 "prefix": "msp_console",
                 # Above Daphne's websocket timeout, well under the default day.
                 "group_expiry": 3600,
-                "capacity": 1000,
+                # Per socket: a burst of inbound traffic queues here while a
+                # saturated server catches up; past it pushes are dropped.
+                "capacity": 5000,
             },
         }
     }

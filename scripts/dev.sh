@@ -25,7 +25,8 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 if [ -n "${REDIS_URL:-}" ]; then
-  "$VENV/bin/celery" -A msp_console worker -B -P threads -c 4 -l WARNING &
+  mkdir -p build
+  "$VENV/bin/celery" -A msp_console worker -B -s build/celerybeat-schedule -P threads -c 4 -l WARNING &
   pids+=($!)
 fi
 

@@ -25,7 +25,7 @@ run: install  ## migrate, seed the demo business and serve it with the sandbox o
 	PORT=$(PORT) scripts/dev.sh
 
 worker: install  ## a Celery worker and beat (needs REDIS_URL)
-	set -a; [ -f .env ] && . ./.env; set +a; $(VENV)/bin/celery -A msp_console worker -B -s build/celerybeat-schedule -l INFO
+	mkdir -p build; set -a; [ -f .env ] && . ./.env; set +a; $(VENV)/bin/celery -A msp_console worker -B -s build/celerybeat-schedule -l INFO
 
 test: install  ## the whole suite on PostgreSQL and Redis, browser tests included
 	DATABASE_URL=$(TEST_DATABASE_URL) E2E_REDIS_URL=$(TEST_REDIS_URL) \

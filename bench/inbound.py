@@ -228,23 +228,6 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def login_cookie(stack: LiveStack) -> str:
-    with httpx.Client(base_url=stack.base_url, timeout=10) as browser:
-        browser.get("/accounts/login/")
-        response = browser.post(
-            "/accounts/login/",
-            data={
-                "username": stack.agent_username,
-                "password": stack.agent_password,
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
-            },
-            headers={"Referer": f"{stack.base_url}/accounts/login/"},
-        )
-        if response.status_code != 302:
-            raise RuntimeError(f"login failed: {response.status_code}")
-        return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-
-
 def server_log_summary() -> str:
     """What Daphne complained about: pushes the channel layer dropped because the
     agent's channel was full, and exceptions inside the application."""
@@ -273,7 +256,7 @@ def statuses_text(result: PhaseResult) -> str:
 
 
 def run(stack: LiveStack, messages: int, concurrency: int, timeout: float) -> int:
-    cookie = login_cookie(stack)
+    cookie = stack.agent_cookie()
     ws_url = stack.base_url.replace("http", "ws", 1) + "/ws/console/"
     with connect(
         ws_url,

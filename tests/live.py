@@ -47,6 +47,27 @@ class LiveStack:
     def manage(self, *args: str) -> str:
         return manage(self.env, *args)
 
+    @property
+    def agent_socket_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/ws/console/"
+
+    def agent_cookie(self) -> str:
+        """Sign the agent in through the login form; return the Cookie header value."""
+        with httpx.Client(base_url=self.base_url, timeout=15) as browser:
+            browser.get("/accounts/login/")
+            response = browser.post(
+                "/accounts/login/",
+                data={
+                    "username": self.agent_username,
+                    "password": self.agent_password,
+                    "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+                },
+                headers={"Referer": f"{self.base_url}/accounts/login/"},
+            )
+            if response.status_code != 302 or "sessionid" not in browser.cookies:
+                raise RuntimeError(f"agent login failed: {response.status_code}")
+            return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
 
 def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(

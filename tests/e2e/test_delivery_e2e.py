@@ -153,20 +153,8 @@ def test_a_conversation_keeps_its_order(stack, gateway):
 
 def test_agent_socket_sees_inbound_messages_and_customer_close(stack, gateway):
     conversation_id, customer = start_conversation(stack)
-    with httpx.Client(base_url=stack.base_url, timeout=10) as browser:
-        browser.get("/accounts/login/")
-        response = browser.post(
-            "/accounts/login/",
-            data={
-                "username": stack.agent_username,
-                "password": stack.agent_password,
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
-            },
-            headers={"Referer": f"{stack.base_url}/accounts/login/"},
-        )
-        assert response.status_code == 302
-        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-    ws_url = stack.base_url.replace("http", "ws") + "/ws/console/"
+    cookie = stack.agent_cookie()
+    ws_url = stack.agent_socket_url
     with connect(
         ws_url, additional_headers={"Cookie": cookie, "Origin": stack.base_url}
     ) as ws:
@@ -207,7 +195,7 @@ def test_agent_socket_sees_inbound_messages_and_customer_close(stack, gateway):
 
 
 def test_socket_refuses_anonymous_and_foreign_origins(stack):
-    ws_url = stack.base_url.replace("http", "ws") + "/ws/console/"
+    ws_url = stack.agent_socket_url
     with (
         pytest.raises(Exception, match=r"(?i)(4401|403|rejected|closed)"),
         connect(ws_url, additional_headers={"Origin": stack.base_url}) as ws,
@@ -229,32 +217,18 @@ def next_event(ws: Any, event_type: str) -> dict[str, Any]:
     raise AssertionError(f"no {event_type} event")
 
 
-def login_cookie(stack: LiveStack) -> str:
-    with httpx.Client(base_url=stack.base_url, timeout=10) as browser:
-        browser.get("/accounts/login/")
-        response = browser.post(
-            "/accounts/login/",
-            data={
-                "username": stack.agent_username,
-                "password": stack.agent_password,
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
-            },
-            headers={"Referer": f"{stack.base_url}/accounts/login/"},
-        )
-        assert response.status_code == 302
-        return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-
-
 def test_idle_agent_socket_stays_open(stack):
     """An agent's socket may sit quiet for minutes; the Redis layer must not time it out."""
     _, customer = start_conversation(stack)
-    ws_url = stack.base_url.replace("http", "ws") + "/ws/console/"
-    headers = {"Cookie": login_cookie(stack), "Origin": stack.base_url}
+    ws_url = stack.agent_socket_url
+    headers = {"Cookie": stack.agent_cookie(), "Origin": stack.base_url}
     with connect(ws_url, additional_headers=headers) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "hello"
         time.sleep(7)  # longer than redis-py's and channels_redis' 5 s waits
         body = inbound_body(
-            business_id=stack.business_apple_id, customer_id=customer, body="still there?"
+            business_id=stack.business_apple_id,
+            customer_id=customer,
+            body="still there?",
         )
         apple_post(stack, body)
         event = next_event(ws, "message.created")

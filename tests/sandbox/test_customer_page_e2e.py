@@ -105,22 +105,10 @@ class AgentSocket:
 @contextmanager
 def agent_socket(stack: Any) -> Iterator[AgentSocket]:
     """Sign in as the agent (session cookie) and open ``/ws/console/``."""
-    with httpx.Client(base_url=stack.base_url, timeout=15) as http:
-        http.get("/accounts/login/")
-        http.post(
-            "/accounts/login/",
-            data={
-                "username": stack.agent_username,
-                "password": stack.agent_password,
-                "csrfmiddlewaretoken": http.cookies["csrftoken"],
-            },
-            headers={"Referer": f"{stack.base_url}/accounts/login/"},
-        )
-        assert "sessionid" in http.cookies, "agent login failed"
-        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-    ws_url = stack.base_url.replace("http://", "ws://") + "/ws/console/"
+    cookie = stack.agent_cookie()
     with connect(
-        ws_url, additional_headers={"Cookie": cookie, "Origin": stack.base_url}
+        stack.agent_socket_url,
+        additional_headers={"Cookie": cookie, "Origin": stack.base_url},
     ) as ws:
         yield AgentSocket(ws)
 

@@ -1,0 +1,346 @@
+"""Admin curation of the rich-object library; every write goes through ``services``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from . import builders, services
+from .images import ImageInfo, UnreadableImage, image_info
+from .models import RichImage, RichObject, RichObjectVersion
+
+_SPEC_HELP = (
+    "The object's content as JSON, in the vocabulary described in "
+    "richobjects/builders.py. Library images: "
+    '{"images": {"logo": {"rich_image": 3}}}. Placeholders such as '
+    "{{customer.name}} are filled at send time."
+)
+
+
+class RichObjectForm(forms.ModelForm):
+    spec = forms.JSONField(
+        help_text=_SPEC_HELP,
+        widget=forms.Textarea(
+            attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}
+        ),
+    )
+
+    class Meta:
+        model = RichObject
+        fields = [
+            "business",
+            "name",
+            "kind",
+            "tags",
+            "locale",
+            "scope_team",
+            "agents_may_edit",
+            "text_alternative",
+        ]
+        widgets = {"text_alternative": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance: RichObject = self.instance
+        if instance.pk and instance.current_version:
+            self.fields["spec"].initial = instance.current_version.spec
+        if "text_alternative" in self.fields:
+            self.fields[
+                "text_alternative"
+            ].help_text = "Leave blank to generate it from the content."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or self.instance.kind
+        business = cleaned.get("business") or getattr(self.instance, "business", None)
+        spec = cleaned.get("spec")
+        if kind and business is not None and spec is not None:
+            try:
+                services.rich_object_validate(business=business, kind=kind, spec=spec)
+            except ValidationError as exc:
+                # Builder fields are spec paths, not form fields: show them on "spec".
+                for field, rules in exc.message_dict.items():
+                    for rule in rules:
+                        self.add_error("spec", f"{field}: {rule}")
+        return cleaned
+
+
+class RichObjectVersionInline(admin.TabularInline):
+    model = RichObjectVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "created_at", "created_by", "text_alternative"]
+    readonly_fields = fields
+    ordering = ["-number"]
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RichObject)
+class RichObjectAdmin(admin.ModelAdmin):
+    form = RichObjectForm
+    list_display = [
+        "name",
+        "kind",
+        "state",
+        "business",
+        "locale",
+        "scope_team",
+        "tag_list",
+        "unpublished_changes",
+        "updated_at",
+    ]
+    list_filter = ["kind", "state", "locale", "agents_may_edit", "business"]
+    search_fields = ["name", "tags", "text_alternative"]
+    list_select_related = ["business"]
+    readonly_fields = [
+        "state",
+        "current_version",
+        "published_version",
+        "payload_preview",
+    ]
+    inlines = [RichObjectVersionInline]
+    actions = ["publish_selected", "archive_selected"]
+    fieldsets = [
+        (None, {"fields": ["business", "name", "kind", "state", "tags", "locale"]}),
+        ("Who may use it", {"fields": ["scope_team", "agents_may_edit"]}),
+        ("Content", {"fields": ["spec", "text_alternative", "payload_preview"]}),
+        ("Versions", {"fields": ["current_version", "published_version"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # A new kind would invalidate every stored version's content.
+            fields += ["business", "kind"]
+        return fields
+
+    @admin.display(description="tags")
+    def tag_list(self, obj: RichObject) -> str:
+        return ", ".join(obj.tags)
+
+    @admin.display(description="unpublished changes", boolean=True)
+    def unpublished_changes(self, obj: RichObject) -> bool:
+        return obj.has_unpublished_changes
+
+    @admin.display(description="Apple payload (preview)")
+    def payload_preview(self, obj: RichObject) -> str:
+        if obj.pk is None or obj.current_version is None:
+            return "Saved objects show the payload Apple would receive here."
+        try:
+            spec = services.spec_resolve_images(
+                business=obj.business, spec=obj.current_version.spec
+            )
+            payload = builders.validate_spec(obj.kind, spec)
+        except (builders.BuildError, ValidationError) as exc:
+            return format_html('<p class="errornote">{}</p>', str(exc))
+        size = builders.payload_size(payload)
+        note = " (over 10 KB: sent with include-data-ref)" if size > 10 * 1024 else ""
+        return format_html(
+            '<p>{} bytes{}</p><pre style="max-height:30em;overflow:auto">{}</pre>',
+            size,
+            note,
+            json.dumps(_shorten_images(payload), indent=2, ensure_ascii=False),
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: RichObject, form: RichObjectForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = services.rich_object_create(
+                business=data["business"],
+                name=data["name"],
+                kind=data["kind"],
+                spec=data["spec"],
+                tags=data.get("tags") or [],
+                locale=data.get("locale", ""),
+                scope_team=data.get("scope_team", ""),
+                agents_may_edit=data.get("agents_may_edit", False),
+                text_alternative=data.get("text_alternative", ""),
+                user=request.user,
+            )
+            obj.pk = created.pk
+        else:
+            stored = RichObject.objects.get(pk=obj.pk)
+            alternative = data.get("text_alternative", "")
+            if (
+                not stored.text_alternative_edited
+                and alternative == stored.text_alternative
+            ):
+                alternative = (
+                    None  # untouched generated text keeps following the content
+                )
+            services.rich_object_update(
+                rich_object=stored,
+                spec=data["spec"],
+                text_alternative=alternative,
+                user=request.user,
+                name=data["name"],
+                tags=data.get("tags") or [],
+                locale=data.get("locale", ""),
+                scope_team=data.get("scope_team", ""),
+                agents_may_edit=data.get("agents_may_edit", False),
+            )
+        obj.refresh_from_db()
+
+    @admin.action(description="Publish the current version")
+    def publish_selected(
+        self, request: HttpRequest, queryset: QuerySet[RichObject]
+    ) -> None:
+        for rich_object in queryset:
+            try:
+                services.rich_object_publish(rich_object=rich_object)
+            except ValidationError as exc:
+                self.message_user(request, f"{rich_object}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Published {rich_object}.", messages.SUCCESS
+                )
+
+    @admin.action(description="Archive (hide from agents and bots)")
+    def archive_selected(
+        self, request: HttpRequest, queryset: QuerySet[RichObject]
+    ) -> None:
+        for rich_object in queryset:
+            services.rich_object_archive(rich_object=rich_object)
+        self.message_user(request, f"Archived {queryset.count()} objects.")
+
+
+def _shorten_images(payload: Any) -> Any:
+    """Base64 image data is unreadable in a preview: show its length instead."""
+    if isinstance(payload, dict):
+        return {
+            key: f"<{len(value)} base64 characters>"
+            if key in ("data", "appIcon") and isinstance(value, str) and len(value) > 80
+            else _shorten_images(value)
+            for key, value in payload.items()
+        }
+    if isinstance(payload, list):
+        return [_shorten_images(item) for item in payload]
+    return payload
+
+
+@admin.register(RichObjectVersion)
+class RichObjectVersionAdmin(admin.ModelAdmin):
+    list_display = ["rich_object", "number", "created_at", "created_by"]
+    list_filter = ["rich_object__kind", "rich_object__business"]
+    search_fields = ["rich_object__name"]
+    list_select_related = ["rich_object", "created_by"]
+    readonly_fields = [
+        "rich_object",
+        "number",
+        "spec_json",
+        "text_alternative",
+        "created_by",
+        "created_at",
+    ]
+    exclude = ["spec"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Viewable, never editable: sent messages point at these rows.
+        return False
+
+    @admin.display(description="spec")
+    def spec_json(self, obj: RichObjectVersion) -> str:
+        return format_html(
+            "<pre>{}</pre>", json.dumps(obj.spec, indent=2, ensure_ascii=False)
+        )
+
+
+class RichImageForm(forms.ModelForm):
+    upload = forms.FileField(help_text="PNG, JPEG or GIF, up to 1 MB")
+
+    class Meta:
+        model = RichImage
+        fields = ["business", "name"]
+
+    def clean_upload(self) -> Any:
+        upload = self.cleaned_data["upload"]
+        if upload.size > services.RICH_IMAGE_MAX_BYTES:
+            raise ValidationError("must be at most 1 MB")
+        try:
+            image_info(upload.read(64 * 1024))
+        except UnreadableImage as exc:
+            raise ValidationError(str(exc)) from exc
+        upload.seek(0)
+        return upload
+
+
+@admin.register(RichImage)
+class RichImageAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "business",
+        "mime_type",
+        "dimensions",
+        "bubble_styles",
+        "size",
+    ]
+    list_filter = ["mime_type", "business"]
+    search_fields = ["name"]
+    list_select_related = ["business"]
+    readonly_fields = [
+        "file",
+        "mime_type",
+        "width",
+        "height",
+        "size",
+        "sha256",
+        "usage",
+    ]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = RichImageForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["business", "name", "upload"]
+        return ["business", "name", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        # Specs reference images by id within one business.
+        return ["business", *fields] if obj is not None else fields
+
+    @admin.display(description="size (px)")
+    def dimensions(self, obj: RichImage) -> str:
+        return f"{obj.width} x {obj.height}"
+
+    @admin.display(description="large enough for")
+    def bubble_styles(self, obj: RichImage) -> str:
+        info = ImageInfo(obj.mime_type, obj.width, obj.height)
+        return ", ".join(s for s in builders.BUBBLE_STYLES if info.fits(s)) or "-"
+
+    @admin.display(description="reference in a spec")
+    def usage(self, obj: RichImage) -> str:
+        return json.dumps({"rich_image": obj.pk})
+
+    def save_model(
+        self, request: HttpRequest, obj: RichImage, form: forms.ModelForm, change: bool
+    ) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        upload = form.cleaned_data["upload"]
+        stored = services.rich_image_create(
+            business=form.cleaned_data["business"],
+            name=form.cleaned_data["name"],
+            data=upload.read(),
+        )
+        obj.pk = stored.pk
+        obj.refresh_from_db()

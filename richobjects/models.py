@@ -1,0 +1,155 @@
+"""The rich-object library: reusable interactive messages a business curates.
+
+A ``RichObject`` is the named, tagged entry; its content lives in immutable
+``RichObjectVersion`` rows so a sent message can point at exactly what went
+out. ``RichImage`` holds uploaded images once per business.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from . import builders
+
+
+class RichObject(models.Model):
+    class Kind(models.TextChoices):
+        QUICK_REPLY = builders.Kind.QUICK_REPLY.value, "Quick reply"
+        LIST_PICKER = builders.Kind.LIST_PICKER.value, "List picker"
+        TIME_PICKER = builders.Kind.TIME_PICKER.value, "Time picker"
+        FORM = builders.Kind.FORM.value, "Form"
+        APPLE_PAY = builders.Kind.APPLE_PAY.value, "Apple Pay"
+        AUTHENTICATION = builders.Kind.AUTHENTICATION.value, "Authentication (AUTH2)"
+        AUTHENTICATION_LEGACY = (
+            builders.Kind.AUTHENTICATION_LEGACY.value,
+            "Authentication, old (AUTH)",
+        )
+        IMESSAGE_APP = builders.Kind.IMESSAGE_APP.value, "iMessage app"
+        RICH_LINK = builders.Kind.RICH_LINK.value, "Rich link"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    business = models.ForeignKey(
+        "conversations.Business", on_delete=models.CASCADE, related_name="rich_objects"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    tags = models.JSONField(default=list, blank=True)
+    locale = models.CharField(
+        max_length=16, blank=True, help_text="e.g. en_US; blank for any locale"
+    )
+    scope_team = models.CharField(
+        "team",
+        max_length=100,
+        blank=True,
+        help_text="Blank: the whole business; otherwise only this team's agents",
+    )
+    agents_may_edit = models.BooleanField(
+        default=False, help_text="Agents may change the content before sending"
+    )
+    text_alternative = models.TextField(
+        blank=True, help_text="Sent instead when the device lacks the capability"
+    )
+    # False while the alternative is generated: then it follows every content edit.
+    text_alternative_edited = models.BooleanField(default=False)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    current_version = models.ForeignKey(
+        "RichObjectVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The latest saved content",
+    )
+    published_version = models.ForeignKey(
+        "RichObjectVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="What agents and bots send",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["business", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "name"], name="one_rich_object_name_per_business"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.current_version_id != self.published_version_id
+
+
+class RichObjectVersion(models.Model):
+    """One immutable snapshot of an object's content; messages keep a pointer to it."""
+
+    rich_object = models.ForeignKey(
+        RichObject, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    spec = models.JSONField()
+    text_alternative = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rich_object", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rich_object", "number"], name="one_number_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rich_object} v{self.number}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Rewriting a version would change what already-sent messages claim they sent.
+        if not self._state.adding:
+            raise ValueError("rich object versions are immutable; save a new version")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class RichImage(models.Model):
+    """An uploaded image, stored once per business (deduplicated by content hash)."""
+
+    business = models.ForeignKey(
+        "conversations.Business", on_delete=models.CASCADE, related_name="rich_images"
+    )
+    name = models.CharField(max_length=200)
+    file = models.FileField(upload_to="richobjects/images/%Y/%m/")
+    mime_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(help_text="bytes")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["business", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "sha256"], name="one_copy_of_each_image"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.width}x{self.height})"

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
+from .exceptions import ApplicationError
 from .models import Conversation
 from .serializers import (
     BusinessOutputSerializer,
@@ -161,5 +162,102 @@ class ConversationTypingApi(APIView):
             conversation=conversation,
             agent=request.user,
             typing=data.validated_data["typing"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConversationAssignApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        assignee = serializers.IntegerField(
+            allow_null=True, help_text="a user id, or null to unassign"
+        )
+
+        class Meta:
+            ref_name = "ConversationAssignInput"
+
+    @extend_schema(request=InputSerializer, responses=ConversationOutputSerializer)
+    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        assignee = None
+        if data.validated_data["assignee"] is not None:
+            assignee = selectors.user_get(user_id=data.validated_data["assignee"])
+            if assignee is None:
+                raise ApplicationError("No such agent.", code="not_a_member")
+        conversation = services.conversation_assign(
+            conversation=conversation, actor=request.user, assignee=assignee
+        )
+        return Response(ConversationOutputSerializer(conversation).data)
+
+
+class ConversationStatusApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=services.AGENT_STATUSES)
+
+        class Meta:
+            ref_name = "ConversationStatusInput"
+
+    @extend_schema(request=InputSerializer, responses=ConversationOutputSerializer)
+    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        conversation = services.conversation_set_status(
+            conversation=conversation,
+            actor=request.user,
+            status=data.validated_data["status"],
+        )
+        return Response(ConversationOutputSerializer(conversation).data)
+
+
+class NoteCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(
+            trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH
+        )
+
+        class Meta:
+            ref_name = "NoteCreateInput"
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        note = services.note_create(
+            conversation=conversation,
+            author=request.user,
+            text=data.validated_data["text"],
+        )
+        return Response(
+            MessageOutputSerializer(note).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ConversationReadApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        message_id = serializers.IntegerField(min_value=0)
+
+        class Meta:
+            ref_name = "ConversationReadInput"
+
+    @extend_schema(request=InputSerializer, responses={204: None})
+    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        services.conversation_mark_read(
+            conversation=conversation,
+            user=request.user,
+            message_id=data.validated_data["message_id"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -10,7 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from . import realtime
 from .exceptions import ClientError, NotFoundError
 from .selectors import business_ids_for_user, conversation_get_for_user
-from .services import conversation_typing
+from .services import conversation_presence, conversation_typing
 
 
 class AgentConsumer(AsyncJsonWebsocketConsumer):
@@ -19,11 +20,14 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     Server → client: {"type": "message.created" | "message.status_changed" |
     "conversation.updated" | "conversation.closed" | "typing", "data": {…}} and
     {"type": "error", "code": …}. Client → server (ephemeral signals only):
-    {"type": "typing.start" | "typing.stop", "conversation": <id>}. Everything
-    that writes goes through the REST API.
+    {"type": "typing.start" | "typing.stop", "conversation": <id>} and
+    {"type": "conversation.focus", "conversation": <id> | null, "join": bool},
+    which is relayed to teammates as {"type": "presence", "data": {"conversation",
+    "who", "viewing", "join"}}. Everything that writes goes through the REST API.
     """
 
     groups_joined: list[str]
+    focused: int | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -40,11 +44,22 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "hello", "data": {"businesses": business_ids}})
 
     async def disconnect(self, code: int) -> None:
+        if self.focused is not None:
+            # A closed tab must not linger as a viewer until teammates' timers expire.
+            with contextlib.suppress(ClientError):
+                await database_sync_to_async(self._presence_sync)(
+                    self.focused, False, False
+                )
+            self.focused = None
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        handlers = {"typing.start": self._typing, "typing.stop": self._typing}
+        handlers = {
+            "typing.start": self._typing,
+            "typing.stop": self._typing,
+            "conversation.focus": self._focus,
+        }
         try:
             if not isinstance(content, dict) or content.get("type") not in handlers:
                 raise ClientError("unknown_type")
@@ -72,6 +87,37 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             conversation=conversation,
             agent=user,
             typing=typing,
+            exclude_channel=self.channel_name,
+        )
+
+    async def _focus(self, content: dict[str, Any]) -> None:
+        conversation_id = content.get("conversation")
+        if conversation_id is not None and not isinstance(conversation_id, int):
+            raise ClientError("invalid_conversation")
+        join = bool(content.get("join"))
+        previous = self.focused
+        if previous is not None and previous != conversation_id:
+            self.focused = None
+            await database_sync_to_async(self._presence_sync)(previous, False, False)
+        if conversation_id is not None:
+            await database_sync_to_async(self._presence_sync)(
+                conversation_id, True, join
+            )
+            self.focused = conversation_id
+
+    def _presence_sync(self, conversation_id: int, viewing: bool, join: bool) -> None:
+        user = self.scope["user"]
+        try:
+            conversation = conversation_get_for_user(
+                user=user, conversation_id=conversation_id
+            )
+        except NotFoundError as exc:
+            raise ClientError("conversation_not_found") from exc
+        conversation_presence(
+            conversation=conversation,
+            agent=user,
+            viewing=viewing,
+            join=join,
             exclude_channel=self.channel_name,
         )
 

@@ -38,6 +38,11 @@ class NotFoundError(ApplicationError):
     code = "not_found"
 
 
+class PermissionDeniedError(ApplicationError):
+    status_code = 403
+    code = "permission_denied"
+
+
 class ClientError(Exception):
     """An error reported to a WebSocket client as {"type": "error", "code": …}."""
 

@@ -123,6 +123,9 @@ class Message(models.Model):
     class Direction(models.TextChoices):
         IN = "in", "From customer"
         OUT = "out", "To customer"
+        # Private notes between agents: never a candidate for delivery to Apple,
+        # which only ever picks up direction=out rows.
+        INTERNAL = "int", "Internal"
 
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
@@ -131,6 +134,7 @@ class Message(models.Model):
         RICH_LINK = "rich_link", "Rich link"
         ATTACHMENT = "attachment", "Attachment"
         SYSTEM = "system", "System"
+        NOTE = "note", "Private note"
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -185,3 +189,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.kind} {self.apple_id}"
+
+
+class ReadMarker(models.Model):
+    """How far one agent has read one conversation; unread counts derive from it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="read_markers"
+    )
+    last_read_message_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "conversation"], name="one_read_marker_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.conversation_id} to {self.last_read_message_id}"

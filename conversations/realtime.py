@@ -22,6 +22,8 @@ MESSAGE_STATUS_CHANGED = "message.status_changed"
 CONVERSATION_UPDATED = "conversation.updated"
 CONVERSATION_CLOSED = "conversation.closed"
 TYPING = "typing"
+# Who is looking at which conversation: ephemeral, never stored, like typing.
+PRESENCE = "presence"
 
 
 class RealtimeEvent(TypedDict):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from .exceptions import NotFoundError
-from .models import Business, Conversation, Membership, Message
+from .models import Business, Conversation, Membership, Message, ReadMarker
 
 
 def business_ids_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[int]:
@@ -77,3 +81,160 @@ def message_get_for_user(*, user: AbstractBaseUser, message_id: int) -> Message:
     if message is None:
         raise NotFoundError("No such message.")
     return message
+
+
+# Console ---------------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 50
+CONVERSATION_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    status: str = ""
+    assignee: str = ""  # "", "me", "none" or a user id
+    business: int | None = None
+    intent: str = ""
+
+
+def membership_list_for_user(*, user: AbstractBaseUser) -> list[Membership]:
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("business")
+        .order_by("business__name")
+    )
+
+
+def conversation_inbox_for_user(
+    *, user: AbstractBaseUser, filters: InboxFilters
+) -> QuerySet[Conversation]:
+    """The inbox: one query however many rows a page holds.
+
+    Preview and unread count are correlated subqueries rather than prefetches,
+    so a page of 50 rows costs one round trip even with 100,000 messages.
+    """
+    qs = Conversation.objects.filter(business__memberships__user=user)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.assignee == "me":
+        qs = qs.filter(assigned_agent=user)
+    elif filters.assignee == "none":
+        qs = qs.filter(assigned_agent__isnull=True)
+    elif filters.assignee.isdigit():
+        qs = qs.filter(assigned_agent_id=int(filters.assignee))
+    if filters.business is not None:
+        qs = qs.filter(business_id=filters.business)
+    if filters.intent:
+        qs = qs.filter(Q(intent=filters.intent) | Q(group=filters.intent))
+    visible = Message.objects.filter(conversation=OuterRef("pk")).exclude(
+        direction=Message.Direction.INTERNAL
+    )
+    last = visible.order_by("-id")
+    # Nested two levels deep (inside the unread subquery), so it reaches out twice.
+    read_up_to = ReadMarker.objects.filter(
+        conversation=OuterRef(OuterRef("pk")), user=user
+    ).values("last_read_message_id")[:1]
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"),
+            direction=Message.Direction.IN,
+            id__gt=Coalesce(Subquery(read_up_to), Value(0)),
+        )
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        qs.select_related("business", "customer", "assigned_agent")
+        .annotate(
+            last_body=Subquery(last.values("body")[:1]),
+            last_kind=Subquery(last.values("kind")[:1]),
+            last_direction=Subquery(last.values("direction")[:1]),
+            unread_count=Coalesce(Subquery(unread), Value(0)),
+        )
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+    )
+
+
+def conversation_intent_choices_for_user(*, user: AbstractBaseUser) -> list[str]:
+    """Distinct intents and groups seen in the user's businesses, for the filter."""
+    rows = (
+        Conversation.objects.filter(business__memberships__user=user)
+        .exclude(intent="", group="")
+        .values_list("intent", "group")
+        .distinct()[:200]
+    )
+    return sorted({value for row in rows for value in row if value})
+
+
+def teammate_list_for_user(*, user: AbstractBaseUser) -> list[AbstractBaseUser]:
+    """Everyone who shares a business with the user (including the user)."""
+    business_ids = Membership.objects.filter(user=user).values("business_id")
+    return list(
+        get_user_model()
+        .objects.filter(memberships__business_id__in=business_ids)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def agent_list_for_business(*, business_id: int) -> list[AbstractBaseUser]:
+    return list(
+        get_user_model()
+        .objects.filter(memberships__business_id=business_id)
+        .order_by("username")
+    )
+
+
+def message_page_for_conversation(
+    *, conversation: Conversation, before: int | None = None
+) -> tuple[list[Message], bool]:
+    """The latest page of a conversation (or the one before `before`), oldest first.
+
+    Reactions target messages that may sit on an earlier page; their ids are
+    in the payload and the browser attaches those it can.
+    """
+    qs = conversation.messages.select_related("sender").order_by("-id")
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs[: CONVERSATION_PAGE_SIZE + 1])
+    has_earlier = len(rows) > CONVERSATION_PAGE_SIZE
+    return list(reversed(rows[:CONVERSATION_PAGE_SIZE])), has_earlier
+
+
+def message_search_for_user(*, user: AbstractBaseUser, query: str) -> QuerySet[Message]:
+    """Messages and notes in the user's businesses whose text contains `query`."""
+    return (
+        Message.objects.filter(
+            conversation__business__memberships__user=user,
+            body__icontains=query,
+        )
+        .exclude(kind=Message.Kind.REACTION)
+        .select_related("conversation__customer", "conversation__business", "sender")
+        .order_by("-id")
+    )
+
+
+def business_get_for_user(*, user: AbstractBaseUser, business_id: int) -> Membership:
+    """The user's membership of the business (404 for strangers, like conversations)."""
+    membership = (
+        Membership.objects.filter(user=user, business_id=business_id)
+        .select_related("business")
+        .first()
+    )
+    if membership is None:
+        raise NotFoundError("No such business.")
+    return membership
+
+
+def membership_list_for_business(*, business_id: int) -> list[Membership]:
+    return list(
+        Membership.objects.filter(business_id=business_id)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def user_get(*, user_id: int) -> AbstractBaseUser | None:
+    return get_user_model().objects.filter(id=user_id).first()

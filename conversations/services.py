@@ -649,7 +649,8 @@ def conversation_assign(
         )
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            # of=self: PostgreSQL cannot lock the nullable side of the joins.
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("business", "customer")
             .get(pk=conversation.pk)
         )
@@ -673,7 +674,8 @@ def conversation_set_status(
         )
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            # of=self: PostgreSQL cannot lock the nullable side of the joins.
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("business", "customer", "assigned_agent")
             .get(pk=conversation.pk)
         )

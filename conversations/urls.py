@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis, views
+from . import apis, views, views_console
 
 urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
@@ -36,5 +36,43 @@ urlpatterns = [
         "api/v1/messages/<int:message_id>/retry/",
         apis.MessageRetryApi.as_view(),
         name="message-retry",
+    ),
+    path(
+        "api/v1/conversations/<int:conversation_id>/assign/",
+        apis.ConversationAssignApi.as_view(),
+        name="conversation-assign",
+    ),
+    path(
+        "api/v1/conversations/<int:conversation_id>/status/",
+        apis.ConversationStatusApi.as_view(),
+        name="conversation-status",
+    ),
+    path(
+        "api/v1/conversations/<int:conversation_id>/notes/",
+        apis.NoteCreateApi.as_view(),
+        name="conversation-notes",
+    ),
+    path(
+        "api/v1/conversations/<int:conversation_id>/read/",
+        apis.ConversationReadApi.as_view(),
+        name="conversation-read",
+    ),
+    # The agent console (server-rendered pages).
+    path("console/", views_console.inbox, name="console-inbox"),
+    path(
+        "console/c/<int:conversation_id>/",
+        views_console.conversation_detail,
+        name="console-conversation",
+    ),
+    path("console/search/", views_console.message_search, name="console-search"),
+    path(
+        "console/businesses/<int:business_id>/agents/",
+        views_console.business_agents,
+        name="console-agents",
+    ),
+    path(
+        "console/businesses/<int:business_id>/agents/<int:membership_id>/remove/",
+        views_console.business_agent_remove,
+        name="console-agent-remove",
     ),
 ]

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -14,8 +16,18 @@ urlpatterns = [
     path(
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
     ),
+    path("", RedirectView.as_view(url="/console/", permanent=False)),
+    # Browsers ask for /favicon.ico on pages without an icon link (the login page).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url="/static/console/favicon.svg", permanent=True),
+    ),
     path("", include("conversations.urls")),
 ]
+
+# Daphne serves no static files itself; in DEBUG (dev and the live test stack)
+# Django does, and production puts a static server or CDN in front.
+urlpatterns += staticfiles_urlpatterns()
 
 if settings.SANDBOX_ENABLED:
     urlpatterns.insert(0, path("sandbox/", include("sandbox.urls")))

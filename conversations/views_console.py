@@ -1,0 +1,237 @@
+"""The agent console: server-rendered pages. Live updates and every write from the
+browser go through the WebSocket and the REST API; these views only read, except
+the team page, whose plain HTML forms call services directly."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from .models import Conversation, Membership
+from .serializers import conversation_data, message_data
+
+# What each capability (spec §5) lets the device show, in agents' words.
+CAPABILITY_LABELS = {
+    "LIST": "list pickers",
+    "TIME": "time pickers",
+    "QUICK": "quick replies",
+    "AUTH": "sign-in (old)",
+    "AUTH2": "sign-in",
+    "FORM": "forms",
+}
+
+
+def _filters(
+    request: HttpRequest, memberships: list[Membership]
+) -> selectors.InboxFilters:
+    """Read inbox filters from the query string, dropping values that make no sense."""
+    status = request.GET.get("status", "")
+    if status not in Conversation.Status.values:
+        status = ""
+    assignee = request.GET.get("assignee", "")
+    if assignee not in ("", "me", "none") and not assignee.isdigit():
+        assignee = ""
+    business_raw = request.GET.get("business", "")
+    business = int(business_raw) if business_raw.isdigit() else None
+    if business is not None and business not in {m.business_id for m in memberships}:
+        business = None
+    intent = request.GET.get("intent", "")[:255]
+    return selectors.InboxFilters(
+        status=status, assignee=assignee, business=business, intent=intent
+    )
+
+
+def _filter_query(filters: selectors.InboxFilters, page: int | None = None) -> str:
+    """The query string that keeps the agent's filters across pages and links."""
+    pairs = {
+        "status": filters.status,
+        "assignee": filters.assignee,
+        "business": "" if filters.business is None else str(filters.business),
+        "intent": filters.intent,
+    }
+    if page and page > 1:
+        pairs["page"] = str(page)
+    return urlencode({k: v for k, v in pairs.items() if v})
+
+
+def _inbox_context(
+    request: HttpRequest, *, current: int | None = None
+) -> dict[str, Any]:
+    memberships = selectors.membership_list_for_user(user=request.user)
+    filters = _filters(request, memberships)
+    conversations = selectors.conversation_inbox_for_user(
+        user=request.user, filters=filters
+    )
+    page = Paginator(conversations, selectors.INBOX_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = _filter_query(filters, page.number)
+    return {
+        "memberships": memberships,
+        "admin_memberships": [
+            m for m in memberships if m.role == Membership.Role.ADMIN
+        ],
+        "filters": filters,
+        "page": page,
+        "query": query,
+        "base_query": _filter_query(filters),
+        "current": current,
+        "statuses": Conversation.Status.choices,
+        "teammates": selectors.teammate_list_for_user(user=request.user),
+        "intents": selectors.conversation_intent_choices_for_user(user=request.user),
+    }
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    current = request.GET.get("current", "")
+    context = _inbox_context(
+        request, current=int(current) if current.isdigit() else None
+    )
+    if request.GET.get("partial") == "list":
+        # The browser swaps this in when the socket says something changed.
+        return render(request, "console/_inbox_list.html", context)
+    return render(request, "console/inbox.html", context)
+
+
+@login_required
+@require_GET
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    try:
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+    except NotFoundError as exc:
+        raise Http404("No such conversation.") from exc
+    before = request.GET.get("before", "")
+    messages, has_earlier = selectors.message_page_for_conversation(
+        conversation=conversation, before=int(before) if before.isdigit() else None
+    )
+    if messages and not before:
+        services.conversation_mark_read(
+            conversation=conversation, user=request.user, message_id=messages[-1].id
+        )
+    context = _inbox_context(request, current=conversation.id)
+    agents = [
+        {"id": user.pk, "username": user.get_username()}
+        for user in selectors.agent_list_for_business(
+            business_id=conversation.business_id
+        )
+    ]
+    context.update(
+        conversation=conversation,
+        has_earlier=has_earlier,
+        earliest_id=messages[0].id if messages else None,
+        capabilities=[
+            CAPABILITY_LABELS.get(code.upper(), code)
+            for code in sorted(conversation.capabilities or [])
+        ],
+        console_state={
+            "conversation": conversation_data(conversation),
+            "messages": [message_data(m) for m in messages],
+            "agents": agents,
+            "me": {"id": request.user.pk, "username": request.user.get_username()},
+            "paged": bool(before),
+        },
+    )
+    return render(request, "console/conversation.html", context)
+
+
+@login_required
+@require_GET
+def message_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    page = None
+    if query:
+        page = Paginator(
+            selectors.message_search_for_user(user=request.user, query=query), 50
+        ).get_page(request.GET.get("page"))
+    memberships = selectors.membership_list_for_user(user=request.user)
+    return render(
+        request,
+        "console/search.html",
+        {
+            "q": query,
+            "page": page,
+            "memberships": memberships,
+            "admin_memberships": [
+                m for m in memberships if m.role == Membership.Role.ADMIN
+            ],
+        },
+    )
+
+
+def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
+    try:
+        membership = selectors.business_get_for_user(
+            user=request.user, business_id=business_id
+        )
+    except NotFoundError as exc:
+        raise Http404("No such business.") from exc
+    if membership.role != Membership.Role.ADMIN:
+        raise PermissionDenied("Only admins manage agents.")
+    return membership
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def business_agents(request: HttpRequest, business_id: int) -> HttpResponse:
+    mine = _admin_membership(request, business_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.membership_add(
+                business=mine.business,
+                actor=request.user,
+                username=request.POST.get("username", ""),
+                role=request.POST.get("role", Membership.Role.AGENT),
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            return redirect("console-agents", business_id=business_id)
+    memberships = selectors.membership_list_for_user(user=request.user)
+    return render(
+        request,
+        "console/agents.html",
+        {
+            "business": mine.business,
+            "team": selectors.membership_list_for_business(business_id=business_id),
+            "roles": Membership.Role.choices,
+            "error": error,
+            "memberships": memberships,
+            "admin_memberships": [
+                m for m in memberships if m.role == Membership.Role.ADMIN
+            ],
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def business_agent_remove(
+    request: HttpRequest, business_id: int, membership_id: int
+) -> HttpResponse:
+    mine = _admin_membership(request, business_id)
+    try:
+        services.membership_remove(
+            business=mine.business, actor=request.user, membership_id=membership_id
+        )
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        return HttpResponse(exc.message, status=409, content_type="text/plain")
+    return redirect("console-agents", business_id=business_id)

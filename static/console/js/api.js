@@ -1,0 +1,47 @@
+// fetch() wrapper for the REST API with the session cookie and CSRF header.
+
+export class ApiError extends Error {
+  constructor(status, message, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]')?.content || "";
+}
+
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let error = {};
+    try {
+      error = (await response.json()).error || {};
+    } catch {
+      // not JSON: keep the status text
+    }
+    throw new ApiError(response.status, error.message || response.statusText, error.code);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+let toastTimer;
+export function toast(text) {
+  const el = document.getElementById("toast");
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    el.hidden = true;
+  }, 5000);
+}

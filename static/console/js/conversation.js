@@ -1,0 +1,499 @@
+// The open conversation: timeline, delivery states, reactions, typing both
+// ways, presence, assignment, status, notes and the composer.
+
+import { api, toast } from "./api.js";
+
+const TYPING_IDLE_MS = 3000; // stop typing after this much quiet
+const TYPING_SHOW_MS = 6000; // hide a remote indicator nobody refreshed
+const PRESENCE_HEARTBEAT_MS = 20000;
+const PRESENCE_EXPIRE_MS = 50000;
+
+const REACTION_EMOJI = {
+  liked: "👍",
+  loved: "❤️",
+  disliked: "👎",
+  laughed: "😂",
+  emphasized: "‼️",
+  questioned: "❓",
+};
+const STATE_TEXT = { pending: "Sending…", sending: "Sending…", sent: "Sent", failed: "Failed" };
+
+function formatTime(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function reactionEmoji(message) {
+  const type = message.reaction?.type || "";
+  if (type === "reacted") {
+    const match = /Reacted\s+(\S+)\s+to/u.exec(message.text || "");
+    return match ? match[1] : "💬";
+  }
+  return REACTION_EMOJI[type] || "💬";
+}
+
+export class ConversationView {
+  constructor({ state, socket, onRead }) {
+    this.conversation = state.conversation;
+    this.agents = state.agents;
+    this.me = state.me;
+    this.paged = state.paged;
+    this.socket = socket;
+    this.onRead = onRead;
+    this.messages = new Map();
+    this.lastId = 0;
+    this.viewers = new Map();
+    this.typingSent = false;
+    this.remoteTyping = new Map();
+
+    this.timeline = document.getElementById("timeline");
+    this.form = document.getElementById("composer");
+    this.textarea = document.getElementById("composer-text");
+    this.sendButton = document.getElementById("send-button");
+    this.statusSelect = document.getElementById("status-select");
+    this.assigneeSelect = document.getElementById("assignee-select");
+    this.banner = document.getElementById("closed-banner");
+    this.typingEl = document.getElementById("typing-indicator");
+    this.viewersEl = document.getElementById("viewers");
+
+    for (const agent of this.agents) {
+      const option = document.createElement("option");
+      option.value = String(agent.id);
+      option.textContent = agent.id === this.me.id ? `${agent.username} (me)` : agent.username;
+      this.assigneeSelect.append(option);
+    }
+    for (const message of state.messages) this.upsert(message);
+    this.applyConversation(this.conversation);
+    this.bind();
+    this.scrollToEnd();
+    setInterval(() => this.expireViewers(), 5000);
+  }
+
+  get id() {
+    return this.conversation.id;
+  }
+
+  get mode() {
+    return this.form.querySelector('input[name="mode"]:checked').value;
+  }
+
+  bind() {
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.textarea.addEventListener("input", () => this.typed());
+    this.form.addEventListener("change", (event) => {
+      if (event.target.name === "mode") this.applyMode();
+    });
+    for (const button of this.form.querySelectorAll(".emoji-btn")) {
+      button.addEventListener("click", () => this.insert(button.dataset.emoji));
+    }
+    document.getElementById("assign-me").addEventListener("click", () => this.assignToMe());
+    this.assigneeSelect.addEventListener("change", () =>
+      this.assign(this.assigneeSelect.value ? Number(this.assigneeSelect.value) : null),
+    );
+    this.statusSelect.addEventListener("change", () => this.setStatus(this.statusSelect.value));
+    this.timeline.addEventListener("click", (event) => {
+      const button = event.target.closest("button.retry");
+      if (button) this.retry(Number(button.dataset.message));
+    });
+  }
+
+  // --- rendering ------------------------------------------------------------
+
+  upsert(message) {
+    if (message.conversation !== this.id) return;
+    this.messages.set(message.id, message);
+    this.lastId = Math.max(this.lastId, message.id);
+    if (message.kind === "reaction") {
+      this.renderReaction(message);
+      return;
+    }
+    const existing = document.getElementById(`m${message.id}`);
+    const li = this.renderMessage(message);
+    if (existing) {
+      const reactions = existing.querySelector(".reactions");
+      if (reactions) li.append(reactions);
+      existing.replaceWith(li);
+    } else {
+      this.insertInOrder(li, message.id);
+      // A reaction may have arrived before its target was on screen.
+      for (const other of this.messages.values()) {
+        if (other.kind === "reaction" && other.reaction?.target === message.id) {
+          this.renderReaction(other);
+        }
+      }
+    }
+  }
+
+  insertInOrder(li, id) {
+    let after = null;
+    for (const child of this.timeline.children) {
+      if (Number(child.dataset.id) > id) {
+        after = child;
+        break;
+      }
+    }
+    this.timeline.insertBefore(li, after);
+  }
+
+  renderMessage(message) {
+    const li = document.createElement("li");
+    li.id = `m${message.id}`;
+    li.dataset.id = String(message.id);
+    li.className = `msg msg-${message.direction} kind-${message.kind}`;
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    bubble.textContent = message.text;
+    if (message.kind === "note") {
+      bubble.setAttribute("aria-label", `Private note: ${message.text}`);
+    }
+    li.append(bubble);
+    if (message.kind === "system") return li;
+
+    const info = document.createElement("div");
+    info.className = "info";
+    const who =
+      message.direction === "in"
+        ? "Customer"
+        : message.kind === "note"
+          ? `Private note · ${message.sender || "agent"}`
+          : message.sender || (message.auto_reply ? "Bot" : "Agent");
+    const time = document.createElement("time");
+    time.dateTime = message.created_at;
+    time.textContent = formatTime(message.created_at);
+    info.append(`${who} · `, time);
+    if (message.direction === "out") {
+      const state = document.createElement("span");
+      state.className = `state state-${message.status}`;
+      state.dataset.state = message.status;
+      state.textContent = STATE_TEXT[message.status] || message.status;
+      if (message.status === "failed" && message.last_error) {
+        state.textContent = `Failed: ${message.last_error}`;
+      }
+      info.append(state);
+      if (message.status === "failed") {
+        const retry = document.createElement("button");
+        retry.type = "button";
+        retry.className = "retry";
+        retry.dataset.message = String(message.id);
+        retry.textContent = "Retry";
+        retry.setAttribute("aria-label", "Retry sending this message");
+        info.append(retry);
+      }
+    }
+    li.append(info);
+    return li;
+  }
+
+  renderReaction(message) {
+    const targetLi =
+      message.reaction?.target != null
+        ? document.getElementById(`m${message.reaction.target}`)
+        : null;
+    if (!targetLi) {
+      // Unknown or not-yet-loaded target: show the sentence as the customer wrote it.
+      if (!document.getElementById(`m${message.id}`)) {
+        this.insertInOrder(this.renderMessage(message), message.id);
+      }
+      return;
+    }
+    document.getElementById(`m${message.id}`)?.remove();
+    let holder = targetLi.querySelector(".reactions");
+    if (!holder) {
+      holder = document.createElement("div");
+      holder.className = "reactions";
+      holder.setAttribute("aria-label", "Reactions");
+      targetLi.append(holder);
+    }
+    const emoji = reactionEmoji(message);
+    const removed = /^\s*Removed\b/u.test(message.text || "");
+    const existing = holder.querySelector(`[data-emoji="${CSS.escape(emoji)}"]`);
+    if (removed) {
+      existing?.remove();
+      return;
+    }
+    if (holder.querySelector(`[data-reaction="${message.id}"]`)) return;
+    existing?.remove(); // a newer tapback replaces the same kind from the customer
+    const badge = document.createElement("span");
+    badge.className = "reaction";
+    badge.dataset.emoji = emoji;
+    badge.dataset.reaction = String(message.id);
+    badge.title = message.text;
+    badge.setAttribute("aria-label", `Customer reacted: ${message.text}`);
+    badge.textContent = emoji;
+    holder.append(badge);
+  }
+
+  applyConversation(conversation) {
+    this.conversation = conversation;
+    const closed = conversation.status === "closed";
+    this.banner.hidden = !closed;
+    document.querySelector(".conversation").classList.toggle("is-closed", closed);
+    this.statusSelect.value = conversation.status;
+    this.statusSelect.disabled = closed;
+    const assignee = this.agents.find((a) => a.username === conversation.assigned_agent);
+    this.assigneeSelect.value = assignee ? String(assignee.id) : "";
+    this.applyMode();
+  }
+
+  applyMode() {
+    const closed = this.conversation.status === "closed";
+    const note = this.mode === "note";
+    // Notes stay possible on a closed conversation: they never reach the customer.
+    const disabled = closed && !note;
+    this.textarea.disabled = disabled;
+    this.sendButton.disabled = disabled;
+    this.form.classList.toggle("note-mode", note);
+    this.sendButton.textContent = note ? "Add note" : "Send";
+    document.getElementById("composer-label").textContent = note
+      ? "Private note for your team"
+      : "Message to the customer";
+    this.textarea.placeholder = disabled
+      ? "The customer closed this conversation"
+      : note
+        ? "Only your team sees notes… (Ctrl+Enter to save)"
+        : "Write a reply… (Ctrl+Enter to send)";
+  }
+
+  scrollToEnd() {
+    this.timeline.scrollTop = this.timeline.scrollHeight;
+  }
+
+  // --- live events ----------------------------------------------------------
+
+  handle(event) {
+    const data = event.data || {};
+    switch (event.type) {
+      case "message.created":
+      case "message.status_changed":
+        if (data.conversation !== this.id) return false;
+        // An earlier page of history stays as it is; new lines live on the latest page.
+        if (this.paged && !this.messages.has(data.id)) return true;
+        this.upsert(data);
+        if (event.type === "message.created") {
+          if (data.direction === "in") this.clearTyping("customer");
+          this.scrollToEnd();
+          this.markRead();
+        }
+        return true;
+      case "conversation.updated":
+      case "conversation.closed":
+        if (data.id !== this.id) return false;
+        this.applyConversation(data);
+        return true;
+      case "typing":
+        if (data.conversation !== this.id) return false;
+        this.showTyping(data.who, data.typing);
+        return true;
+      case "presence":
+        if (data.conversation !== this.id || data.who === this.me.username) return false;
+        this.presence(data);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  async resync() {
+    // Missed messages first (pages of 500), then the conversation's state.
+    let more = !this.paged;
+    while (more) {
+      const page = await api(
+        `/api/v1/conversations/${this.id}/messages/?after=${this.lastId}&limit=500`,
+      );
+      for (const message of page.results) this.upsert(message);
+      more = page.has_more && page.results.length > 0;
+    }
+    this.applyConversation(await api(`/api/v1/conversations/${this.id}/`));
+    this.markRead();
+  }
+
+  markRead() {
+    if (this.paged || document.visibilityState !== "visible") return;
+    clearTimeout(this.readTimer);
+    this.readTimer = setTimeout(async () => {
+      try {
+        await api(`/api/v1/conversations/${this.id}/read/`, {
+          method: "POST",
+          body: { message_id: this.lastId },
+        });
+        this.onRead();
+      } catch (err) {
+        console.warn("mark read failed", err);
+      }
+    }, 300);
+  }
+
+  showTyping(who, typing) {
+    clearTimeout(this.remoteTyping.get(who));
+    if (typing) {
+      this.remoteTyping.set(
+        who,
+        setTimeout(() => this.clearTyping(who), TYPING_SHOW_MS),
+      );
+    } else {
+      this.remoteTyping.delete(who);
+    }
+    this.renderTyping();
+  }
+
+  clearTyping(who) {
+    clearTimeout(this.remoteTyping.get(who));
+    this.remoteTyping.delete(who);
+    this.renderTyping();
+  }
+
+  renderTyping() {
+    const names = [...this.remoteTyping.keys()].map((w) => (w === "customer" ? "The customer" : w));
+    this.typingEl.hidden = names.length === 0;
+    this.typingEl.textContent = names.length
+      ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…`
+      : "";
+  }
+
+  // --- presence -------------------------------------------------------------
+
+  announce(join) {
+    this.socket.send({ type: "conversation.focus", conversation: this.id, join });
+  }
+
+  startPresence() {
+    this.announce(true);
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.announce(false), PRESENCE_HEARTBEAT_MS);
+  }
+
+  presence(data) {
+    if (data.viewing) {
+      const isNew = !this.viewers.has(data.who);
+      this.viewers.set(data.who, Date.now());
+      // Answer a newcomer once so they learn who is already here.
+      if (data.join) this.announce(false);
+      if (isNew) this.renderViewers();
+    } else if (this.viewers.delete(data.who)) {
+      this.renderViewers();
+    }
+  }
+
+  expireViewers() {
+    const now = Date.now();
+    let changed = false;
+    for (const [who, seen] of this.viewers) {
+      if (now - seen > PRESENCE_EXPIRE_MS) {
+        this.viewers.delete(who);
+        changed = true;
+      }
+    }
+    if (changed) this.renderViewers();
+  }
+
+  renderViewers() {
+    const names = [...this.viewers.keys()].sort();
+    this.viewersEl.textContent = names.length ? `Also viewing: ${names.join(", ")}` : "";
+  }
+
+  // --- writes (all over REST) ----------------------------------------------
+
+  typed() {
+    if (this.mode !== "reply" || this.textarea.disabled) return;
+    // One start per burst and one stop after idle: no event per keystroke.
+    if (!this.typingSent && this.textarea.value.trim()) {
+      this.typingSent = this.socket.send({ type: "typing.start", conversation: this.id });
+    }
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+  }
+
+  stopTyping() {
+    clearTimeout(this.typingTimer);
+    if (this.typingSent) {
+      this.socket.send({ type: "typing.stop", conversation: this.id });
+      this.typingSent = false;
+    }
+  }
+
+  insert(text) {
+    const { selectionStart: start, selectionEnd: end, value } = this.textarea;
+    this.textarea.value = value.slice(0, start) + text + value.slice(end);
+    this.textarea.focus();
+    this.textarea.selectionStart = this.textarea.selectionEnd = start + text.length;
+    this.typed();
+  }
+
+  focusComposer() {
+    this.textarea.focus();
+  }
+
+  async submit() {
+    const text = this.textarea.value;
+    if (!text.trim() || this.sendButton.disabled) return;
+    const note = this.mode === "note";
+    this.sendButton.disabled = true;
+    try {
+      const message = await api(
+        note
+          ? `/api/v1/conversations/${this.id}/notes/`
+          : `/api/v1/conversations/${this.id}/messages/`,
+        { method: "POST", body: { text } },
+      );
+      this.textarea.value = "";
+      if (!note) this.stopTyping();
+      this.upsert(message);
+      this.scrollToEnd();
+    } catch (err) {
+      toast(err.message);
+    } finally {
+      this.applyMode();
+    }
+  }
+
+  async retry(messageId) {
+    try {
+      this.upsert(await api(`/api/v1/messages/${messageId}/retry/`, { method: "POST" }));
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  async assign(userId) {
+    try {
+      this.applyConversation(
+        await api(`/api/v1/conversations/${this.id}/assign/`, {
+          method: "POST",
+          body: { assignee: userId },
+        }),
+      );
+      toast(userId ? `Assigned to ${this.agents.find((a) => a.id === userId)?.username}` : "Unassigned");
+    } catch (err) {
+      toast(err.message);
+      this.applyConversation(this.conversation);
+    }
+  }
+
+  assignToMe() {
+    return this.assign(this.me.id);
+  }
+
+  async setStatus(status) {
+    try {
+      this.applyConversation(
+        await api(`/api/v1/conversations/${this.id}/status/`, {
+          method: "POST",
+          body: { status },
+        }),
+      );
+    } catch (err) {
+      toast(err.message);
+      this.applyConversation(this.conversation);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+// Opt-in alerts for new customer messages: a browser notification when allowed,
+// otherwise a short tone. Off until the agent turns it on (stored per browser).
+
+const KEY = "console.notifications";
+
+export function notificationsEnabled() {
+  return localStorage.getItem(KEY) === "on";
+}
+
+function render(button) {
+  const on = notificationsEnabled();
+  button.setAttribute("aria-pressed", String(on));
+  button.textContent = on ? "Notifications on" : "Notifications off";
+}
+
+export function setupNotifications() {
+  const button = document.getElementById("notify-toggle");
+  if (!button) return;
+  render(button);
+  button.addEventListener("click", async () => {
+    if (notificationsEnabled()) {
+      localStorage.setItem(KEY, "off");
+    } else {
+      localStorage.setItem(KEY, "on");
+      if ("Notification" in window && Notification.permission === "default") {
+        try {
+          await Notification.requestPermission();
+        } catch {
+          // older browsers: the tone still works
+        }
+      }
+    }
+    render(button);
+  });
+}
+
+function beep() {
+  try {
+    const ctx = new AudioContext();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.05;
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.15);
+    osc.onended = () => ctx.close();
+  } catch {
+    // audio unavailable (autoplay policy): stay silent
+  }
+}
+
+export function notifyMessage(message, conversationUrl) {
+  if (!notificationsEnabled()) return;
+  if ("Notification" in window && Notification.permission === "granted") {
+    const n = new Notification("New customer message", {
+      body: (message.text || "").slice(0, 140),
+      tag: `conversation-${message.conversation}`,
+    });
+    n.onclick = () => {
+      window.focus();
+      location.assign(conversationUrl);
+    };
+  } else {
+    beep();
+  }
+}

@@ -1,0 +1,78 @@
+"""REST endpoints the console writes through; each is tenant-scoped."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_assign_to_self_and_unassign(api_client, agent, conversation) -> None:
+    url = f"/api/v1/conversations/{conversation.id}/assign/"
+    response = api_client.post(url, {"assignee": agent.id}, format="json")
+    assert response.status_code == 200
+    assert response.json()["assigned_agent"] == "alice"
+    response = api_client.post(url, {"assignee": None}, format="json")
+    assert response.json()["assigned_agent"] is None
+    response = api_client.post(url, {"assignee": 999_999}, format="json")
+    assert response.status_code == 400
+
+
+def test_set_status(api_client, conversation) -> None:
+    url = f"/api/v1/conversations/{conversation.id}/status/"
+    response = api_client.post(url, {"status": "pending"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "pending"
+    assert api_client.post(url, {"status": "closed"}, format="json").status_code == 400
+
+
+def test_status_of_a_customer_closed_conversation_is_409(
+    api_client, conversation
+) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(status="closed")
+    url = f"/api/v1/conversations/{conversation.id}/status/"
+    response = api_client.post(url, {"status": "open"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conversation_closed"
+
+
+def test_note_is_created_and_listed_as_internal(api_client, conversation) -> None:
+    url = f"/api/v1/conversations/{conversation.id}/notes/"
+    response = api_client.post(url, {"text": "VIP"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["direction"] == "int"
+    assert response.json()["kind"] == "note"
+    listed = api_client.get(f"/api/v1/conversations/{conversation.id}/messages/")
+    assert [m["kind"] for m in listed.json()["results"]] == ["note"]
+
+
+def test_notes_are_allowed_on_closed_conversations(api_client, conversation) -> None:
+    Conversation.objects.filter(pk=conversation.pk).update(status="closed")
+    url = f"/api/v1/conversations/{conversation.id}/notes/"
+    assert api_client.post(url, {"text": "they left"}, format="json").status_code == 201
+
+
+def test_read_marker(api_client, conversation) -> None:
+    url = f"/api/v1/conversations/{conversation.id}/read/"
+    assert api_client.post(url, {"message_id": 5}, format="json").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("suffix", "body"),
+    [
+        ("assign/", {"assignee": None}),
+        ("status/", {"status": "resolved"}),
+        ("notes/", {"text": "peek"}),
+        ("read/", {"message_id": 1}),
+    ],
+)
+def test_writes_to_another_business_are_404(
+    api_client, foreign_conversation, suffix: str, body: dict
+) -> None:
+    url = f"/api/v1/conversations/{foreign_conversation.id}/{suffix}"
+    assert api_client.post(url, body, format="json").status_code == 404
+    assert not Message.objects.filter(conversation=foreign_conversation).exists()
+    foreign_conversation.refresh_from_db()
+    assert foreign_conversation.status == "open"

@@ -3,6 +3,7 @@ worker on Redis, started the way production runs them."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import subprocess
@@ -23,6 +24,17 @@ PG_ADMIN_URL = os.environ.get(
     "E2E_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/9")
+# Stacks alive at the same time must not share a queue or channel groups
+# (group names such as business.1 repeat across fresh databases).
+_redis_databases = itertools.count()
+
+
+def _stack_redis_url() -> str:
+    base, _, first = E2E_REDIS_URL.rpartition("/")
+    first_db = int(first) if first.isdigit() else 9
+    return f"{base}/{9 + (first_db - 9 + next(_redis_databases)) % 7}"
+
+
 MSP_ID = "e2e-msp"
 # base64 of "end-to-end-secret-for-msp-console!"
 MSP_SECRET = "ZW5kLXRvLWVuZC1zZWNyZXQtZm9yLW1zcC1jb25zb2xlIQ=="
@@ -132,6 +144,7 @@ def live_stack(
     sandbox inside the same server."""
     BUILD.mkdir(exist_ok=True)
     port = free_port()
+    redis_url = _stack_redis_url()
     base_url = f"http://127.0.0.1:{port}"
     with database() as database_url:
         env = {
@@ -142,7 +155,7 @@ def live_stack(
             "DJANGO_SECRET_KEY": "e2e-secret-key",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": database_url,
-            "REDIS_URL": E2E_REDIS_URL,
+            "REDIS_URL": redis_url,
             "MSP_ID": MSP_ID,
             "MSP_SECRETS": MSP_SECRET,
             "APPLE_GATEWAY_URL": gateway_url or f"{base_url}/sandbox/v1",
@@ -180,7 +193,7 @@ def live_stack(
             [
                 sys.executable,
                 "-c",
-                f"import redis; redis.from_url({E2E_REDIS_URL!r}).flushdb()",
+                f"import redis; redis.from_url({redis_url!r}).flushdb()",
             ],
             check=True,
         )

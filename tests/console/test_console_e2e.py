@@ -6,7 +6,6 @@ webhooks, exactly as Apple would post them.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests import live
 from tests.e2e.test_delivery_e2e import apple_post, wait_for
 from tests.gateway_stand_in import GatewayStandIn
 from tests.helpers import inbound_body
@@ -39,20 +37,10 @@ def gateway() -> Iterator[GatewayStandIn]:
     stand_in.stop()
 
 
-# A Redis database of this module's own: other live stacks (run in parallel by
-# other test sessions) flush theirs at start-up and share group names such as
-# business.1, which would steal this stack's tasks and pushes.
-CONSOLE_REDIS_URL = os.environ.get(
-    "CONSOLE_E2E_REDIS_URL", live.E2E_REDIS_URL.rsplit("/", 1)[0] + "/13"
-)
-
-
 @pytest.fixture(scope="module")
 def stack(gateway: GatewayStandIn) -> Iterator[LiveStack]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(live, "E2E_REDIS_URL", CONSOLE_REDIS_URL)
-        with live_stack(gateway_url=gateway.url, name="console") as running:
-            yield running
+    with live_stack(gateway_url=gateway.url, name="console") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -75,6 +75,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "reply_to",
             "reaction",
             "created_at",
+            "status_changed_at",
             "sent_at",
         ]
 

@@ -174,7 +174,8 @@ if REDIS_URL:
                 # channels_redis blocks waiting for a message: an idle socket
                 # would die with a 1011. Give reads room beyond that wait.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
-                "prefix": "msp_console",
+                # Several deployments (or test stacks) may share one Redis.
+                "prefix": env_str("CHANNELS_PREFIX", "msp_console"),
                 # Above Daphne's websocket timeout, well under the default day.
                 "group_expiry": 3600,
                 # Per socket: a burst of inbound traffic queues here while a
@@ -192,6 +193,7 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True

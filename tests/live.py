@@ -3,7 +3,6 @@ worker on Redis, started the way production runs them."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import socket
 import subprocess
@@ -24,17 +23,6 @@ PG_ADMIN_URL = os.environ.get(
     "E2E_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/9")
-# Stacks alive at the same time must not share a queue or channel groups
-# (group names such as business.1 repeat across fresh databases).
-_redis_databases = itertools.count()
-
-
-def _stack_redis_url() -> str:
-    base, _, first = E2E_REDIS_URL.rpartition("/")
-    first_db = int(first) if first.isdigit() else 9
-    return f"{base}/{9 + (first_db - 9 + next(_redis_databases)) % 7}"
-
-
 MSP_ID = "e2e-msp"
 # base64 of "end-to-end-secret-for-msp-console!"
 MSP_SECRET = "ZW5kLXRvLWVuZC1zZWNyZXQtZm9yLW1zcC1jb25zb2xlIQ=="
@@ -144,7 +132,9 @@ def live_stack(
     sandbox inside the same server."""
     BUILD.mkdir(exist_ok=True)
     port = free_port()
-    redis_url = _stack_redis_url()
+    # Stacks alive at the same time, even from other test runs, must not share
+    # a queue or channel groups (group names such as business.1 repeat).
+    namespace = f"e2e-{uuid.uuid4().hex[:12]}"
     base_url = f"http://127.0.0.1:{port}"
     with database() as database_url:
         env = {
@@ -155,7 +145,9 @@ def live_stack(
             "DJANGO_SECRET_KEY": "e2e-secret-key",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
+            "REDIS_URL": E2E_REDIS_URL,
+            "CHANNELS_PREFIX": namespace,
+            "CELERY_QUEUE": namespace,
             "MSP_ID": MSP_ID,
             "MSP_SECRETS": MSP_SECRET,
             "APPLE_GATEWAY_URL": gateway_url or f"{base_url}/sandbox/v1",
@@ -187,16 +179,6 @@ def live_stack(
         server_log = BUILD / f"e2e-{name}-daphne.log"
         worker_log = BUILD / f"e2e-{name}-celery.log"
         bin_dir = Path(sys.executable).parent
-        # The worker's queue lives in a Redis database of its own; a previous run's
-        # leftovers would be delivered to this run's empty tables.
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                f"import redis; redis.from_url({redis_url!r}).flushdb()",
-            ],
-            check=True,
-        )
         with server_log.open("w") as out:
             server = subprocess.Popen(
                 [

@@ -111,6 +111,10 @@ export class ConversationView {
 
   upsert(message) {
     if (message.conversation !== this.id) return;
+    // A REST answer can arrive after the pushes it caused (the worker is
+    // quick): never let an older delivery state overwrite a newer one.
+    const known = this.messages.get(message.id);
+    if (known && known.status_changed_at > message.status_changed_at) return;
     this.messages.set(message.id, message);
     this.lastId = Math.max(this.lastId, message.id);
     if (message.kind === "reaction") {

@@ -173,6 +173,10 @@ def test_agent_and_customer_hold_a_conversation(
     expect(console.locator("#closed-banner")).to_be_visible(timeout=15000)
     expect(composer).to_be_disabled()
     expect(console.get_by_role("button", name="Send")).to_be_disabled()
+    expect(console.get_by_label("Set status")).to_be_disabled()
+    expect(
+        console.locator(f'#inbox-list [data-conversation="{conversation_id}"]')
+    ).to_contain_text("Closed")
     wait_for(
         lambda: conversation_state(live_stack, conversation_id)["status"] == "closed",
         what="conversation closed",

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from .models import Business, Conversation, Customer, Membership, Message
+from .models import (
+    Attachment,
+    Business,
+    Conversation,
+    Customer,
+    Membership,
+    Message,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,3 +62,28 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["direction", "kind", "status"]
     search_fields = ["apple_id", "body"]
     raw_id_fields = ["conversation", "sender", "reply_to", "reaction_target"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    # Read-only: the file itself is served only by the authorised API view, and
+    # the descriptor may hold a decryption key.
+    list_display = ["name", "mime_type", "size", "status", "message", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["name", "sha256"]
+    exclude = ["apple_descriptor", "file", "thumbnail"]
+    readonly_fields = [
+        "message",
+        "position",
+        "name",
+        "mime_type",
+        "size",
+        "sha256",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -21,6 +21,9 @@ class Business(models.Model):
     )
     name = models.CharField(max_length=200)
     logo_url = models.URLField(blank=True, max_length=500)
+    # MIME types (or "type/*") agents and bots may send; empty means the default
+    # list in conversations.attachments.DEFAULT_ALLOWED_TYPES.
+    allowed_attachment_types = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,3 +215,49 @@ class ReadMarker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} read {self.conversation_id} to {self.last_read_message_id}"
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    # Random names: the stored path never reveals the customer's file name.
+    return f"attachments/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a message, both ways; bytes live in Django's default storage."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        FETCHING = "fetching", "Fetching from Apple"
+        STORED = "stored", "Stored"
+        UPLOADING = "uploading", "Uploading to Apple"
+        UPLOADED = "uploaded", "Uploaded to Apple"
+        FAILED = "failed", "Failed"
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=255, blank=True)
+    # Sniffed from the bytes once stored; until then what the sender declared.
+    mime_type = models.CharField(max_length=127, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    file = models.FileField(upload_to=attachment_upload_to, blank=True, max_length=255)
+    thumbnail = models.FileField(
+        upload_to=attachment_upload_to, blank=True, max_length=255
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # Apple's descriptor: as received (inbound) or as returned by the upload
+    # (outbound), so a retried delivery never uploads the same file twice.
+    apple_descriptor = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["message_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'file'} ({self.status})"

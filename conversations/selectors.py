@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 
 from .exceptions import NotFoundError
@@ -64,7 +73,11 @@ def conversation_get_for_user(
 def message_list(
     *, conversation: Conversation, after: int | None = None
 ) -> QuerySet[Message]:
-    qs = conversation.messages.select_related("sender").order_by("id")
+    qs = (
+        conversation.messages.select_related("sender")
+        .prefetch_related("attachments")
+        .order_by("id")
+    )
     if after is not None:
         qs = qs.filter(id__gt=after)
     return qs
@@ -200,6 +213,10 @@ def message_page_for_conversation(
         qs = qs.filter(id__lt=before)
     rows = list(qs[: CONVERSATION_PAGE_SIZE + 1])
     has_earlier = len(rows) > CONVERSATION_PAGE_SIZE
+    # One query for all files on the page, and none on a page without any.
+    prefetch_related_objects(
+        [row for row in rows if row.kind == Message.Kind.ATTACHMENT], "attachments"
+    )
     return list(reversed(rows[:CONVERSATION_PAGE_SIZE])), has_earlier
 
 

@@ -56,6 +56,9 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     text = serializers.CharField(source="body")
     sender = serializers.SlugRelatedField(slug_field="username", read_only=True)
     reaction = serializers.SerializerMethodField()
+    # Library object sent (and as bubble or text), or a reply's answer summary.
+    rich = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -74,6 +77,8 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "request_identifier",
             "reply_to",
             "reaction",
+            "rich",
+            "attachments",
             "created_at",
             "status_changed_at",
             "sent_at",
@@ -83,6 +88,19 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         if message.kind != Message.Kind.REACTION:
             return None
         return {"type": message.reaction_type, "target": message.reaction_target_id}
+
+    def get_attachments(self, message: Message) -> list[dict[str, Any]]:
+        # Only attachment messages have files: others cost no query.
+        if message.kind != Message.Kind.ATTACHMENT:
+            return []
+        from .attachments import attachment_data
+
+        return [attachment_data(item) for item in message.attachments.all()]
+
+    def get_rich(self, message: Message) -> dict[str, Any] | None:
+        from richobjects.presenters import rich_data
+
+        return rich_data(message)
 
 
 def message_data(message: Message) -> dict[str, Any]:

@@ -14,6 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from integrations import hooks as integration_hooks
+from richobjects.builders import needs_data_ref
+
 from . import realtime
 from .apple.client import AppleClient
 from .apple.exceptions import AppleError
@@ -25,9 +28,12 @@ from .apple.payloads import (
     InboundText,
     InboundTyping,
     Tapback,
+    outbound_interactive_body,
+    outbound_rich_link_body,
     outbound_text_body,
     request_identifier_of,
 )
+from .attachments import attachments_body_with_files, attachments_create_inbound
 from .exceptions import (
     ApplicationError,
     ConflictError,
@@ -172,6 +178,9 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
             # A concurrent delivery of the same id won the race.
             transaction.set_rollback(True)
             return Message.objects.get(apple_id=envelope.apple_id)
+        if fields["kind"] == Message.Kind.ATTACHMENT:
+            # Rows now (so the push lists them), bytes later in a task.
+            attachments_create_inbound(message=message, descriptors=event.attachments)
 
         groups = realtime.conversation_groups(
             business_id=business.id, conversation_id=conversation.id
@@ -179,6 +188,10 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
         realtime.publish_on_commit(
             groups, realtime.MESSAGE_CREATED, message_data(message)
         )
+        # A new conversation is routed (team, rules, greeting) after commit, once.
+        from businesses.routing import route_on_first_message
+
+        route_on_first_message(conversation=conversation, message=message)
         if (
             isinstance(event, InboundInteractive)
             and event.data is None
@@ -192,6 +205,8 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
             realtime.publish_on_commit(
                 groups, realtime.CONVERSATION_UPDATED, conversation_data(conversation)
             )
+        # Webhooks and sign-in completion, enqueued after commit.
+        integration_hooks.message_received(message.id)
     return message
 
 
@@ -253,6 +268,7 @@ def interactive_reply_resolve(*, message_id: int) -> None:
         message.save(
             update_fields=["raw", "request_identifier", "reply_to", "last_error"]
         )
+        integration_hooks.message_received(message.id)
         realtime.publish_on_commit(
             realtime.conversation_groups(
                 business_id=conversation.business_id, conversation_id=conversation.id
@@ -318,6 +334,7 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
         realtime.publish_on_commit(
             groups, realtime.MESSAGE_CREATED, message_data(message)
         )
+        integration_hooks.conversation_closed(conversation.id)
     return message
 
 
@@ -356,15 +373,80 @@ def message_send(
                 "The customer closed this conversation; nothing can be sent until they write again.",
                 code="conversation_closed",
             )
+        # Every URL goes out as a rich link (spec §4); see richobjects.links.
+        from richobjects.links import rich_link_plan
+
+        only_url, urls = rich_link_plan(text)
         message = Message.objects.create(
             conversation=conversation,
             direction=Message.Direction.OUT,
-            kind=Message.Kind.TEXT,
+            kind=Message.Kind.RICH_LINK if only_url else Message.Kind.TEXT,
             body=text,
+            raw={"url": only_url} if only_url else {},
             status=Message.Status.PENDING,
             sender=sender,
             auto_reply=auto_reply,
         )
+        conversation.last_message_at = message.created_at
+        conversation.save(update_fields=["last_message_at"])
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_CREATED,
+            message_data(message),
+        )
+        _enqueue_delivery(message.id)
+        for url in urls:
+            message_queue(
+                conversation=conversation,
+                sender=sender,
+                kind=Message.Kind.RICH_LINK,
+                body=url,
+                raw={"url": url},
+                auto_reply=auto_reply,
+            )
+    return message
+
+
+def message_queue(
+    *,
+    conversation: Conversation,
+    sender: AbstractBaseUser | None,
+    kind: str,
+    body: str,
+    raw: dict[str, Any] | None = None,
+    request_identifier: str = "",
+    auto_reply: bool = False,
+    on_created: Callable[[Message], None] | None = None,
+) -> Message:
+    """Queue an outbound message whose wire content was prepared elsewhere.
+
+    Used for rich objects and rich links: ``raw`` holds ``interactiveData``
+    or ``url``/``richLinkData``, which ``_wire_body`` turns into the body.
+    ``on_created`` runs inside the transaction, before the push, so related
+    rows (the rich-object link) are in what agents receive.
+    """
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.is_closed:
+            raise ConflictError(
+                "The customer closed this conversation; nothing can be sent until they write again.",
+                code="conversation_closed",
+            )
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.OUT,
+            kind=kind,
+            body=body,
+            raw=raw or {},
+            request_identifier=request_identifier,
+            status=Message.Status.PENDING,
+            sender=sender,
+            auto_reply=auto_reply,
+        )
+        if on_created is not None:
+            on_created(message)
         conversation.last_message_at = message.created_at
         conversation.save(update_fields=["last_message_at"])
         realtime.publish_on_commit(
@@ -426,8 +508,37 @@ def _has_unsettled_predecessor(message: Message) -> bool:
     ).exists()
 
 
+def _rich_link_data(message: Message) -> dict[str, Any]:
+    data = message.raw.get("richLinkData")
+    if isinstance(data, dict):
+        return data
+    from richobjects.links import rich_link_data_for
+
+    # Fetched here, in the delivery task, never in the request; kept so a
+    # retry sends the same preview without fetching the page again.
+    data = rich_link_data_for(str(message.raw.get("url") or message.body))
+    message.raw = {**message.raw, "richLinkData": data}
+    Message.objects.filter(pk=message.pk).update(raw=message.raw)
+    return data
+
+
 def _wire_body(message: Message) -> dict[str, Any]:
     conversation = message.conversation
+    interactive = message.raw.get("interactiveData")
+    if message.kind == Message.Kind.INTERACTIVE and isinstance(interactive, dict):
+        return outbound_interactive_body(
+            message_id=message.apple_id,
+            source_id=conversation.business.apple_id,
+            destination_id=conversation.customer.apple_id,
+            interactive_data=interactive,
+        )
+    if message.kind == Message.Kind.RICH_LINK:
+        return outbound_rich_link_body(
+            message_id=message.apple_id,
+            source_id=conversation.business.apple_id,
+            destination_id=conversation.customer.apple_id,
+            rich_link_data=_rich_link_data(message),
+        )
     return outbound_text_body(
         message_id=message.apple_id,
         source_id=conversation.business.apple_id,
@@ -476,13 +587,31 @@ def message_deliver(*, message_id: int) -> None:
         return
     try:
         # No transaction is open here: the network call holds no locks.
-        AppleClient().send_message(
+        body = _wire_body(message)
+        if message.kind == Message.Kind.ATTACHMENT:
+            # Files go to Apple before the text that shows them; a retry
+            # reuses the descriptors of files already uploaded.
+            body = attachments_body_with_files(message=message, body=body)
+        interactive = body.get("interactiveData") or {}
+        client = AppleClient()
+        # Authentication requests have their own endpoint (spec §7.6).
+        send = (
+            client.authenticate
+            if "authenticate" in (interactive.get("data") or {})
+            else client.send_message
+        )
+        answer = send(
             message_id=message.apple_id,
             source_id=message.conversation.business.apple_id,
             destination_id=message.conversation.customer.apple_id,
-            body=_wire_body(message),
+            body=body,
             auto_reply=message.auto_reply,
+            include_data_ref=bool(interactive) and needs_data_ref(interactive),
         )
+        if answer and isinstance(answer.get("dataRef"), dict):
+            # Large payloads (spec §8): Apple's reference can be re-sent later.
+            message.raw = {**message.raw, "dataRef": answer["dataRef"]}
+            Message.objects.filter(pk=message.pk).update(raw=message.raw)
     except AppleError as exc:
         if exc.permanent:
             _set_status(message, Message.Status.FAILED, error=exc.detail)

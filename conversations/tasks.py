@@ -70,3 +70,39 @@ def interactive_reply_resolve(message_id: int) -> None:
     from .services import interactive_reply_resolve as resolve
 
     resolve(message_id=message_id)
+
+
+def _attachment_fetch_failure(
+    self: Task, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
+) -> None:
+    from .attachments import attachment_mark_failed
+
+    attachment_id = kwargs.get("attachment_id", args[0] if args else None)
+    if attachment_id is not None:
+        attachment_mark_failed(
+            attachment_id=attachment_id, reason=str(exc) or type(exc).__name__
+        )
+
+
+@shared_task(
+    name="conversations.attachment_fetch",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(AppleTransientError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+    # 100 MB at a slow link takes minutes, far beyond the 30 s default.
+    soft_time_limit=600,
+    time_limit=660,
+    on_failure=_attachment_fetch_failure,
+)
+def attachment_fetch(self: Task, attachment_id: int) -> None:
+    """Fetch, decrypt and store one inbound attachment.
+
+    Idempotent: the service claims the pending row, and a stored file is skipped.
+    """
+    from .attachments import attachment_fetch as fetch
+
+    fetch(attachment_id=attachment_id)

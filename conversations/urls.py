@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis, views, views_console
+from . import apis, attachment_apis, views, views_console
 
 urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
@@ -56,6 +56,26 @@ urlpatterns = [
         "api/v1/conversations/<int:conversation_id>/read/",
         apis.ConversationReadApi.as_view(),
         name="conversation-read",
+    ),
+    path(
+        "api/v1/conversations/<int:conversation_id>/attachments/",
+        attachment_apis.AttachmentSendApi.as_view(),
+        name="conversation-attachments",
+    ),
+    path(
+        "api/v1/attachments/<int:attachment_id>/retry/",
+        attachment_apis.AttachmentRetryApi.as_view(),
+        name="attachment-retry",
+    ),
+    path(
+        "api/v1/attachments/<int:attachment_id>/file/",
+        attachment_apis.AttachmentFileApi.as_view(),
+        name="attachment-file",
+    ),
+    path(
+        "api/v1/attachments/<int:attachment_id>/thumbnail/",
+        attachment_apis.AttachmentThumbnailApi.as_view(),
+        name="attachment-thumbnail",
     ),
     # The agent console (server-rendered pages).
     path("console/", views_console.inbox, name="console-inbox"),

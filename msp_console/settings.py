@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "channels",
     "conversations",
     "richobjects",
+    "businesses",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +134,17 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Attachments go through Django's storage API and are served only by an
+# authorised view, never from MEDIA_URL. Any django-storages backend works:
+# set STORAGE_BACKEND (e.g. storages.backends.s3.S3Storage) and its own settings.
+STORAGES = {
+    "default": {
+        "BACKEND": env_str(
+            "STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        )
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Security: behind TLS in production, plain HTTP in development.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
@@ -209,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "conversations.message_requeue_stuck",
         "schedule": 60.0,
     },
+    "webhook-requeue-stuck": {
+        "task": "integrations.webhook_requeue_stuck",
+        "schedule": 60.0,
+    },
 }
 
 # Apple
@@ -228,12 +245,33 @@ if not (MSP_ID and MSP_SECRETS):
         "ZGV2ZWxvcG1lbnQtc2VjcmV0LWRvLW5vdC11c2UtaW4tcHJvZHVjdGlvbiEh"
     ]
 
+# Integrations: secrets at rest, Apple Pay, OAuth, outbound webhooks
+# A Fernet key (urlsafe base64 of 32 bytes); in DEBUG it is derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
+if not FIELD_ENCRYPTION_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY is required when DJANGO_DEBUG is off"
+    )
+# Our own address as devices and Apple see it (payment gateway, OAuth redirect);
+# empty means "the host of the request that sends the rich object".
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+APPLE_PAY_SESSION_URL = env_str(
+    "APPLE_PAY_SESSION_URL",
+    "https://apple-pay-gateway.apple.com/paymentservices/paymentSession",
+)
+INTEGRATIONS_HTTP_TIMEOUT_SECONDS = float(
+    env_str("INTEGRATIONS_HTTP_TIMEOUT_SECONDS", "10")
+)
+
 # Sandbox: the stand-in for Apple and the customer's device (off in production).
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
 # Where the sandbox posts Apple's inbound webhooks; our own /message by default.
 SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL", "")
 if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
+# Rich-link previews may fetch private/loopback pages only where the pages under
+# test live on localhost (the sandbox); production never does.
+RICH_LINK_ALLOW_PRIVATE = env_bool("RICH_LINK_ALLOW_PRIVATE", SANDBOX_ENABLED)
 
 LOGGING = {
     "version": 1,

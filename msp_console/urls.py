@@ -22,7 +22,10 @@ urlpatterns = [
         "favicon.ico",
         RedirectView.as_view(url="/static/console/favicon.svg", permanent=True),
     ),
+    path("", include("businesses.urls")),
+    path("", include("integrations.urls")),
     path("", include("conversations.urls")),
+    path("", include("richobjects.urls")),
 ]
 
 # Daphne serves no static files itself; in DEBUG (dev and the live test stack)

@@ -153,3 +153,36 @@ class RichImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.width}x{self.height})"
+
+
+class RichMessage(models.Model):
+    """What a sent message carried from the library: the exact version, and in which form.
+
+    Lives here rather than on ``conversations.Message`` so the library can grow
+    without migrating the message table. The wire payload itself is in
+    ``Message.raw`` (that is what delivery reads); this row keeps a copy with
+    the parameters so a later audit sees what was filled in.
+    """
+
+    class SentAs(models.TextChoices):
+        INTERACTIVE = "interactive", "Interactive"
+        TEXT_ALTERNATIVE = "text_alternative", "Text alternative"
+
+    message = models.OneToOneField(
+        "conversations.Message", on_delete=models.CASCADE, related_name="rich"
+    )
+    version = models.ForeignKey(
+        RichObjectVersion, on_delete=models.PROTECT, related_name="messages"
+    )
+    kind = models.CharField(max_length=32, choices=RichObject.Kind.choices)
+    sent_as = models.CharField(max_length=20, choices=SentAs.choices)
+    request_identifier = models.CharField(max_length=64, blank=True, db_index=True)
+    params = models.JSONField(default=dict, blank=True)
+    edited = models.BooleanField(default=False)
+    payload = models.JSONField(default=dict, blank=True)
+    # The OAuth nonce an authentication reply must echo (spec §7.6).
+    oauth_state = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.version} as {self.sent_as} in message {self.message_id}"

@@ -447,10 +447,15 @@ def parse_form(reply: Mapping[str, Any], request: Mapping[str, Any]) -> FormRepl
                 items=tuple(items),
             )
         )
+    # Typed answers (input, date) echo the page title as the item title: show
+    # what was typed; picked items read better by their title.
     parts = [
         f"{answer.title or answer.page_identifier}: "
         + ", ".join(
-            i.title if i.title and i.title != i.value else i.value for i in answer.items
+            i.title
+            if i.title and i.title != i.value and i.title != answer.title
+            else i.value
+            for i in answer.items
         )
         for answer in answers
     ]

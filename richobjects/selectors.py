@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from conversations.models import Business
+from conversations.models import Business, Membership
 
 from .models import RichObject
 
@@ -49,3 +50,63 @@ def rich_object_get_sendable(
         .select_related("published_version")
         .first()
     )
+
+
+def rich_object_list_for_user(
+    *,
+    user: AbstractBaseUser,
+    business_id: int | None = None,
+    query: str = "",
+    tag: str = "",
+    kind: str = "",
+) -> list[RichObject]:
+    """Published objects ``user`` may send, across the businesses they belong to.
+
+    Team-scoped objects are listed for that team's members and the business's admins.
+    """
+    memberships = Membership.objects.filter(user=user).select_related("business")
+    if business_id is not None:
+        memberships = memberships.filter(business_id=business_id)
+    found: list[RichObject] = []
+    for membership in memberships:
+        business = membership.business
+        candidates = (
+            RichObject.objects.filter(
+                business=business, state=RichObject.State.PUBLISHED
+            )
+            .select_related("published_version", "business")
+            .order_by("name")
+        )
+        if membership.role != Membership.Role.ADMIN:
+            teams = (
+                list(
+                    user.teams.filter(business=business).values_list("name", flat=True)
+                )
+                if hasattr(user, "teams")
+                else []
+            )
+            candidates = candidates.filter(Q(scope_team="") | Q(scope_team__in=teams))
+        if kind:
+            candidates = candidates.filter(kind=kind)
+        needle = query.strip().lower()
+        wanted_tag = tag.strip().lower()
+        for rich_object in candidates:
+            tags = [str(t) for t in rich_object.tags]
+            if wanted_tag and wanted_tag not in tags:
+                continue
+            if needle and not (
+                needle in rich_object.name.lower() or any(needle in t for t in tags)
+            ):
+                continue
+            found.append(rich_object)
+    return found
+
+
+def rich_object_get_for_user(
+    *, user: AbstractBaseUser, object_id: int
+) -> RichObject | None:
+    """One published object ``user`` may send, by id, or None (absent and forbidden look alike)."""
+    for rich_object in rich_object_list_for_user(user=user):
+        if rich_object.pk == object_id:
+            return rich_object
+    return None

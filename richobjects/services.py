@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +18,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from conversations.models import Business
+from conversations.exceptions import ApplicationError, PermissionDeniedError
+from conversations.models import Business, Conversation, Membership, Message
+from conversations.services import message_queue
 
 from . import builders
+from .builders import device_supports
+from .channel import merchant_session_for, merchant_settings_for, oauth_settings_for
 from .images import UnreadableImage, image_info
-from .models import RichImage, RichObject, RichObjectVersion
+from .models import RichImage, RichMessage, RichObject, RichObjectVersion
 
 EXPORT_FORMAT = "msp-console.richobjects"
 EXPORT_VERSION = 1
@@ -567,3 +572,239 @@ def _import_one(
         if name in report.unchanged:
             report.unchanged.remove(name)
             report.updated.append(name)
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+class RichObjectNotAvailable(ApplicationError):
+    status_code = 404
+    code = "rich_object_not_found"
+
+
+def _team_names(*, business: Business, user: Any) -> list[str]:
+    if user is None or not getattr(user, "pk", None):
+        return []
+    teams = getattr(user, "teams", None)
+    if teams is None:
+        return []
+    return list(teams.filter(business=business).values_list("name", flat=True))
+
+
+def rich_object_may_use(*, rich_object: RichObject, user: Any) -> bool:
+    """Whether ``user`` may send ``rich_object``: unscoped, or scoped to one of their teams.
+
+    Admins of the business may send anything in its library.
+    """
+    if not rich_object.scope_team:
+        return True
+    if Membership.objects.filter(
+        user=user, business_id=rich_object.business_id, role=Membership.Role.ADMIN
+    ).exists():
+        return True
+    return rich_object.scope_team in _team_names(
+        business=rich_object.business, user=user
+    )
+
+
+def _default_params(conversation: Conversation) -> dict[str, Any]:
+    # What every send can use without the caller passing it.
+    customer = conversation.customer
+    return {
+        "customer": {"name": customer.display_name or ""},
+        "business": {"name": conversation.business.name},
+    }
+
+
+def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _invalid_to_error(exc: ValidationError) -> ApplicationError:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"spec": exc.messages}
+    first_field, problems = next(iter(fields.items()))
+    return ApplicationError(
+        f"{first_field}: {problems[0]}",
+        code="rich_object_invalid",
+        extra={"fields": fields},
+    )
+
+
+def _send_time_inputs(*, business: Business, kind: str) -> dict[str, Any]:
+    """Merchant and OAuth inputs for the kinds that need them; refuse when missing."""
+    if kind == RichObject.Kind.APPLE_PAY:
+        merchant = merchant_settings_for(business)
+        if merchant is None:
+            raise ApplicationError(
+                "Configure Apple Pay in channel settings before sending a payment request.",
+                code="apple_pay_not_configured",
+            )
+        return {
+            "merchant": merchant,
+            "merchant_session": merchant_session_for(business),
+        }
+    if kind in (
+        RichObject.Kind.AUTHENTICATION,
+        RichObject.Kind.AUTHENTICATION_LEGACY,
+    ):
+        oauth = oauth_settings_for(business)
+        if oauth is None:
+            raise ApplicationError(
+                "Configure sign-in (OAuth) in channel settings before sending an authentication request.",
+                code="oauth_not_configured",
+            )
+        inputs: dict[str, Any] = {
+            "state": secrets.token_urlsafe(24),
+            "redirect_uri": oauth.redirect_uri,
+        }
+        if kind == RichObject.Kind.AUTHENTICATION_LEGACY:
+            inputs["response_encryption_key"] = oauth.response_encryption_key
+        return inputs
+    return {}
+
+
+def rich_object_send(
+    *,
+    conversation: Conversation,
+    object_or_version: RichObject | RichObjectVersion,
+    params: Mapping[str, Any] | None = None,
+    edits: Mapping[str, Any] | None = None,
+    sender: Any,
+    auto_reply: bool = False,
+) -> Message:
+    """Queue a library object for the customer through the ordinary outbound pipeline.
+
+    A ``RichObject`` sends its published version; a ``RichObjectVersion`` is
+    sent as is. Placeholders are filled from ``params`` (over the customer's
+    and business's names); a missing value is a 400 naming it. When the
+    conversation's device cannot show the kind (spec §5), the text alternative
+    goes out instead; either way the message links the exact version and says
+    which went out. ``edits`` (top-level spec keys) need ``agents_may_edit``.
+    """
+    if isinstance(object_or_version, RichObjectVersion):
+        version = object_or_version
+        rich_object = version.rich_object
+    else:
+        rich_object = object_or_version
+        version = rich_object.published_version
+    if rich_object.business_id != conversation.business_id or version is None:
+        raise RichObjectNotAvailable("No such rich object in this business.")
+    if rich_object.state != RichObject.State.PUBLISHED and isinstance(
+        object_or_version, RichObject
+    ):
+        raise RichObjectNotAvailable("This rich object is not published.")
+    if sender is not None and not rich_object_may_use(
+        rich_object=rich_object, user=sender
+    ):
+        raise PermissionDeniedError(
+            f"{rich_object.name!r} is for the {rich_object.scope_team} team only."
+        )
+    if edits and not rich_object.agents_may_edit:
+        raise PermissionDeniedError(
+            f"{rich_object.name!r} cannot be edited before sending."
+        )
+    if params is not None and not isinstance(params, Mapping):
+        raise ApplicationError("params must be an object.", code="invalid_params")
+    spec_override = _merge(version.spec, edits) if edits else None
+    inputs = _send_time_inputs(business=conversation.business, kind=rich_object.kind)
+    filled = _merge(_default_params(conversation), params or {})
+    try:
+        rendered = rich_object_render(
+            version=version, params=filled, spec_override=spec_override, **inputs
+        )
+    except ValidationError as exc:
+        raise _invalid_to_error(exc) from exc
+
+    supported = device_supports(
+        rich_object.kind, conversation.capabilities or [], conversation.device_agent
+    )
+    sent_as = (
+        RichMessage.SentAs.INTERACTIVE
+        if supported
+        else RichMessage.SentAs.TEXT_ALTERNATIVE
+    )
+    summary = {
+        "object": rich_object.pk,
+        "name": rich_object.name,
+        "kind": rich_object.kind,
+        "version": version.number,
+        "version_id": version.pk,
+        "sent_as": sent_as.value,
+    }
+    if not supported:
+        kind, body = Message.Kind.TEXT, rendered.text_alternative
+        raw: dict[str, Any] = {"rich": summary}
+        request_identifier = ""
+    elif rich_object.kind == RichObject.Kind.RICH_LINK:
+        kind, body = Message.Kind.RICH_LINK, rendered.payload["url"]
+        raw = {"rich": summary, "url": body, "richLinkData": rendered.payload}
+        request_identifier = ""
+    else:
+        received = rendered.payload.get("receivedMessage") or {}
+        kind = Message.Kind.INTERACTIVE
+        body = str(received.get("title") or rich_object.name)
+        raw = {"rich": summary, "interactiveData": rendered.payload}
+        request_identifier = rendered.request_identifier
+
+    def link(message: Message) -> None:
+        RichMessage.objects.create(
+            message=message,
+            version=version,
+            kind=rich_object.kind,
+            sent_as=sent_as,
+            request_identifier=rendered.request_identifier,
+            params=dict(params or {}),
+            edited=bool(edits),
+            payload=rendered.payload,
+            oauth_state=str(inputs.get("state") or ""),
+        )
+
+    return message_queue(
+        conversation=conversation,
+        sender=sender,
+        kind=kind,
+        body=body,
+        raw=raw,
+        request_identifier=request_identifier,
+        auto_reply=auto_reply,
+        on_created=link,
+    )
+
+
+def rich_object_preview(*, rich_object: RichObject) -> dict[str, Any]:
+    """The published (else current) version built with stand-ins, for the picker and admin.
+
+    Placeholders stay as written, so the agent sees what they will fill in.
+    """
+    version = rich_object.published_version or rich_object.current_version
+    if version is None:
+        return {}
+    try:
+        payload = builders.validate_spec(
+            rich_object.kind,
+            spec_resolve_images(business=rich_object.business, spec=version.spec),
+        )
+    except (builders.BuildError, ValidationError):
+        return {}
+    bubble = payload.get("receivedMessage") or {}
+    images = {
+        image.get("identifier"): image.get("data")
+        for image in (payload.get("data") or {}).get("images") or []
+    }
+    return {
+        "version": version.number,
+        "title": bubble.get("title") or payload.get("title", ""),
+        "subtitle": bubble.get("subtitle", ""),
+        "style": bubble.get("style", "icon"),
+        "image": images.get(bubble.get("imageIdentifier")) or "",
+        "text_alternative": version.text_alternative,
+        "placeholders": builders.placeholders_in(version.spec),
+        "spec": version.spec if rich_object.agents_may_edit else None,
+        "payload": payload,
+    }

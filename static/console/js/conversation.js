@@ -2,6 +2,8 @@
 // ways, presence, assignment, status, notes and the composer.
 
 import { api, toast } from "./api.js";
+import { decorateAttachments, initAttachments } from "./attachments.js";
+import { decorateRich, initRichPicker } from "./richpicker.js";
 
 const TYPING_IDLE_MS = 3000; // stop typing after this much quiet
 const TYPING_SHOW_MS = 6000; // hide a remote indicator nobody refreshed
@@ -66,6 +68,8 @@ export class ConversationView {
     for (const message of state.messages) this.upsert(message);
     this.applyConversation(this.conversation);
     this.bind();
+    this.richPicker = initRichPicker(this);
+    this.attachmentComposer = initAttachments(this);
     this.scrollToEnd();
     setInterval(() => this.expireViewers(), 5000);
   }
@@ -195,6 +199,8 @@ export class ConversationView {
       }
     }
     li.append(info);
+    decorateRich(li, message, this);
+    decorateAttachments(li, message);
     return li;
   }
 

@@ -1,0 +1,199 @@
+"""HTML forms for the settings pages: field shapes only; rules live in services."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from conversations.models import Business
+
+from .models import BusinessHours, Priority, RoutingRule, Team
+
+MIME_PATTERN = re.compile(
+    r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$"
+)
+
+
+def _timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(available_timezones())]
+
+
+def business_has_attachment_types() -> bool:
+    """The field is new in conversations; the form offers it only where it exists."""
+    return any(
+        f.name == "allowed_attachment_types" for f in Business._meta.get_fields()
+    )
+
+
+class ChannelSettingsForm(forms.Form):
+    display_name = forms.CharField(max_length=100, required=False)
+    logo = forms.FileField(
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP; shrunk to 512 px and served as PNG.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    remove_logo = forms.BooleanField(required=False)
+    timezone = forms.ChoiceField(choices=_timezone_choices, initial="UTC")
+    away_message = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to a new conversation that starts outside business hours.",
+    )
+    allowed_attachment_types = forms.CharField(
+        required=False,
+        max_length=2000,
+        help_text="MIME types agents may send, comma-separated (image/*, application/pdf). Empty: the default list.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for day in BusinessHours.Weekday:
+            self.fields[f"open_{day.value}"] = forms.BooleanField(
+                required=False, label=day.label
+            )
+            self.fields[f"opens_{day.value}"] = forms.TimeField(
+                required=False, widget=forms.TimeInput(attrs={"type": "time"})
+            )
+            self.fields[f"closes_{day.value}"] = forms.TimeField(
+                required=False, widget=forms.TimeInput(attrs={"type": "time"})
+            )
+        if not business_has_attachment_types():
+            del self.fields["allowed_attachment_types"]
+
+    def clean_allowed_attachment_types(self) -> list[str]:
+        raw = self.cleaned_data.get("allowed_attachment_types", "")
+        types = [part.strip().lower() for part in raw.split(",") if part.strip()]
+        bad = [t for t in types if not MIME_PATTERN.match(t)]
+        if bad:
+            raise forms.ValidationError(
+                "Not MIME types: %(bad)s. Write them like image/png or image/*.",
+                params={"bad": ", ".join(bad)},
+            )
+        return list(dict.fromkeys(types))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for day in BusinessHours.Weekday:
+            if not cleaned.get(f"open_{day.value}"):
+                continue
+            if cleaned.get(f"opens_{day.value}") is None:
+                self.add_error(f"opens_{day.value}", f"{day.label}: when do you open?")
+            if cleaned.get(f"closes_{day.value}") is None:
+                self.add_error(
+                    f"closes_{day.value}", f"{day.label}: when do you close?"
+                )
+        return cleaned
+
+    def hours(self) -> dict[int, tuple[time, time] | None]:
+        result: dict[int, tuple[time, time] | None] = {}
+        for day in BusinessHours.Weekday:
+            if self.cleaned_data.get(f"open_{day.value}"):
+                result[day.value] = (
+                    self.cleaned_data[f"opens_{day.value}"],
+                    self.cleaned_data[f"closes_{day.value}"],
+                )
+            else:
+                result[day.value] = None
+        return result
+
+    def weekday_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": day.label,
+                "open": self[f"open_{day.value}"],
+                "opens": self[f"opens_{day.value}"],
+                "closes": self[f"closes_{day.value}"],
+            }
+            for day in BusinessHours.Weekday
+        ]
+
+
+class IMessageAppForm(forms.Form):
+    app_id = forms.CharField(max_length=64, label="App id")
+    name = forms.CharField(max_length=100)
+    bid = forms.CharField(
+        max_length=255,
+        label="Bid",
+        help_text="com.apple.messages.MSMessageExtensionBalloonPlugin:TEAMID:bundle.id",
+    )
+    url = forms.URLField(max_length=500, label="URL", assume_scheme="https")
+
+
+class EntryPointForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    intent = forms.CharField(
+        max_length=128, required=False, label="Intent (biz-intent-id)"
+    )
+    group = forms.CharField(
+        max_length=128, required=False, label="Group (biz-group-id)"
+    )
+    body = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Prefilled message (body)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    members = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(
+        self, *args: Any, people: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = people
+
+
+class RoutingRuleForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    position = forms.IntegerField(
+        min_value=0, max_value=100000, initial=100, label="Order"
+    )
+    match_intent = forms.CharField(max_length=128, required=False, label="Intent is")
+    match_group = forms.CharField(max_length=128, required=False, label="Group is")
+    match_locale = forms.CharField(max_length=32, required=False, label="Locale is")
+    match_hours = forms.ChoiceField(
+        choices=RoutingRule.Hours.choices, initial=RoutingRule.Hours.ANY, label="When"
+    )
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    assignee = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    reply_text = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Automatic reply",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reply_rich_object = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="…or send a rich object"
+    )
+    bot = forms.BooleanField(required=False, label="A bot answers first")
+
+    def __init__(
+        self,
+        *args: Any,
+        teams: list[Team],
+        people: list[tuple[int, str]],
+        rich_objects: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "No team")] + [
+            (t.pk, t.name) for t in teams
+        ]
+        self.fields["assignee"].choices = [("", "Nobody"), *people]
+        self.fields["reply_rich_object"].choices = [("", "None"), *rich_objects]
+
+
+class SignUpForm(UserCreationForm):
+    pass

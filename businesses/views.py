@@ -1,0 +1,502 @@
+"""Server-rendered pages: channel settings, entry points, routing, the landing page.
+
+Plain HTML forms posting to these views, which call services; every page works
+without JavaScript (the copy button is the only script).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from conversations import selectors as conversation_selectors
+from conversations.exceptions import (
+    ApplicationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from conversations.models import Business, Membership
+
+from . import entry_links, routing, selectors, services
+from .forms import (
+    ChannelSettingsForm,
+    EntryPointForm,
+    IMessageAppForm,
+    RoutingRuleForm,
+    SignUpForm,
+    TeamForm,
+    business_has_attachment_types,
+)
+from .models import BusinessHours, EntryPoint, IMessageApp, RoutingRule, Team
+
+View = Callable[..., HttpResponse]
+
+
+def admin_required(view: View) -> View:
+    """Resolve ``business_id`` to a Business the user administers: 404 outside it,
+    403 for its agents."""
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, business_id: int, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        try:
+            business = selectors.business_get_for_admin(
+                user=request.user, business_id=business_id
+            )
+        except NotFoundError as exc:
+            raise Http404(exc.message) from exc
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        return view(request, business, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+def _layout(
+    request: HttpRequest, business: Business | None, section: str
+) -> dict[str, Any]:
+    memberships = conversation_selectors.membership_list_for_user(user=request.user)
+    return {
+        "business": business,
+        "section": section,
+        "memberships": memberships,
+        "admin_memberships": [
+            m for m in memberships if m.role == Membership.Role.ADMIN
+        ],
+    }
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+# Channel settings ---------------------------------------------------------------
+
+
+def _settings_initial(business: Business) -> dict[str, Any]:
+    channel_settings = selectors.channel_settings_get(business=business)
+    initial: dict[str, Any] = {
+        "display_name": channel_settings.display_name or business.name,
+        "timezone": channel_settings.timezone,
+        "away_message": channel_settings.away_message,
+    }
+    if business_has_attachment_types():
+        initial["allowed_attachment_types"] = ", ".join(
+            business.allowed_attachment_types or []
+        )
+    for row in BusinessHours.objects.filter(business=business):
+        initial[f"open_{row.weekday}"] = True
+        initial[f"opens_{row.weekday}"] = row.opens.strftime("%H:%M")
+        initial[f"closes_{row.weekday}"] = row.closes.strftime("%H:%M")
+    return initial
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def channel_settings(request: HttpRequest, business: Business) -> HttpResponse:
+    form = ChannelSettingsForm(initial=_settings_initial(business))
+    app_form = IMessageAppForm()
+    status = 200
+    action = request.POST.get("action", "")
+    if action == "general":
+        form = ChannelSettingsForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data.get("logo")
+            extra = None
+            if "allowed_attachment_types" in form.cleaned_data:
+                extra = {
+                    "allowed_attachment_types": form.cleaned_data[
+                        "allowed_attachment_types"
+                    ]
+                }
+            try:
+                services.channel_settings_update(
+                    business=business,
+                    display_name=form.cleaned_data["display_name"],
+                    timezone_name=form.cleaned_data["timezone"],
+                    away_message=form.cleaned_data["away_message"],
+                    hours=form.hours(),
+                    logo=upload.read() if upload else None,
+                    remove_logo=form.cleaned_data["remove_logo"],
+                    extra_business_fields=extra,
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Channel settings saved.")
+                return redirect("businesses:settings", business_id=business.pk)
+        status = 400
+    elif action == "add_app":
+        app_form = IMessageAppForm(request.POST)
+        if app_form.is_valid():
+            try:
+                services.imessage_app_create(business=business, **app_form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(app_form, exc)
+            else:
+                messages.success(request, "iMessage app added.")
+                return redirect(
+                    reverse("businesses:settings", args=[business.pk])
+                    + "#imessage-apps"
+                )
+        status = 400
+    elif action == "delete_app":
+        try:
+            services.imessage_app_delete(
+                business=business, app_pk=int(request.POST.get("app", "0") or 0)
+            )
+        except (NotFoundError, ValueError) as exc:
+            raise Http404("No such iMessage app.") from exc
+        messages.success(request, "iMessage app removed.")
+        return redirect(
+            reverse("businesses:settings", args=[business.pk]) + "#imessage-apps"
+        )
+    elif request.method == "POST":
+        return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+    context = _layout(request, business, "settings")
+    context.update(
+        form=form,
+        app_form=app_form,
+        channel_settings=selectors.channel_settings_get(business=business),
+        apps=IMessageApp.objects.filter(business=business),
+    )
+    return render(request, "businesses/settings.html", context, status=status)
+
+
+@require_GET
+def logo(request: HttpRequest, business_id: int) -> HttpResponse:
+    """The logo is public on purpose (Apple and customers see it); it is always a
+    PNG re-encoded on upload, so serving it cannot serve anything else."""
+    channel_settings = selectors.channel_settings_get(business=Business(pk=business_id))
+    if not channel_settings.logo_png:
+        raise Http404("No logo.")
+    response = HttpResponse(bytes(channel_settings.logo_png), content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# Entry points ---------------------------------------------------------------------
+
+
+def _entry_rows(business: Business) -> list[dict[str, Any]]:
+    rows = []
+    for entry in selectors.entry_point_list(business=business):
+        sandbox_query = urlencode(
+            {
+                "business": business.apple_id,
+                "biz-intent-id": entry.intent,
+                "biz-group-id": entry.group,
+                "body": entry.body,
+            }
+        )
+        rows.append(
+            {
+                "entry": entry,
+                "link": entry_links.entry_link(
+                    business_apple_id=business.apple_id,
+                    intent=entry.intent,
+                    group=entry.group,
+                    body=entry.body,
+                ),
+                "sandbox_url": f"/sandbox/?{sandbox_query}"
+                if settings.SANDBOX_ENABLED
+                else "",
+            }
+        )
+    return rows
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def entry_points(request: HttpRequest, business: Business) -> HttpResponse:
+    form = EntryPointForm()
+    status = 200
+    if request.method == "POST":
+        form = EntryPointForm(request.POST)
+        if form.is_valid():
+            try:
+                services.entry_point_create(business=business, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, "Entry link saved.")
+                return redirect("businesses:entry-points", business_id=business.pk)
+        status = 400
+    context = _layout(request, business, "entry-points")
+    context.update(form=form, rows=_entry_rows(business))
+    return render(request, "businesses/entry_points.html", context, status=status)
+
+
+@admin_required
+@require_POST
+def entry_point_delete(
+    request: HttpRequest, business: Business, entry_point_id: int
+) -> HttpResponse:
+    try:
+        services.entry_point_delete(business=business, entry_point_pk=entry_point_id)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "Entry link deleted.")
+    return redirect("businesses:entry-points", business_id=business.pk)
+
+
+@admin_required
+@require_GET
+def entry_point_qr(
+    request: HttpRequest, business: Business, entry_point_id: int, fmt: str
+) -> HttpResponse:
+    entry = EntryPoint.objects.filter(business=business, pk=entry_point_id).first()
+    if entry is None:
+        raise Http404("No such entry link.")
+    link = entry_links.entry_link(
+        business_apple_id=business.apple_id,
+        intent=entry.intent,
+        group=entry.group,
+        body=entry.body,
+    )
+    if fmt not in ("png", "svg"):
+        raise Http404("QR codes come as PNG or SVG.")
+    if fmt == "png":
+        response = HttpResponse(entry_links.qr_png(link), content_type="image/png")
+    else:
+        response = HttpResponse(entry_links.qr_svg(link), content_type="image/svg+xml")
+    slug = "".join(ch if ch.isalnum() else "-" for ch in entry.name)[:60] or "entry"
+    response["Content-Disposition"] = f'attachment; filename="qr-{slug}.{fmt}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# Routing -----------------------------------------------------------------------------
+
+
+def _people(business: Business) -> list[tuple[int, str]]:
+    return [
+        (m.user_id, m.user.get_username())
+        for m in Membership.objects.filter(business=business)
+        .select_related("user")
+        .order_by("user__username")
+    ]
+
+
+def _routing_forms(
+    business: Business, data: Any = None, which: str = ""
+) -> tuple[TeamForm, RoutingRuleForm]:
+    from richobjects.models import RichObject
+
+    people = _people(business)
+    teams = list(Team.objects.filter(business=business))
+    rich_objects = [
+        (pk, name)
+        for pk, name in RichObject.objects.filter(business=business)
+        .exclude(state=RichObject.State.ARCHIVED)
+        .values_list("pk", "name")
+    ]
+    team_form = TeamForm(
+        data if which == "team" else None, people=people, prefix="team"
+    )
+    rule_form = RoutingRuleForm(
+        data if which == "rule" else None,
+        teams=teams,
+        people=people,
+        rich_objects=rich_objects,
+        prefix="rule",
+    )
+    return team_form, rule_form
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def routing_page(request: HttpRequest, business: Business) -> HttpResponse:
+    action = request.POST.get("action", "")
+    team_form, rule_form = _routing_forms(business, request.POST, action)
+    status = 200
+    if action == "team":
+        if team_form.is_valid():
+            try:
+                services.team_save(
+                    business=business,
+                    name=team_form.cleaned_data["name"],
+                    member_ids=team_form.cleaned_data["members"],
+                )
+            except ValidationError as exc:
+                _apply_errors(team_form, exc)
+            else:
+                messages.success(request, "Team saved.")
+                return redirect("businesses:routing", business_id=business.pk)
+        status = 400
+    elif action == "rule":
+        if rule_form.is_valid():
+            data = dict(rule_form.cleaned_data)
+            team_id = data.pop("team")
+            assignee_id = data.pop("assignee")
+            team = (
+                Team.objects.filter(business=business, pk=team_id).first()
+                if team_id
+                else None
+            )
+            assignee = (
+                conversation_selectors.user_get(user_id=assignee_id)
+                if assignee_id
+                else None
+            )
+            try:
+                services.routing_rule_create(
+                    business=business,
+                    team=team,
+                    assignee=assignee,
+                    reply_rich_object_id=data.pop("reply_rich_object"),
+                    **data,
+                )
+            except ValidationError as exc:
+                _apply_errors(rule_form, exc)
+            else:
+                messages.success(request, "Rule saved.")
+                return redirect("businesses:routing", business_id=business.pk)
+        status = 400
+    elif action in ("delete_team", "delete_rule"):
+        try:
+            target = int(request.POST.get("pk", "0") or 0)
+            if action == "delete_team":
+                services.team_delete(business=business, team_pk=target)
+            else:
+                services.routing_rule_delete(business=business, rule_pk=target)
+        except (NotFoundError, ValueError) as exc:
+            raise Http404("Already gone.") from exc
+        messages.success(request, "Deleted.")
+        return redirect("businesses:routing", business_id=business.pk)
+    elif request.method == "POST":
+        return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+    context = _layout(request, business, "routing")
+    context.update(
+        team_form=team_form,
+        rule_form=rule_form,
+        teams=Team.objects.filter(business=business).prefetch_related("members"),
+        rules=RoutingRule.objects.filter(business=business).select_related(
+            "team", "assignee", "reply_rich_object"
+        ),
+        is_open=selectors.business_is_open(business=business),
+    )
+    return render(request, "businesses/routing.html", context, status=status)
+
+
+@login_required
+@require_POST
+def conversation_escalate(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    try:
+        conversation = conversation_selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        routing.conversation_escalate(conversation=conversation, actor=request.user)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    except ApplicationError as exc:
+        raise PermissionDenied(exc.message) from exc
+    return redirect("console-conversation", conversation_id=conversation_id)
+
+
+# Landing page (spec §9) ------------------------------------------------------------
+
+
+def _safe_logo(value: str) -> str:
+    value = value.strip()[:500]
+    return value if value.startswith("https://") else ""
+
+
+@require_http_methods(["GET", "POST"])
+def landing(request: HttpRequest) -> HttpResponse:
+    raw_id = request.GET.get("id", "")
+    brand_name = request.GET.get("name", "").strip()[:200]
+    brand_logo = _safe_logo(request.GET.get("logo", ""))
+    context: dict[str, Any] = {
+        "raw_id": raw_id,
+        "brand_name": brand_name,
+        "brand_logo": brand_logo,
+        "here": request.get_full_path(),
+        "error": "",
+    }
+    try:
+        apple_id = services.apple_business_id_clean(raw_id)
+    except ApplicationError as exc:
+        context["error"] = exc.message
+        return render(request, "businesses/landing.html", context, status=400)
+    context["apple_id"] = apple_id
+    existing = Business.objects.filter(apple_id=apple_id).first()
+    if existing is not None:
+        context["linked"] = existing
+        context["may_open"] = request.user.is_authenticated and (
+            selectors.user_is_operator(user=request.user)
+            or Membership.objects.filter(user=request.user, business=existing).exists()
+        )
+        return render(request, "businesses/landing.html", context)
+    if not request.user.is_authenticated:
+        return render(request, "businesses/landing.html", context)
+    choices = list(selectors.business_list_administered(user=request.user))
+    context.update(
+        choices=choices, operator=selectors.user_is_operator(user=request.user)
+    )
+    status = 200
+    if request.method == "POST":
+        target = request.POST.get("business", "new")
+        business = None
+        if target != "new":
+            business = next((b for b in choices if str(b.pk) == target), None)
+            if business is None:
+                context["error"] = "Choose one of the business accounts listed."
+        if not context["error"]:
+            try:
+                linked = services.business_link(
+                    actor=request.user,
+                    apple_id=apple_id,
+                    business=business,
+                    new_name=request.POST.get("name", ""),
+                    brand_name=brand_name,
+                    brand_logo_url=brand_logo,
+                )
+            except ValidationError as exc:
+                context["error"] = " ".join(exc.messages)
+            except ApplicationError as exc:
+                context["error"] = exc.message
+            else:
+                messages.success(
+                    request, f"Business ID {apple_id} is now linked to {linked.name}."
+                )
+                return redirect("businesses:settings", business_id=linked.pk)
+        status = 400
+    return render(request, "businesses/landing.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or "/console/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/console/"
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(next_url)
+    return render(
+        request,
+        "businesses/signup.html",
+        {"form": form, "next": next_url},
+        status=400 if request.method == "POST" else 200,
+    )

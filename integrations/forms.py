@@ -1,0 +1,201 @@
+"""Settings forms. Secret fields are never pre-filled: blank keeps the stored value."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django import forms
+from django.db import models
+
+from richobjects.builders import MERCHANT_CAPABILITIES, PAYMENT_NETWORKS
+
+from .models import ApplePayMerchant, OAuthProvider, WebhookEndpoint
+
+MAX_PEM_BYTES = 64 * 1024
+
+
+class SecretInput(forms.PasswordInput):
+    """Never renders a value back, whatever the form holds."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            attrs={"autocomplete": "off", **(attrs or {})}, render_value=False
+        )
+
+
+def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    # Typed without a scheme, a URL means https (Django 6's default, chosen now).
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+def _secret_label(label: str, is_set: bool) -> str:
+    return f"{label} (set • replace)" if is_set else label
+
+
+class OAuthProviderForm(forms.ModelForm):
+    client_secret_new = forms.CharField(
+        label="Client secret", required=False, widget=SecretInput(), max_length=500
+    )
+
+    class Meta:
+        model = OAuthProvider
+        formfield_callback = _https_urls
+        fields = [
+            "title",
+            "client_id",
+            "authorize_url",
+            "token_url",
+            "scope",
+            "response_type",
+        ]
+        labels = {
+            "client_id": "Client ID",
+            "authorize_url": "Authorize URL",
+            "token_url": "Token URL",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        has_secret = bool(self.instance.pk and self.instance.client_secret)
+        self.fields["client_secret_new"].label = _secret_label(
+            "Client secret", has_secret
+        )
+        self.secret_is_set = has_secret
+
+    def clean_response_type(self) -> str:
+        value = self.cleaned_data["response_type"]
+        if value != "code":
+            raise forms.ValidationError("Apple's sign-in uses the code flow only.")
+        return value
+
+    def clean_scope(self) -> str:
+        return " ".join(self.cleaned_data["scope"].split())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.secret_is_set and not data.get("client_secret_new"):
+            self.add_error("client_secret_new", "Enter the client secret.")
+        return data
+
+
+def _read_pem(upload: Any, what: str) -> str:
+    if upload is None:
+        return ""
+    raw = upload.read(MAX_PEM_BYTES + 1)
+    if len(raw) > MAX_PEM_BYTES:
+        raise forms.ValidationError(f"The {what} file is too large for a PEM.")
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise forms.ValidationError(f"The {what} must be a PEM text file.") from exc
+
+
+class ApplePayForm(forms.ModelForm):
+    certificate_file = forms.FileField(
+        label="Merchant identity certificate (PEM)", required=False
+    )
+    private_key_file = forms.FileField(label="Certificate key (PEM)", required=False)
+    processor_secret_new = forms.CharField(
+        label="Processor HMAC secret", required=False, widget=SecretInput()
+    )
+    supported_networks = forms.MultipleChoiceField(
+        choices=[(n, n) for n in sorted(PAYMENT_NETWORKS)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    merchant_capabilities = forms.MultipleChoiceField(
+        choices=[(c, c) for c in sorted(MERCHANT_CAPABILITIES)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = ApplePayMerchant
+        formfield_callback = _https_urls
+        fields = [
+            "merchant_identifier",
+            "merchant_name",
+            "verified_domain",
+            "processor_url",
+            "fallback_url",
+            "supported_networks",
+            "merchant_capabilities",
+            "country_code",
+            "currency_code",
+        ]
+        labels = {"processor_url": "Payment processor webhook URL"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        inst = self.instance
+        # Declared fields ignore the model's defaults: a new merchant starts from them.
+        self.fields["supported_networks"].initial = inst.supported_networks
+        self.fields["merchant_capabilities"].initial = inst.merchant_capabilities
+        self.key_is_set = bool(inst.pk and inst.private_key_pem)
+        self.processor_secret_is_set = bool(inst.pk and inst.processor_secret)
+        self.fields["private_key_file"].label = _secret_label(
+            "Certificate key (PEM)", self.key_is_set
+        )
+        self.fields["processor_secret_new"].label = _secret_label(
+            "Processor HMAC secret", self.processor_secret_is_set
+        )
+
+    def clean_country_code(self) -> str:
+        value = self.cleaned_data["country_code"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise forms.ValidationError("A two-letter ISO 3166 code, like US.")
+        return value
+
+    def clean_currency_code(self) -> str:
+        value = self.cleaned_data["currency_code"].upper()
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise forms.ValidationError("A three-letter ISO 4217 code, like USD.")
+        return value
+
+    def clean_merchant_capabilities(self) -> list[str]:
+        value = self.cleaned_data["merchant_capabilities"]
+        if "supports3DS" not in value:
+            raise forms.ValidationError("Apple Pay requires supports3DS.")
+        return value
+
+    def clean_certificate_file(self) -> str:
+        pem = _read_pem(self.cleaned_data.get("certificate_file"), "certificate")
+        if pem:
+            try:
+                x509.load_pem_x509_certificate(pem.encode())
+            except ValueError as exc:
+                raise forms.ValidationError("Not a PEM X.509 certificate.") from exc
+        return pem
+
+    def clean_private_key_file(self) -> str:
+        pem = _read_pem(self.cleaned_data.get("private_key_file"), "key")
+        if pem:
+            try:
+                serialization.load_pem_private_key(pem.encode(), None)
+            except (ValueError, TypeError) as exc:
+                raise forms.ValidationError(
+                    "Not an unencrypted PEM private key."
+                ) from exc
+        return pem
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.processor_secret_is_set and not data.get("processor_secret_new"):
+            self.add_error("processor_secret_new", "Enter the processor's HMAC secret.")
+        return data
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(label="Endpoint URL", max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+    secret = forms.CharField(
+        required=False,
+        widget=SecretInput(),
+        help_text="Leave blank to generate one.",
+        max_length=200,
+    )

@@ -1,0 +1,194 @@
+"""Integration settings pages (business admins only), the Apple Pay payment
+gateway the device posts to, and the OAuth redirect landing."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from conversations import selectors as conversation_selectors
+from conversations.exceptions import ApplicationError, NotFoundError
+from conversations.models import Membership
+
+from . import selectors, services
+from .forms import ApplePayForm, OAuthProviderForm, WebhookEndpointForm
+from .models import ApplePayMerchant, OAuthProvider
+
+logger = logging.getLogger(__name__)
+MAX_PAYMENT_BODY_BYTES = 256 * 1024
+
+
+def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
+    try:
+        membership = conversation_selectors.business_get_for_user(
+            user=request.user, business_id=business_id
+        )
+    except NotFoundError as exc:
+        raise Http404("No such business.") from exc
+    if membership.role != Membership.Role.ADMIN:
+        raise PermissionDenied("Only admins change integrations.")
+    return membership
+
+
+def _context(
+    request: HttpRequest, membership: Membership, **extra: object
+) -> dict[str, object]:
+    memberships = conversation_selectors.membership_list_for_user(user=request.user)
+    return {
+        "business": membership.business,
+        "memberships": memberships,
+        "admin_memberships": [
+            m for m in memberships if m.role == Membership.Role.ADMIN
+        ],
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def oauth_settings(request: HttpRequest, business_id: int) -> HttpResponse:
+    mine = _admin_membership(request, business_id)
+    instance = OAuthProvider.objects.filter(business=mine.business).first()
+    form = OAuthProviderForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        secret = data.pop("client_secret_new", "")
+        services.oauth_provider_save(
+            business=mine.business,
+            actor=request.user,
+            fields=data,
+            client_secret=secret,
+        )
+        return redirect("integrations:oauth", business_id=business_id)
+    return render(
+        request,
+        "integrations/oauth.html",
+        _context(request, mine, section="oauth", form=form, saved=instance is not None),
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apple_pay_settings(request: HttpRequest, business_id: int) -> HttpResponse:
+    mine = _admin_membership(request, business_id)
+    instance = ApplePayMerchant.objects.filter(business=mine.business).first()
+    form = ApplePayForm(request.POST or None, request.FILES or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        certificate = data.pop("certificate_file", "")
+        key = data.pop("private_key_file", "")
+        secret = data.pop("processor_secret_new", "")
+        if certificate:
+            data["certificate_pem"] = certificate
+        services.apple_pay_save(
+            business=mine.business,
+            actor=request.user,
+            fields=data,
+            private_key_pem=key,
+            processor_secret=secret,
+        )
+        return redirect("integrations:apple-pay", business_id=business_id)
+    return render(
+        request,
+        "integrations/apple_pay.html",
+        _context(
+            request,
+            mine,
+            section="apple_pay",
+            form=form,
+            merchant=instance,
+            gateway_url=request.build_absolute_uri(
+                f"/integrations/pay/{instance.gateway_token}/"
+            )
+            if instance
+            else "",
+        ),
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks(request: HttpRequest, business_id: int) -> HttpResponse:
+    mine = _admin_membership(request, business_id)
+    form = WebhookEndpointForm(request.POST or None)
+    new_secret = ""
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, new_secret = services.webhook_endpoint_create(
+                business=mine.business,
+                actor=request.user,
+                url=form.cleaned_data["url"],
+                event_types=form.cleaned_data["event_types"],
+                secret=form.cleaned_data["secret"],
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            form = WebhookEndpointForm()
+    return render(
+        request,
+        "integrations/webhooks.html",
+        _context(
+            request,
+            mine,
+            section="webhooks",
+            form=form,
+            error=error,
+            new_secret=new_secret,
+            endpoints=selectors.webhook_endpoint_list(business=mine.business),
+            deliveries=selectors.webhook_delivery_list(business=mine.business),
+        ),
+        status=400 if (form.errors or error) else 200,
+    )
+
+
+@login_required
+@require_POST
+def webhook_delete(
+    request: HttpRequest, business_id: int, endpoint_id: int
+) -> HttpResponse:
+    mine = _admin_membership(request, business_id)
+    try:
+        services.webhook_endpoint_delete(
+            business=mine.business, actor=request.user, endpoint_id=endpoint_id
+        )
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    return redirect("integrations:webhooks", business_id=business_id)
+
+
+@csrf_exempt
+@require_POST
+def pay(request: HttpRequest, token: str) -> JsonResponse:
+    """Apple Pay's ``paymentGatewayUrl``: the device posts the payment token here
+    and waits for ``{"status": …}`` (spec §7.5)."""
+    if len(request.body) > MAX_PAYMENT_BODY_BYTES:
+        return JsonResponse({"status": "STATUS_FAILURE"}, status=413)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"status": "STATUS_FAILURE"}, status=400)
+    if not isinstance(body, dict):
+        return JsonResponse({"status": "STATUS_FAILURE"}, status=400)
+    try:
+        status = services.payment_authorize(token=token, body=body)
+    except NotFoundError:
+        return JsonResponse({"status": "STATUS_FAILURE"}, status=404)
+    return JsonResponse({"status": status})
+
+
+@require_GET
+def oauth_redirect(request: HttpRequest) -> HttpResponse:
+    # The device captures the code from this redirect; a browser that lands
+    # here anyway only needs to know it can go back to Messages.
+    return render(request, "integrations/oauth_redirect.html")

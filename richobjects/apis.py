@@ -1,0 +1,156 @@
+"""REST API of the rich-object library: browse and send (agents, bots), import/export (admins)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from conversations.exceptions import NotFoundError, PermissionDeniedError
+from conversations.models import Business, Membership
+from conversations.selectors import conversation_get_for_user
+from conversations.serializers import MessageOutputSerializer
+
+from . import selectors, services
+from .models import RichObject
+
+
+class RichObjectOutputSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="published_version.number", default=None)
+    title = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RichObject
+        fields = [
+            "id",
+            "business",
+            "name",
+            "kind",
+            "tags",
+            "locale",
+            "scope_team",
+            "agents_may_edit",
+            "version",
+            "title",
+        ]
+
+    def get_title(self, rich_object: RichObject) -> str:
+        version = rich_object.published_version
+        received = (version.spec.get("received") or {}) if version else {}
+        return str(received.get("title") or "") if isinstance(received, dict) else ""
+
+
+class RichObjectListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        business = serializers.IntegerField(required=False)
+        q = serializers.CharField(required=False, allow_blank=True, default="")
+        tag = serializers.CharField(required=False, allow_blank=True, default="")
+        kind = serializers.ChoiceField(
+            choices=RichObject.Kind.choices, required=False, default=""
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer], responses=RichObjectOutputSerializer(many=True)
+    )
+    def get(self, request: HttpRequest) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        objects = selectors.rich_object_list_for_user(
+            user=request.user,
+            business_id=data.get("business"),
+            query=data["q"],
+            tag=data["tag"],
+            kind=data["kind"],
+        )
+        return Response(
+            {"results": RichObjectOutputSerializer(objects, many=True).data}
+        )
+
+
+class RichObjectDetailApi(APIView):
+    @extend_schema(responses=RichObjectOutputSerializer)
+    def get(self, request: HttpRequest, object_id: int) -> Response:
+        rich_object = selectors.rich_object_get_for_user(
+            user=request.user, object_id=object_id
+        )
+        if rich_object is None:
+            raise NotFoundError("No such rich object.")
+        data = dict(RichObjectOutputSerializer(rich_object).data)
+        data["text_alternative"] = (
+            rich_object.published_version.text_alternative
+            if rich_object.published_version
+            else rich_object.text_alternative
+        )
+        data["preview"] = services.rich_object_preview(rich_object=rich_object)
+        return Response(data)
+
+
+class RichObjectSendApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        object = serializers.IntegerField(help_text="rich object id")
+        params = serializers.DictField(required=False, default=dict)
+        edits = serializers.DictField(required=False, allow_null=True, default=None)
+        auto_reply = serializers.BooleanField(
+            default=False, help_text="true when a bot, not a person, sends it"
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        rich_object = selectors.rich_object_get_sendable(
+            business=conversation.business, object_id=data.validated_data["object"]
+        )
+        if rich_object is None:
+            raise NotFoundError("No such published rich object in this business.")
+        message = services.rich_object_send(
+            conversation=conversation,
+            object_or_version=rich_object,
+            params=data.validated_data["params"],
+            edits=data.validated_data["edits"],
+            sender=request.user,
+            auto_reply=data.validated_data["auto_reply"],
+        )
+        return Response(
+            MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED
+        )
+
+
+def _admin_business(request: HttpRequest, business_id: int) -> Business:
+    membership = (
+        Membership.objects.filter(user=request.user, business_id=business_id)
+        .select_related("business")
+        .first()
+    )
+    if membership is None:
+        raise NotFoundError("No such business.")
+    if membership.role != Membership.Role.ADMIN:
+        raise PermissionDeniedError("Only admins of this business manage its library.")
+    return membership.business
+
+
+class RichObjectExportApi(APIView):
+    def get(self, request: HttpRequest, business_id: int) -> Response:
+        business = _admin_business(request, business_id)
+        return Response(services.rich_object_export(business))
+
+
+class RichObjectImportApi(APIView):
+    def post(self, request: HttpRequest, business_id: int) -> Response:
+        business = _admin_business(request, business_id)
+        report = services.rich_object_import(business, request.data)
+        return Response(
+            {
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "errors": report.errors,
+            },
+            status=status.HTTP_200_OK if report.ok else status.HTTP_400_BAD_REQUEST,
+        )

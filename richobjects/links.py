@@ -1,0 +1,280 @@
+"""Rich links: every URL an agent or bot sends goes out as a ``richLink`` (spec §4, §7.4).
+
+How text with URLs is sent (``rich_link_plan``):
+
+- a message that is only a URL becomes one ``richLink`` message (no text);
+- text that contains URLs goes out as the text, unchanged, followed by one
+  ``richLink`` message per distinct URL (at most ``MAX_LINKS_PER_MESSAGE``),
+  so the customer reads the sentence and gets a preview card for each link.
+
+The page is read in the delivery task, never in the request
+(``rich_link_data_for``): Open Graph first, then ``<title>`` and the icon, with
+a short timeout, a size cap, the image shrunk under Apple's 200 kB, and no
+requests to private or loopback addresses unless ``RICH_LINK_ALLOW_PRIVATE``
+(the sandbox and tests) says so. Results are cached; when the page cannot be
+read, the link still goes out with its host name as the title.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import ipaddress
+import logging
+import re
+import socket
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+
+from . import builders
+
+logger = logging.getLogger(__name__)
+
+MAX_LINKS_PER_MESSAGE = 3
+FETCH_TIMEOUT_SECONDS = 3.0
+MAX_PAGE_BYTES = 512 * 1024
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 3
+CACHE_SECONDS = 60 * 60
+# A page that failed may come back soon; do not pin the fallback for an hour.
+FALLBACK_CACHE_SECONDS = 5 * 60
+IMAGE_MAX_BYTES = builders.RICH_LINK_IMAGE_MAX_BYTES
+USER_AGENT = "msp-console-richlink/1.0 (+link preview)"
+
+# Trailing punctuation belongs to the sentence, not the URL.
+_URL = re.compile(r"https?://[^\s<>\"'\u00a0]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\"\u00bb\u201d\u2019"
+
+
+class LinkBlocked(Exception):
+    """The URL points somewhere this server must not fetch."""
+
+
+def urls_in(text: str) -> list[str]:
+    """Distinct http(s) URLs in ``text``, in order of appearance."""
+    found: list[str] = []
+    for match in _URL.finditer(text or ""):
+        url = match.group(0).rstrip(_TRAILING)
+        parts = urlsplit(url)
+        if parts.hostname and url not in found:
+            found.append(url)
+    return found
+
+
+def rich_link_plan(text: str) -> tuple[str, list[str]]:
+    """``(only_url, extra_urls)``: what goes out for an agent's or bot's text.
+
+    ``only_url`` is set when the whole message is one URL (it is then sent as a
+    rich link instead of text); otherwise ``extra_urls`` are sent as rich links
+    after the text.
+    """
+    stripped = (text or "").strip()
+    urls = urls_in(stripped)
+    if len(urls) == 1 and urls[0] == stripped:
+        return urls[0], []
+    return "", urls[:MAX_LINKS_PER_MESSAGE]
+
+
+def fallback_link(url: str) -> dict[str, Any]:
+    """The plain rich link: the URL with its host name as title."""
+    return {"url": url, "title": urlsplit(url).hostname or url}
+
+
+# --- fetching --------------------------------------------------------------------------
+
+
+def _allow_private() -> bool:
+    return bool(getattr(settings, "RICH_LINK_ALLOW_PRIVATE", False))
+
+
+def _check_host(url: str) -> None:
+    """Refuse non-http(s) URLs and hosts resolving to private or loopback addresses.
+
+    The name is resolved here and again by the HTTP client; a DNS answer that
+    changes in between (rebinding) is not defended against, which is acceptable
+    for a preview fetch that sends no credentials and returns only metadata.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LinkBlocked(f"not an http(s) URL: {url!r}")
+    if _allow_private():
+        return
+    try:
+        infos = socket.getaddrinfo(
+            parts.hostname, parts.port or 80, type=socket.SOCK_STREAM
+        )
+    except OSError as exc:
+        raise LinkBlocked(f"cannot resolve {parts.hostname}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+            or address.is_multicast
+            or address.is_unspecified
+        ):
+            raise LinkBlocked(f"{parts.hostname} resolves to a private address")
+
+
+def _get(client: httpx.Client, url: str, limit: int) -> tuple[str, str, bytes]:
+    """GET with redirects checked hop by hop; ``(final_url, content_type, body)``."""
+    for _ in range(MAX_REDIRECTS + 1):
+        _check_host(url)
+        with client.stream("GET", url) as response:
+            if response.is_redirect and response.headers.get("location"):
+                url = urljoin(url, response.headers["location"])
+                continue
+            if response.status_code != 200:
+                raise httpx.HTTPStatusError(
+                    f"status {response.status_code}",
+                    request=response.request,
+                    response=response,
+                )
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise ValueError(f"{url} is larger than {limit} bytes")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise ValueError(f"{url} is larger than {limit} bytes")
+            content_type = response.headers.get("content-type", "").split(";")[0]
+            return url, content_type.strip().lower(), bytes(body)
+    raise ValueError(f"{url}: too many redirects")
+
+
+class _PageMeta(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self.icons: list[str] = []
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta":
+            key = (values.get("property") or values.get("name") or "").lower()
+            if key and values.get("content") and key not in self.meta:
+                self.meta[key] = values["content"].strip()
+        elif tag == "link":
+            rel = values.get("rel", "").lower().split()
+            if values.get("href") and ("icon" in rel or "apple-touch-icon" in rel):
+                # The touch icon is the larger one: prefer it.
+                if "apple-touch-icon" in rel:
+                    self.icons.insert(0, values["href"])
+                else:
+                    self.icons.append(values["href"])
+        elif tag == "title" and not self.title:
+            self._in_title = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def _shrink(data: bytes) -> tuple[bytes, str] | None:
+    """The image re-encoded under Apple's 200 kB, or None when it is no image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    mime = Image.MIME.get(image.format or "", "")
+    if len(data) <= IMAGE_MAX_BYTES and mime in (
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+    ):
+        return data, mime
+    image = image.convert("RGB")
+    side = 1200
+    quality = 85
+    while True:
+        image.thumbnail((side, side))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=quality, optimize=True)
+        if out.tell() <= IMAGE_MAX_BYTES or side <= 64:
+            return out.getvalue(), "image/jpeg"
+        side = int(side * 0.75)
+        quality = max(50, quality - 10)
+
+
+def _fetch(url: str) -> dict[str, Any]:
+    timeout = httpx.Timeout(FETCH_TIMEOUT_SECONDS)
+    headers = {"User-Agent": USER_AGENT, "Accept": "text/html,image/*;q=0.8"}
+    with httpx.Client(
+        timeout=timeout, headers=headers, follow_redirects=False
+    ) as client:
+        final_url, content_type, body = _get(client, url, MAX_PAGE_BYTES)
+        link = fallback_link(url)
+        image_url = ""
+        if content_type.startswith("image/"):
+            image_bytes: bytes | None = body
+        else:
+            parser = _PageMeta()
+            parser.feed(body.decode("utf-8", errors="replace"))
+            title = (
+                parser.meta.get("og:title")
+                or parser.meta.get("twitter:title")
+                or " ".join(parser.title.split())
+            )
+            if title:
+                link["title"] = title[:512]
+            image_url = (
+                parser.meta.get("og:image")
+                or parser.meta.get("og:image:url")
+                or parser.meta.get("twitter:image")
+                or (parser.icons[0] if parser.icons else "")
+                or "/favicon.ico"
+            )
+            image_bytes = None
+            try:
+                _, _, image_bytes = _get(
+                    client, urljoin(final_url, image_url), MAX_IMAGE_BYTES
+                )
+            except (httpx.HTTPError, ValueError, LinkBlocked) as exc:
+                logger.info(
+                    "richlink.image_unavailable", extra={"url": url, "error": str(exc)}
+                )
+        shrunk = _shrink(image_bytes) if image_bytes else None
+        if shrunk is not None:
+            data, mime = shrunk
+            link["image"] = {"data": base64.b64encode(data).decode(), "mime_type": mime}
+    return link
+
+
+def rich_link_data_for(url: str) -> dict[str, Any]:
+    """``richLinkData`` for ``url``; never raises (a failed fetch gives the plain link)."""
+    key = "richobjects.link:" + hashlib.sha256(url.encode()).hexdigest()
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    seconds = CACHE_SECONDS
+    try:
+        spec = _fetch(url)
+        data = builders.build_rich_link(spec)
+    except (httpx.HTTPError, ValueError, LinkBlocked, builders.BuildError) as exc:
+        logger.info("richlink.fallback", extra={"url": url, "error": str(exc)})
+        seconds = FALLBACK_CACHE_SECONDS
+        try:
+            data = builders.build_rich_link(fallback_link(url))
+        except builders.BuildError:
+            # Not even a valid URL: send it as it was typed.
+            data = {"url": url, "title": url}
+    cache.set(key, data, seconds)
+    return data

@@ -1,0 +1,294 @@
+// Rich objects in the console: the picker in the composer (button, or "/" in an
+// empty composer), and how rich messages read in the timeline (which object
+// went out, as bubble or as text alternative, and the customer's answer next
+// to the question).
+
+import { api, toast } from "./api.js";
+
+const KIND_LABEL = {
+  quick_reply: "Quick reply",
+  list_picker: "List picker",
+  time_picker: "Time picker",
+  form: "Form",
+  apple_pay: "Apple Pay",
+  authentication: "Sign in",
+  authentication_legacy: "Sign in (old)",
+  imessage_app: "iMessage app",
+  rich_link: "Rich link",
+};
+// Mirrors richobjects.builders.device_supports: the server decides, this only warns.
+const NEEDS = {
+  quick_reply: "QUICK",
+  list_picker: "LIST",
+  time_picker: "TIME",
+  form: "FORM",
+  authentication: "AUTH2",
+  authentication_legacy: "AUTH",
+};
+const IPHONE_ONLY = new Set(["form", "imessage_app"]);
+
+function deviceShows(kind, conversation) {
+  const agent = (conversation.device_agent || "").toLowerCase();
+  if (IPHONE_ONLY.has(kind) && !agent.includes("iphone") && !agent.includes("ipad")) return false;
+  const needed = NEEDS[kind];
+  if (!needed) return true;
+  return (conversation.capabilities || []).map((c) => c.toUpperCase()).includes(needed);
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, props);
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+// --- timeline -----------------------------------------------------------------
+
+function answerText(reply) {
+  if (reply.pending) return "Reading the answer…";
+  return reply.summary || "Answered";
+}
+
+function markAnswered(questionLi, reply) {
+  if (!questionLi) return;
+  let note = questionLi.querySelector(".rich-answered");
+  if (!note) {
+    note = el("p", { className: "rich-answered" });
+    questionLi.querySelector(".bubble")?.after(note);
+  }
+  note.textContent = `Answer: ${answerText(reply)}`;
+}
+
+export function decorateRich(li, message, view) {
+  const rich = message.rich;
+  if (!rich) return;
+  if (rich.reply) {
+    const reply = rich.reply;
+    li.classList.add("rich-reply");
+    const bubble = li.querySelector(".bubble");
+    if (bubble && !message.text) bubble.textContent = answerText(reply);
+    let context = "Answer";
+    if (reply.duplicate) context = "Answered again (the first answer counts)";
+    else if (!reply.matched) context = "Answer to a message not found here";
+    const detail = reply.question_title ? ` to “${reply.question_title}”` : "";
+    li.querySelector(".bubble")?.after(
+      el("p", { className: "rich-answer" }, `${context}${detail}: ${answerText(reply)}`),
+    );
+    if (!reply.duplicate && reply.question != null) {
+      markAnswered(document.getElementById(`m${reply.question}`), reply);
+    }
+    return;
+  }
+  const label = KIND_LABEL[rich.kind] || rich.kind;
+  const how =
+    rich.sent_as === "interactive"
+      ? "sent as interactive"
+      : "sent as text alternative (the device cannot show it)";
+  li.classList.add(`rich-${rich.sent_as}`);
+  li.querySelector(".info")?.append(
+    el(
+      "span",
+      { className: `rich-sent rich-sent-${rich.sent_as}`, title: `${rich.name} v${rich.version}` },
+      ` · ${label} “${rich.name}” ${how}`,
+    ),
+  );
+  // Re-rendered question (a status change): keep its answer beside it.
+  for (const other of view?.messages?.values() || []) {
+    const reply = other.rich?.reply;
+    if (reply && reply.question === message.id && !reply.duplicate) markAnswered(li, reply);
+  }
+}
+
+// --- picker ---------------------------------------------------------------------
+
+class RichPicker {
+  constructor(view) {
+    this.view = view;
+    this.selected = null;
+    this.button = el("button", {
+      type: "button",
+      id: "rich-button",
+      textContent: "Rich…",
+      title: "Send a rich message (/ in an empty composer)",
+    });
+    this.button.setAttribute("aria-haspopup", "dialog");
+    view.sendButton.before(this.button);
+    this.build();
+    this.button.addEventListener("click", () => this.open());
+    view.textarea.addEventListener("keydown", (event) => {
+      if (event.key === "/" && !view.textarea.value && view.mode === "reply") {
+        event.preventDefault();
+        this.open();
+      }
+    });
+  }
+
+  build() {
+    this.search = el("input", {
+      type: "search",
+      id: "rich-search",
+      placeholder: "Search by name or tag",
+    });
+    this.search.setAttribute("aria-label", "Search rich objects");
+    this.results = el("ul", { id: "rich-results", className: "rich-results" });
+    this.results.setAttribute("role", "listbox");
+    this.results.setAttribute("aria-label", "Rich objects");
+    this.preview = el("div", { id: "rich-preview", className: "rich-preview", hidden: true });
+    this.sendBtn = el("button", {
+      type: "button",
+      id: "rich-send",
+      className: "primary",
+      textContent: "Send",
+      disabled: true,
+    });
+    const cancel = el("button", { type: "button", textContent: "Cancel" });
+    cancel.addEventListener("click", () => this.dialog.close());
+    this.dialog = el(
+      "dialog",
+      { id: "rich-picker", className: "rich-picker" },
+      el("h2", { id: "rich-picker-title", textContent: "Send a rich message" }),
+      this.search,
+      this.results,
+      this.preview,
+      el("div", { className: "rich-actions" }, cancel, this.sendBtn),
+    );
+    this.dialog.setAttribute("aria-labelledby", "rich-picker-title");
+    document.body.append(this.dialog);
+    let timer;
+    this.search.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => this.load(), 150);
+    });
+    this.sendBtn.addEventListener("click", () => this.send());
+  }
+
+  async open() {
+    if (this.view.textarea.disabled) return;
+    this.selected = null;
+    this.preview.hidden = true;
+    this.sendBtn.disabled = true;
+    this.search.value = "";
+    this.dialog.showModal();
+    this.search.focus();
+    await this.load();
+  }
+
+  async load() {
+    // Answers can arrive out of order: only the latest search may fill the list.
+    const ticket = (this.ticket = (this.ticket || 0) + 1);
+    const business = this.view.conversation.business?.id;
+    const params = new URLSearchParams({ q: this.search.value.trim() });
+    if (business) params.set("business", String(business));
+    try {
+      const { results } = await api(`/api/v1/rich-objects/?${params}`);
+      if (ticket !== this.ticket) return;
+      this.results.replaceChildren(
+        ...results.map((item) => {
+          const option = el(
+            "li",
+            { className: "rich-option", tabIndex: 0 },
+            el("strong", {}, item.name),
+            el("span", { className: "rich-kind" }, ` ${KIND_LABEL[item.kind] || item.kind}`),
+            item.tags.length ? el("span", { className: "rich-tags" }, ` #${item.tags.join(" #")}`) : null,
+          );
+          option.dataset.id = String(item.id);
+          option.setAttribute("role", "option");
+          const choose = () => this.choose(item.id, option);
+          option.addEventListener("click", choose);
+          option.addEventListener("keydown", (event) => {
+            if (event.key === "Enter") choose();
+          });
+          return option;
+        }),
+      );
+      if (!results.length) {
+        this.results.append(el("li", { className: "rich-empty" }, "Nothing matches."));
+      }
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  async choose(id, option) {
+    for (const other of this.results.children) other.setAttribute("aria-selected", "false");
+    option.setAttribute("aria-selected", "true");
+    const detail = await api(`/api/v1/rich-objects/${id}/`);
+    this.selected = detail;
+    const preview = detail.preview || {};
+    const shows = deviceShows(detail.kind, this.view.conversation);
+    const bubble = el(
+      "div",
+      { className: `rich-bubble style-${preview.style || "icon"}` },
+      preview.image ? el("img", { src: `data:image/png;base64,${preview.image}`, alt: "" }) : null,
+      el("div", { className: "rich-bubble-title" }, preview.title || detail.name),
+      preview.subtitle ? el("div", { className: "rich-bubble-subtitle" }, preview.subtitle) : null,
+    );
+    const fields = (preview.placeholders || []).map((name) => {
+      const input = el("input", { type: "text", name, className: "rich-param" });
+      // What the server would fill in by itself, shown so the agent can check it.
+      if (name === "customer.name") input.value = this.view.conversation.customer?.display_name || "";
+      input.dataset.param = name;
+      return el("label", {}, `{{${name}}} `, input);
+    });
+    this.edits = null;
+    if (detail.agents_may_edit && preview.spec) {
+      this.edits = el("textarea", {
+        id: "rich-edits",
+        rows: 6,
+        value: JSON.stringify(preview.spec, null, 2),
+      });
+      this.edits.setAttribute("aria-label", "Edit before sending (JSON)");
+    }
+    const parts = [
+      bubble,
+      el(
+        "p",
+        { className: shows ? "rich-goes-as" : "rich-goes-as rich-fallback" },
+        shows
+          ? "Goes out as an interactive bubble."
+          : "This device cannot show it: the text alternative goes out instead.",
+      ),
+      el("pre", { className: "rich-alt", title: "Text alternative" }, detail.text_alternative || ""),
+      ...fields,
+      this.edits ? el("label", {}, "Edit before sending", this.edits) : null,
+    ];
+    this.preview.replaceChildren(...parts.filter((part) => part != null));
+    this.preview.hidden = false;
+    this.sendBtn.disabled = false;
+  }
+
+  async send() {
+    if (!this.selected) return;
+    const params = {};
+    for (const input of this.preview.querySelectorAll("input.rich-param")) {
+      if (input.value.trim()) params[input.dataset.param] = input.value;
+    }
+    let edits = null;
+    if (this.edits) {
+      try {
+        const edited = JSON.parse(this.edits.value);
+        if (JSON.stringify(edited) !== JSON.stringify(this.selected.preview.spec)) edits = edited;
+      } catch {
+        toast("The edit is not valid JSON.");
+        return;
+      }
+    }
+    this.sendBtn.disabled = true;
+    try {
+      const message = await api(`/api/v1/conversations/${this.view.id}/rich/`, {
+        method: "POST",
+        body: { object: this.selected.id, params, edits },
+      });
+      this.dialog.close();
+      this.view.upsert(message);
+      this.view.scrollToEnd();
+    } catch (err) {
+      toast(err.message);
+      this.sendBtn.disabled = false;
+    }
+  }
+}
+
+export function initRichPicker(view) {
+  return new RichPicker(view);
+}

@@ -1,0 +1,186 @@
+"""Rich links: reading a real page over HTTP, the private-address guard, and how text is split."""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.cache import cache
+from PIL import Image
+
+from conversations import services as conversation_services
+from conversations.models import Message
+from richobjects.links import rich_link_data_for, rich_link_plan, urls_in
+
+
+def big_png() -> bytes:
+    # Noise does not compress: well over 200 kB as PNG.
+    image = Image.effect_noise((700, 700), 80).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+PAGES: dict[str, tuple[str, bytes]] = {
+    "/og": (
+        "text/html; charset=utf-8",
+        b"""<html><head><title>Ignored title</title>
+        <meta property="og:title" content="Gravel 700 &amp; friends">
+        <meta property="og:image" content="/big.png">
+        </head><body>hi</body></html>""",
+    ),
+    "/plain": (
+        "text/html",
+        b"<html><head><title> Acme   Bikes </title>"
+        b'<link rel="icon" href="/icon.png"></head></html>',
+    ),
+    "/redirect": ("", b""),
+}
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    icon = io.BytesIO()
+    Image.new("RGB", (32, 32), "red").save(icon, format="PNG")
+    files = {
+        "/big.png": ("image/png", big_png()),
+        "/icon.png": ("image/png", icon.getvalue()),
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", "/plain")
+                self.end_headers()
+                return
+            if self.path == "/huge":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<html>" + b"x" * (2 * 1024 * 1024))
+                return
+            found = PAGES.get(self.path) or files.get(self.path)
+            if found is None:
+                self.send_response(404)
+                self.end_headers()
+                return
+            content_type, body = found
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings) -> None:
+    settings.RICH_LINK_ALLOW_PRIVATE = True
+    cache.clear()
+
+
+def test_open_graph_title_and_image_shrunk_under_200_kb(site: str) -> None:
+    data = rich_link_data_for(f"{site}/og")
+    assert data["title"] == "Gravel 700 & friends"
+    image = base64.b64decode(data["assets"]["image"]["data"])
+    assert len(image) <= 200 * 1024
+    assert data["assets"]["image"]["mimeType"] == "image/jpeg"
+    Image.open(io.BytesIO(image)).verify()
+
+
+def test_title_and_favicon_when_there_is_no_open_graph(site: str) -> None:
+    data = rich_link_data_for(f"{site}/redirect")
+    assert data["url"] == f"{site}/redirect"
+    assert data["title"] == "Acme Bikes"
+    assert data["assets"]["image"]["mimeType"] == "image/png"
+
+
+def test_unreadable_page_falls_back_to_host_title(site: str) -> None:
+    assert rich_link_data_for(f"{site}/missing") == {
+        "url": f"{site}/missing",
+        "title": "127.0.0.1",
+    }
+    assert rich_link_data_for(f"{site}/huge")["title"] == "127.0.0.1"
+
+
+def test_private_addresses_are_not_fetched_unless_allowed(site: str, settings) -> None:
+    settings.RICH_LINK_ALLOW_PRIVATE = False
+    data = rich_link_data_for(f"{site}/og")
+    # The page was not read: only the plain link.
+    assert data == {"url": f"{site}/og", "title": "127.0.0.1"}
+
+
+def test_results_are_cached(site: str) -> None:
+    first = rich_link_data_for(f"{site}/plain")
+    PAGES["/plain"] = ("text/html", b"<title>Changed</title>")
+    try:
+        assert rich_link_data_for(f"{site}/plain") == first
+    finally:
+        PAGES["/plain"] = (
+            "text/html",
+            b"<html><head><title> Acme   Bikes </title>"
+            b'<link rel="icon" href="/icon.png"></head></html>',
+        )
+
+
+def test_urls_in_text_and_the_plan() -> None:
+    text = "See https://acme.example/a, and (https://acme.example/b). Again https://acme.example/a"
+    assert urls_in(text) == ["https://acme.example/a", "https://acme.example/b"]
+    assert rich_link_plan("  https://acme.example/x  ") == (
+        "https://acme.example/x",
+        [],
+    )
+    assert rich_link_plan(text) == (
+        "",
+        ["https://acme.example/a", "https://acme.example/b"],
+    )
+    assert rich_link_plan("no links here") == ("", [])
+
+
+@pytest.mark.django_db
+def test_agent_text_with_urls_goes_out_as_text_then_rich_links(
+    conversation, agent, apple_gateway, site: str
+) -> None:
+    text = f"Our bikes: {site}/og and more"
+    message = conversation_services.message_send(
+        conversation=conversation, sender=agent, text=text
+    )
+    link = Message.objects.get(conversation=conversation, kind=Message.Kind.RICH_LINK)
+    assert link.id > message.id
+    for row in (message, link):
+        conversation_services.message_deliver(message_id=row.id)
+    first, second = (r.json for r in apple_gateway.requests)
+    assert first["type"] == "text"
+    assert first["body"] == text
+    assert second["type"] == "richLink"
+    assert second["richLinkData"]["title"] == "Gravel 700 & friends"
+
+
+@pytest.mark.django_db
+def test_a_message_that_is_only_a_url_is_one_rich_link(
+    conversation, agent, apple_gateway, site: str
+) -> None:
+    message = conversation_services.message_send(
+        conversation=conversation, sender=agent, text=f"{site}/plain"
+    )
+    assert message.kind == Message.Kind.RICH_LINK
+    conversation_services.message_deliver(message_id=message.id)
+    (sent,) = apple_gateway.requests
+    assert sent.json["type"] == "richLink"
+    assert sent.json["richLinkData"]["title"] == "Acme Bikes"
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    # Kept, so a retry sends the same preview without fetching again.
+    assert message.raw["richLinkData"] == sent.json["richLinkData"]

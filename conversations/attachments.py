@@ -286,21 +286,6 @@ def _leased(chunks: Iterable[bytes], message_id: int) -> Iterator[bytes]:
         yield chunk
 
 
-def _enqueue_delivery_with_files(message_id: int) -> None:
-    from .tasks import message_deliver as message_deliver_task
-
-    # An upload of 100 MB outlasts the default 30 s limit on slow links; the
-    # limits travel with the task's own retries.
-    transaction.on_commit(
-        lambda: message_deliver_task.apply_async(
-            (message_id,),
-            soft_time_limit=UPLOAD_SOFT_TIME_LIMIT,
-            time_limit=UPLOAD_SOFT_TIME_LIMIT + 60,
-        ),
-        robust=True,
-    )
-
-
 def _clean_name(name: str) -> str:
     # Keep the name people see, minus any path a browser or bot put in front.
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
@@ -681,7 +666,9 @@ def attachments_send(
                 realtime.MESSAGE_CREATED,
                 message_data(message),
             )
-            _enqueue_delivery_with_files(message.id)
+            from .services import _enqueue_delivery
+
+            _enqueue_delivery(message.id)
     except Exception:
         for row in stored:
             row.file.delete(save=False)

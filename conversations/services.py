@@ -33,14 +33,26 @@ from .apple.payloads import (
     outbound_text_body,
     request_identifier_of,
 )
-from .attachments import attachments_body_with_files, attachments_create_inbound
+from .attachments import (
+    UPLOAD_SOFT_TIME_LIMIT,
+    attachments_body_with_files,
+    attachments_create_inbound,
+)
 from .exceptions import (
     ApplicationError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
 )
-from .models import Business, Conversation, Customer, Membership, Message, ReadMarker
+from .models import (
+    Attachment,
+    Business,
+    Conversation,
+    Customer,
+    Membership,
+    Message,
+    ReadMarker,
+)
 from .serializers import conversation_data, message_data
 
 logger = logging.getLogger(__name__)
@@ -344,7 +356,17 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
 def _enqueue_delivery(message_id: int) -> None:
     from .tasks import message_deliver as message_deliver_task
 
-    transaction.on_commit(lambda: message_deliver_task.delay(message_id), robust=True)
+    options: dict[str, Any] = {}
+    if Attachment.objects.filter(message_id=message_id).exists():
+        # Uploading 100 MB outlasts the default limits on a slow link; the
+        # upload renews the row's lease, so the sweeper leaves it alone.
+        options = {
+            "soft_time_limit": UPLOAD_SOFT_TIME_LIMIT,
+            "time_limit": UPLOAD_SOFT_TIME_LIMIT + 60,
+        }
+    transaction.on_commit(
+        lambda: message_deliver_task.apply_async((message_id,), **options), robust=True
+    )
 
 
 def message_send(

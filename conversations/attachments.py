@@ -666,7 +666,7 @@ def attachments_send(
                 realtime.MESSAGE_CREATED,
                 message_data(message),
             )
-            from .services import _enqueue_delivery
+            from .services.outbound import _enqueue_delivery
 
             _enqueue_delivery(message.id)
     except Exception:

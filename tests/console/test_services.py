@@ -11,6 +11,7 @@ from conversations.exceptions import (
     PermissionDeniedError,
 )
 from conversations.models import Conversation, Membership, Message
+from conversations.services import inbound
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +39,7 @@ def test_a_tapback_never_targets_a_note(agent, conversation) -> None:
 
     reply = services.message_send(conversation=conversation, sender=agent, text="same")
     services.note_create(conversation=conversation, author=agent, text="same")
-    target = services._reaction_target(
+    target = inbound._reaction_target(
         conversation,
         Tapback(reaction="loved", emoji="", quoted="same", target_description=""),
     )

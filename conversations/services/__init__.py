@@ -1,0 +1,62 @@
+"""Writes for conversations, one module per concern; import them from here.
+
+inbound: Apple's traffic in. outbound: sending and the delivery state machine.
+typing_indicators: agents' typing. console: what agents do in the console.
+"""
+
+from __future__ import annotations
+
+from .console import (
+    AGENT_STATUSES,
+    conversation_assign,
+    conversation_mark_read,
+    conversation_presence,
+    conversation_set_status,
+    membership_add,
+    membership_remove,
+    note_create,
+)
+from .inbound import (
+    BusinessNotFound,
+    conversation_close_by_customer,
+    inbound_event_handle,
+    interactive_reply_resolve,
+    message_receive,
+    typing_relay,
+)
+from .outbound import (
+    MAX_TEXT_LENGTH,
+    message_deliver,
+    message_mark_failed,
+    message_queue,
+    message_requeue_stuck,
+    message_retry,
+    message_send,
+)
+from .typing_indicators import conversation_typing, typing_send
+
+__all__ = [
+    "AGENT_STATUSES",
+    "MAX_TEXT_LENGTH",
+    "BusinessNotFound",
+    "conversation_assign",
+    "conversation_close_by_customer",
+    "conversation_mark_read",
+    "conversation_presence",
+    "conversation_set_status",
+    "conversation_typing",
+    "inbound_event_handle",
+    "interactive_reply_resolve",
+    "membership_add",
+    "membership_remove",
+    "message_deliver",
+    "message_mark_failed",
+    "message_queue",
+    "message_receive",
+    "message_requeue_stuck",
+    "message_retry",
+    "message_send",
+    "note_create",
+    "typing_relay",
+    "typing_send",
+]

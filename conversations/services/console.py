@@ -1,0 +1,256 @@
+"""What agents do in the console: assign, set status, notes, read markers, presence, team."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .. import realtime
+from ..exceptions import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from ..models import (
+    Business,
+    Conversation,
+    Membership,
+    Message,
+    ReadMarker,
+)
+from ..serializers import conversation_data, message_data
+from .outbound import MAX_TEXT_LENGTH
+
+logger = logging.getLogger(__name__)
+
+
+# The statuses an agent may set; "closed" belongs to the customer alone.
+AGENT_STATUSES = (
+    Conversation.Status.OPEN,
+    Conversation.Status.PENDING,
+    Conversation.Status.RESOLVED,
+)
+
+
+def _publish_conversation_updated(conversation: Conversation) -> None:
+    realtime.publish_on_commit(
+        realtime.conversation_groups(
+            business_id=conversation.business_id, conversation_id=conversation.id
+        ),
+        realtime.CONVERSATION_UPDATED,
+        conversation_data(conversation),
+    )
+
+
+def conversation_assign(
+    *,
+    conversation: Conversation,
+    actor: AbstractBaseUser,
+    assignee: AbstractBaseUser | None,
+) -> Conversation:
+    """Give the conversation to a member of its business, or to nobody."""
+    if (
+        assignee is not None
+        and not Membership.objects.filter(
+            user=assignee, business_id=conversation.business_id
+        ).exists()
+    ):
+        raise ApplicationError(
+            "Only agents of this business can be assigned.", code="not_a_member"
+        )
+    with transaction.atomic():
+        conversation = (
+            # of=self: PostgreSQL cannot lock the nullable side of the joins.
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("business", "customer")
+            .get(pk=conversation.pk)
+        )
+        conversation.assigned_agent = assignee
+        conversation.save(update_fields=["assigned_agent"])
+        _publish_conversation_updated(conversation)
+    logger.info(
+        "conversation.assigned",
+        extra={"conversation": conversation.id, "actor": actor.pk},
+    )
+    return conversation
+
+
+def conversation_set_status(
+    *, conversation: Conversation, actor: AbstractBaseUser, status: str
+) -> Conversation:
+    """Move the conversation between open, pending and resolved."""
+    if status not in AGENT_STATUSES:
+        raise ApplicationError(
+            "Agents can set open, pending or resolved.", code="invalid_status"
+        )
+    with transaction.atomic():
+        conversation = (
+            # of=self: PostgreSQL cannot lock the nullable side of the joins.
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("business", "customer", "assigned_agent")
+            .get(pk=conversation.pk)
+        )
+        # Reopening a customer-closed conversation would let agents write to
+        # someone who opted out; only the customer's next message reopens it.
+        if conversation.is_closed:
+            raise ConflictError(
+                "The customer closed this conversation; it reopens when they write again.",
+                code="conversation_closed",
+            )
+        if conversation.status != status:
+            conversation.status = status
+            conversation.save(update_fields=["status"])
+            _publish_conversation_updated(conversation)
+    logger.info(
+        "conversation.status_set",
+        extra={"conversation": conversation.id, "actor": actor.pk, "status": status},
+    )
+    return conversation
+
+
+def note_create(
+    *, conversation: Conversation, author: AbstractBaseUser, text: str
+) -> Message:
+    """Store a private note for teammates. It is never delivered to the customer."""
+    if not text or not text.strip():
+        raise ApplicationError("A note needs some text.", code="empty_text")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ApplicationError(
+            f"A note can have at most {MAX_TEXT_LENGTH} characters.",
+            code="text_too_long",
+        )
+    with transaction.atomic():
+        # direction=internal keeps it out of every outbound query, and no
+        # delivery task is ever enqueued for it.
+        note = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.INTERNAL,
+            kind=Message.Kind.NOTE,
+            body=text,
+            status=Message.Status.RECEIVED,
+            sender=author,
+        )
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_CREATED,
+            message_data(note),
+        )
+    return note
+
+
+def conversation_mark_read(
+    *, conversation: Conversation, user: AbstractBaseUser, message_id: int
+) -> ReadMarker:
+    """Move the user's read marker forward (never back: tabs race each other)."""
+    marker, created = ReadMarker.objects.get_or_create(
+        user=user,
+        conversation=conversation,
+        defaults={"last_read_message_id": message_id},
+    )
+    if not created and marker.last_read_message_id < message_id:
+        ReadMarker.objects.filter(
+            pk=marker.pk, last_read_message_id__lt=message_id
+        ).update(last_read_message_id=message_id, updated_at=timezone.now())
+        marker.last_read_message_id = message_id
+    return marker
+
+
+def conversation_presence(
+    *,
+    conversation: Conversation,
+    agent: AbstractBaseUser,
+    viewing: bool,
+    join: bool = False,
+    exclude_channel: str | None = None,
+) -> None:
+    """Tell teammates an agent opened or left a conversation; nothing is stored.
+
+    `join` asks those already viewing to announce themselves once, so the
+    newcomer learns who is there without the server keeping state.
+    """
+    realtime.publish_now(
+        [realtime.business_group(conversation.business_id)],
+        realtime.PRESENCE,
+        {
+            "conversation": conversation.id,
+            "who": agent.get_username(),
+            "viewing": viewing,
+            "join": join,
+        },
+        exclude_channel=exclude_channel,
+    )
+
+
+def _require_admin(*, business: Business, actor: AbstractBaseUser) -> None:
+    if not Membership.objects.filter(
+        user=actor, business=business, role=Membership.Role.ADMIN
+    ).exists():
+        raise PermissionDeniedError(
+            "Only admins of this business can manage its agents."
+        )
+
+
+def membership_add(
+    *, business: Business, actor: AbstractBaseUser, username: str, role: str
+) -> Membership:
+    """An admin adds an existing user to the business as agent or admin."""
+    _require_admin(business=business, actor=actor)
+    if role not in Membership.Role.values:
+        raise ApplicationError("Unknown role.", code="invalid_role")
+    user = get_user_model().objects.filter(username=username.strip()).first()
+    if user is None:
+        raise ApplicationError(f"No user named {username!r}.", code="unknown_user")
+    membership, created = Membership.objects.get_or_create(
+        user=user, business=business, defaults={"role": role}
+    )
+    if not created:
+        raise ConflictError(
+            f"{user.get_username()} is already on this team.", code="already_member"
+        )
+    return membership
+
+
+def membership_remove(
+    *, business: Business, actor: AbstractBaseUser, membership_id: int
+) -> None:
+    """An admin removes an agent; the business always keeps at least one admin."""
+    _require_admin(business=business, actor=actor)
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(id=membership_id, business=business)
+            .first()
+        )
+        if membership is None:
+            raise NotFoundError("No such agent on this team.")
+        if (
+            membership.role == Membership.Role.ADMIN
+            and Membership.objects.filter(
+                business=business, role=Membership.Role.ADMIN
+            ).count()
+            == 1
+        ):
+            raise ConflictError(
+                "A business needs at least one admin.", code="last_admin"
+            )
+        # Their conversations go back to the queue rather than to someone who
+        # can no longer open them.
+        reassigned = list(
+            Conversation.objects.filter(
+                business=business, assigned_agent_id=membership.user_id
+            ).select_related("business", "customer")
+        )
+        Conversation.objects.filter(id__in=[c.id for c in reassigned]).update(
+            assigned_agent=None
+        )
+        for conversation in reassigned:
+            conversation.assigned_agent = None
+            _publish_conversation_updated(conversation)
+        membership.delete()

@@ -1,0 +1,320 @@
+"""Receiving Apple's traffic: customer messages, typing, closes and data-ref replies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations import hooks as integration_hooks
+
+from .. import realtime
+from ..apple.client import AppleClient
+from ..apple.exceptions import AppleError
+from ..apple.payloads import (
+    InboundClose,
+    InboundEnvelope,
+    InboundInteractive,
+    InboundMessage,
+    InboundText,
+    InboundTyping,
+    Tapback,
+    request_identifier_of,
+)
+from ..attachments import (
+    attachments_create_inbound,
+)
+from ..exceptions import (
+    NotFoundError,
+)
+from ..models import (
+    Business,
+    Conversation,
+    Customer,
+    Message,
+)
+from ..serializers import conversation_data, message_data
+
+
+class BusinessNotFound(NotFoundError):
+    code = "unknown_business"
+
+
+def inbound_event_handle(*, event: InboundMessage) -> Message | None:
+    """Dispatch one parsed Apple message to its handler. Safe to call twice."""
+    handlers: dict[type, Callable[..., Message | None]] = {
+        InboundText: message_receive,
+        InboundInteractive: message_receive,
+        InboundTyping: typing_relay,
+        InboundClose: conversation_close_by_customer,
+    }
+    return handlers[type(event)](event=event)
+
+
+def _business_for(envelope: InboundEnvelope) -> Business:
+    business = Business.objects.filter(apple_id=envelope.destination_id).first()
+    if business is None:
+        raise BusinessNotFound(
+            f"No business with Apple id {envelope.destination_id!r}."
+        )
+    return business
+
+
+def _conversation_for_inbound(
+    business: Business, envelope: InboundEnvelope
+) -> Conversation:
+    """Find or start the customer's conversation and record what the device told us."""
+    customer, _ = Customer.objects.get_or_create(
+        business=business, apple_id=envelope.source_id
+    )
+    conversation, _ = Conversation.objects.get_or_create(
+        customer=customer, defaults={"business": business}
+    )
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    # Every message carries the device's current abilities; the latest one wins.
+    conversation.capabilities = sorted(envelope.capabilities)
+    if envelope.device_agent:
+        conversation.device_agent = envelope.device_agent
+    if envelope.locale:
+        conversation.locale = envelope.locale
+    # The first entry point a customer came through decides routing; later
+    # ones stay in each message's raw payload.
+    if envelope.intent and not conversation.intent:
+        conversation.intent = envelope.intent
+    if envelope.group and not conversation.group:
+        conversation.group = envelope.group
+    return conversation
+
+
+def _reaction_target(conversation: Conversation, tapback: Tapback) -> Message | None:
+    # Customers never see private notes, so they can never react to one.
+    candidates = (
+        conversation.messages.exclude(kind=Message.Kind.REACTION)
+        .exclude(direction=Message.Direction.INTERNAL)
+        .order_by("-id")
+    )
+    if tapback.quoted:
+        exact = candidates.filter(body=tapback.quoted).first()
+        if exact is not None:
+            return exact
+        # Apple shortens long quotes with an ellipsis.
+        prefix = tapback.quoted.rstrip("…").rstrip(".").rstrip()
+        if prefix and prefix != tapback.quoted:
+            return candidates.filter(body__startswith=prefix).first()
+        return None
+    description = tapback.target_description.lower()
+    if any(word in description for word in ("image", "photo", "video", "attachment")):
+        return candidates.filter(kind=Message.Kind.ATTACHMENT).first()
+    if "business message" in description:
+        return candidates.filter(direction=Message.Direction.OUT).first()
+    return None
+
+
+def message_receive(*, event: InboundText | InboundInteractive) -> Message:
+    """Store a customer's message once, update the conversation, push after commit."""
+    envelope = event.envelope
+    with transaction.atomic():
+        business = _business_for(envelope)
+        existing = Message.objects.filter(apple_id=envelope.apple_id).first()
+        if existing is not None:
+            return existing  # Apple redelivered: already stored and pushed.
+        conversation = _conversation_for_inbound(business, envelope)
+        reopened = conversation.status != Conversation.Status.OPEN
+        conversation.status = Conversation.Status.OPEN
+        conversation.closed_at = None
+        conversation.last_message_at = timezone.now()
+        conversation.save()
+
+        fields: dict[str, Any] = {"kind": Message.Kind.TEXT, "body": ""}
+        if isinstance(event, InboundText):
+            fields["body"] = event.body
+            if event.tapback is not None:
+                target = _reaction_target(conversation, event.tapback)
+                fields.update(
+                    kind=Message.Kind.REACTION,
+                    reaction_type=event.tapback.reaction,
+                    reaction_target=target,
+                )
+            elif event.attachments:
+                fields["kind"] = Message.Kind.ATTACHMENT
+        else:
+            request = _request_for(conversation, event.request_identifier)
+            fields.update(
+                kind=Message.Kind.INTERACTIVE,
+                request_identifier=event.request_identifier,
+                reply_to=request,
+            )
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    conversation=conversation,
+                    apple_id=envelope.apple_id,
+                    direction=Message.Direction.IN,
+                    status=Message.Status.RECEIVED,
+                    raw=dict(envelope.raw),
+                    **fields,
+                )
+        except IntegrityError:
+            # A concurrent delivery of the same id won the race.
+            transaction.set_rollback(True)
+            return Message.objects.get(apple_id=envelope.apple_id)
+        if fields["kind"] == Message.Kind.ATTACHMENT:
+            # Rows now (so the push lists them), bytes later in a task.
+            attachments_create_inbound(message=message, descriptors=event.attachments)
+
+        groups = realtime.conversation_groups(
+            business_id=business.id, conversation_id=conversation.id
+        )
+        realtime.publish_on_commit(
+            groups, realtime.MESSAGE_CREATED, message_data(message)
+        )
+        # A new conversation is routed (team, rules, greeting) after commit, once.
+        from businesses.routing import route_on_first_message
+
+        route_on_first_message(conversation=conversation, message=message)
+        if (
+            isinstance(event, InboundInteractive)
+            and event.data is None
+            and event.data_ref
+        ):
+            from ..tasks import interactive_reply_resolve as resolve_task
+
+            # The reference's URL expires quickly: fetch it as soon as we commit.
+            transaction.on_commit(lambda: resolve_task.delay(message.id), robust=True)
+        if reopened:
+            realtime.publish_on_commit(
+                groups, realtime.CONVERSATION_UPDATED, conversation_data(conversation)
+            )
+        # Webhooks and sign-in completion, enqueued after commit.
+        integration_hooks.message_received(message.id)
+    return message
+
+
+def _request_for(conversation: Conversation, request_identifier: str) -> Message | None:
+    if not request_identifier:
+        return None
+    return (
+        conversation.messages.filter(
+            direction=Message.Direction.OUT, request_identifier=request_identifier
+        )
+        .order_by("id")
+        .first()
+    )
+
+
+def interactive_reply_resolve(*, message_id: int) -> None:
+    """Fetch, decrypt and decode a reply that came as an interactiveDataRef.
+
+    The decoded data is kept in ``raw["interactiveData"]`` beside the reference,
+    so the message then reads like a reply that carried its data inline.
+    Idempotent: a resolved message is left alone.
+    """
+    message = (
+        Message.objects.select_related("conversation__business")
+        .filter(id=message_id, kind=Message.Kind.INTERACTIVE)
+        .first()
+    )
+    if message is None or "interactiveData" in message.raw:
+        return
+    data_ref = message.raw.get("interactiveDataRef")
+    if not isinstance(data_ref, dict):
+        return
+    conversation = message.conversation
+    try:
+        data = AppleClient().resolve_data_ref(
+            source_id=conversation.business.apple_id, data_ref=data_ref
+        )
+    except AppleError as exc:
+        if not exc.permanent:
+            raise
+        Message.objects.filter(pk=message.pk).update(
+            last_error=f"The reply could not be read: {exc.detail}"
+        )
+        message.refresh_from_db()
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_STATUS_CHANGED,
+            message_data(message),
+        )
+        return
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        message.raw = {**message.raw, "interactiveData": data}
+        message.request_identifier = request_identifier_of(data)
+        message.reply_to = _request_for(conversation, message.request_identifier)
+        message.last_error = ""
+        message.save(
+            update_fields=["raw", "request_identifier", "reply_to", "last_error"]
+        )
+        integration_hooks.message_received(message.id)
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_STATUS_CHANGED,
+            message_data(message),
+        )
+
+
+def typing_relay(*, event: InboundTyping) -> None:
+    """Show the customer's typing to agents at once; nothing is stored."""
+    business = _business_for(event.envelope)
+    conversation = (
+        Conversation.objects.filter(
+            business=business, customer__apple_id=event.envelope.source_id
+        )
+        .only("id")
+        .first()
+    )
+    if conversation is None:
+        return  # Typing before the first message: there is nothing to show it on.
+    realtime.publish_now(
+        realtime.conversation_groups(
+            business_id=business.id, conversation_id=conversation.id
+        ),
+        realtime.TYPING,
+        {"conversation": conversation.id, "who": "customer", "typing": event.started},
+    )
+
+
+def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
+    """The customer deleted the conversation: close it and tell everyone on it."""
+    envelope = event.envelope
+    with transaction.atomic():
+        business = _business_for(envelope)
+        if Message.objects.filter(apple_id=envelope.apple_id).exists():
+            return None
+        conversation = (
+            Conversation.objects.select_for_update()
+            .filter(business=business, customer__apple_id=envelope.source_id)
+            .first()
+        )
+        if conversation is None:
+            return None  # Closing a conversation we never saw: nothing to close.
+        conversation.status = Conversation.Status.CLOSED
+        conversation.closed_at = timezone.now()
+        conversation.save(update_fields=["status", "closed_at"])
+        message = Message.objects.create(
+            conversation=conversation,
+            apple_id=envelope.apple_id,
+            direction=Message.Direction.IN,
+            kind=Message.Kind.SYSTEM,
+            body="The customer closed the conversation.",
+            status=Message.Status.RECEIVED,
+            raw=dict(envelope.raw),
+        )
+        groups = realtime.conversation_groups(
+            business_id=business.id, conversation_id=conversation.id
+        )
+        realtime.publish_on_commit(
+            groups, realtime.CONVERSATION_CLOSED, conversation_data(conversation)
+        )
+        realtime.publish_on_commit(
+            groups, realtime.MESSAGE_CREATED, message_data(message)
+        )
+        integration_hooks.conversation_closed(conversation.id)
+    return message

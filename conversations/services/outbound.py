@@ -1,0 +1,403 @@
+"""Sending to customers: queueing, the delivery state machine, retries and the sweeper."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from richobjects.builders import needs_data_ref
+
+from .. import realtime
+from ..apple.client import AppleClient
+from ..apple.exceptions import AppleError
+from ..apple.payloads import (
+    outbound_interactive_body,
+    outbound_rich_link_body,
+    outbound_text_body,
+)
+from ..attachments import (
+    UPLOAD_SOFT_TIME_LIMIT,
+    attachments_body_with_files,
+)
+from ..exceptions import (
+    ApplicationError,
+    ConflictError,
+)
+from ..models import (
+    Attachment,
+    Conversation,
+    Message,
+)
+from ..serializers import message_data
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 10_000
+# How long a row may sit in `sending` before the sweeper assumes its worker died:
+# the task's hard time limit plus a margin.
+STUCK_SENDING_AFTER = timedelta(seconds=90)
+# Pending rows older than the largest retry backoff have lost their task.
+STUCK_PENDING_AFTER = timedelta(minutes=10)
+
+
+def _enqueue_delivery(message_id: int) -> None:
+    from ..tasks import message_deliver as message_deliver_task
+
+    options: dict[str, Any] = {}
+    if Attachment.objects.filter(message_id=message_id).exists():
+        # Uploading 100 MB outlasts the default limits on a slow link; the
+        # upload renews the row's lease, so the sweeper leaves it alone.
+        options = {
+            "soft_time_limit": UPLOAD_SOFT_TIME_LIMIT,
+            "time_limit": UPLOAD_SOFT_TIME_LIMIT + 60,
+        }
+    transaction.on_commit(
+        lambda: message_deliver_task.apply_async((message_id,), **options), robust=True
+    )
+
+
+def message_send(
+    *,
+    conversation: Conversation,
+    sender: AbstractBaseUser | None,
+    text: str,
+    auto_reply: bool = False,
+) -> Message:
+    """Queue a text message to the customer; delivery happens in a task."""
+    if not text or not text.strip():
+        raise ApplicationError("A message needs some text.", code="empty_text")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ApplicationError(
+            f"A message can have at most {MAX_TEXT_LENGTH} characters.",
+            code="text_too_long",
+        )
+    if "\x00" in text:
+        raise ApplicationError(
+            "A message cannot contain NUL characters.", code="invalid_text"
+        )
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.is_closed:
+            raise ConflictError(
+                "The customer closed this conversation; nothing can be sent until they write again.",
+                code="conversation_closed",
+            )
+        # Every URL goes out as a rich link (spec §4); see richobjects.links.
+        from richobjects.links import rich_link_plan
+
+        only_url, urls = rich_link_plan(text)
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.OUT,
+            kind=Message.Kind.RICH_LINK if only_url else Message.Kind.TEXT,
+            body=text,
+            raw={"url": only_url} if only_url else {},
+            status=Message.Status.PENDING,
+            sender=sender,
+            auto_reply=auto_reply,
+        )
+        conversation.last_message_at = message.created_at
+        conversation.save(update_fields=["last_message_at"])
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_CREATED,
+            message_data(message),
+        )
+        _enqueue_delivery(message.id)
+        for url in urls:
+            message_queue(
+                conversation=conversation,
+                sender=sender,
+                kind=Message.Kind.RICH_LINK,
+                body=url,
+                raw={"url": url},
+                auto_reply=auto_reply,
+            )
+    return message
+
+
+def message_queue(
+    *,
+    conversation: Conversation,
+    sender: AbstractBaseUser | None,
+    kind: str,
+    body: str,
+    raw: dict[str, Any] | None = None,
+    request_identifier: str = "",
+    auto_reply: bool = False,
+    on_created: Callable[[Message], None] | None = None,
+) -> Message:
+    """Queue an outbound message whose wire content was prepared elsewhere.
+
+    Used for rich objects and rich links: ``raw`` holds ``interactiveData``
+    or ``url``/``richLinkData``, which ``_wire_body`` turns into the body.
+    ``on_created`` runs inside the transaction, before the push, so related
+    rows (the rich-object link) are in what agents receive.
+    """
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.is_closed:
+            raise ConflictError(
+                "The customer closed this conversation; nothing can be sent until they write again.",
+                code="conversation_closed",
+            )
+        message = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.OUT,
+            kind=kind,
+            body=body,
+            raw=raw or {},
+            request_identifier=request_identifier,
+            status=Message.Status.PENDING,
+            sender=sender,
+            auto_reply=auto_reply,
+        )
+        if on_created is not None:
+            on_created(message)
+        conversation.last_message_at = message.created_at
+        conversation.save(update_fields=["last_message_at"])
+        realtime.publish_on_commit(
+            realtime.conversation_groups(
+                business_id=conversation.business_id, conversation_id=conversation.id
+            ),
+            realtime.MESSAGE_CREATED,
+            message_data(message),
+        )
+        _enqueue_delivery(message.id)
+    return message
+
+
+def _set_status(message: Message, status: str, *, error: str = "") -> None:
+    now = timezone.now()
+    update: dict[str, Any] = {
+        "status": status,
+        "status_changed_at": now,
+        "last_error": error,
+    }
+    if status == Message.Status.SENT:
+        update["sent_at"] = now
+    Message.objects.filter(pk=message.pk).update(**update)
+    for name, value in update.items():
+        setattr(message, name, value)
+    conversation = message.conversation
+    realtime.publish_on_commit(
+        realtime.conversation_groups(
+            business_id=conversation.business_id, conversation_id=conversation.id
+        ),
+        realtime.MESSAGE_STATUS_CHANGED,
+        message_data(message),
+    )
+
+
+def _kick_next(message: Message) -> None:
+    """Once a message has settled, start the conversation's next waiting one."""
+    following = (
+        Message.objects.filter(
+            conversation_id=message.conversation_id,
+            direction=Message.Direction.OUT,
+            status=Message.Status.PENDING,
+            id__gt=message.id,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if following is not None:
+        _enqueue_delivery(following)
+
+
+def _has_unsettled_predecessor(message: Message) -> bool:
+    return Message.objects.filter(
+        conversation_id=message.conversation_id,
+        direction=Message.Direction.OUT,
+        status__in=[Message.Status.PENDING, Message.Status.SENDING],
+        id__lt=message.id,
+    ).exists()
+
+
+def _rich_link_data(message: Message) -> dict[str, Any]:
+    data = message.raw.get("richLinkData")
+    if isinstance(data, dict):
+        return data
+    from richobjects.links import rich_link_data_for
+
+    # Fetched here, in the delivery task, never in the request; kept so a
+    # retry sends the same preview without fetching the page again.
+    data = rich_link_data_for(str(message.raw.get("url") or message.body))
+    message.raw = {**message.raw, "richLinkData": data}
+    Message.objects.filter(pk=message.pk).update(raw=message.raw)
+    return data
+
+
+def _wire_body(message: Message) -> dict[str, Any]:
+    conversation = message.conversation
+    interactive = message.raw.get("interactiveData")
+    if message.kind == Message.Kind.INTERACTIVE and isinstance(interactive, dict):
+        return outbound_interactive_body(
+            message_id=message.apple_id,
+            source_id=conversation.business.apple_id,
+            destination_id=conversation.customer.apple_id,
+            interactive_data=interactive,
+        )
+    if message.kind == Message.Kind.RICH_LINK:
+        return outbound_rich_link_body(
+            message_id=message.apple_id,
+            source_id=conversation.business.apple_id,
+            destination_id=conversation.customer.apple_id,
+            rich_link_data=_rich_link_data(message),
+        )
+    return outbound_text_body(
+        message_id=message.apple_id,
+        source_id=conversation.business.apple_id,
+        destination_id=conversation.customer.apple_id,
+        text=message.body,
+    )
+
+
+def message_deliver(*, message_id: int) -> None:
+    """Send one outbound message to Apple. Idempotent: only the claimer sends.
+
+    Raises AppleTransientError after putting the message back to pending, so
+    the task retries with the same Apple id.
+    """
+    message = (
+        Message.objects.select_related(
+            "conversation__business", "conversation__customer"
+        )
+        .filter(id=message_id, direction=Message.Direction.OUT)
+        .first()
+    )
+    if message is None or message.status != Message.Status.PENDING:
+        return
+    if _has_unsettled_predecessor(message):
+        return  # The predecessor starts this one when it settles (_kick_next).
+    claimed = Message.objects.filter(
+        id=message.id, status=Message.Status.PENDING
+    ).update(
+        status=Message.Status.SENDING,
+        attempts=F("attempts") + 1,
+        status_changed_at=timezone.now(),
+    )
+    if not claimed:
+        return
+    message.refresh_from_db(fields=["attempts"])
+    message.status = Message.Status.SENDING
+    _set_status(message, Message.Status.SENDING, error=message.last_error)
+
+    if message.conversation.is_closed:
+        _set_status(
+            message,
+            Message.Status.FAILED,
+            error="The customer closed the conversation.",
+        )
+        _kick_next(message)
+        return
+    try:
+        # No transaction is open here: the network call holds no locks.
+        body = _wire_body(message)
+        if message.kind == Message.Kind.ATTACHMENT:
+            # Files go to Apple before the text that shows them; a retry
+            # reuses the descriptors of files already uploaded.
+            body = attachments_body_with_files(message=message, body=body)
+        interactive = body.get("interactiveData") or {}
+        client = AppleClient()
+        # Authentication requests have their own endpoint (spec §7.6).
+        send = (
+            client.authenticate
+            if "authenticate" in (interactive.get("data") or {})
+            else client.send_message
+        )
+        answer = send(
+            message_id=message.apple_id,
+            source_id=message.conversation.business.apple_id,
+            destination_id=message.conversation.customer.apple_id,
+            body=body,
+            auto_reply=message.auto_reply,
+            include_data_ref=bool(interactive) and needs_data_ref(interactive),
+        )
+        if answer and isinstance(answer.get("dataRef"), dict):
+            # Large payloads (spec §8): Apple's reference can be re-sent later.
+            message.raw = {**message.raw, "dataRef": answer["dataRef"]}
+            Message.objects.filter(pk=message.pk).update(raw=message.raw)
+    except AppleError as exc:
+        if exc.permanent:
+            _set_status(message, Message.Status.FAILED, error=exc.detail)
+            _kick_next(message)
+            return
+        _set_status(message, Message.Status.PENDING, error=exc.detail)
+        raise
+    _set_status(message, Message.Status.SENT)
+    _kick_next(message)
+
+
+def message_mark_failed(*, message_id: int, reason: str) -> None:
+    """Give up on a message after its last retry and let the next one go."""
+    message = (
+        Message.objects.select_related("conversation").filter(id=message_id).first()
+    )
+    if message is None or message.status in (
+        Message.Status.SENT,
+        Message.Status.FAILED,
+    ):
+        return
+    _set_status(message, Message.Status.FAILED, error=reason or "Delivery failed.")
+    _kick_next(message)
+
+
+def message_retry(*, message: Message) -> Message:
+    """Put a failed outbound message back in the queue, keeping its Apple id."""
+    if message.direction != Message.Direction.OUT:
+        raise ApplicationError(
+            "Only messages to the customer can be retried.", code="not_outbound"
+        )
+    if message.conversation.is_closed:
+        raise ConflictError(
+            "The customer closed this conversation; nothing can be sent until they write again.",
+            code="conversation_closed",
+        )
+    updated = Message.objects.filter(
+        id=message.id, status=Message.Status.FAILED
+    ).update(status=Message.Status.PENDING, status_changed_at=timezone.now())
+    if not updated:
+        raise ConflictError("Only failed messages can be retried.", code="not_failed")
+    message.refresh_from_db()
+    _set_status(message, Message.Status.PENDING, error=message.last_error)
+    _enqueue_delivery(message.id)
+    return message
+
+
+def message_requeue_stuck() -> int:
+    """Re-enqueue messages whose worker died mid-send or whose task was lost."""
+    now = timezone.now()
+    outbound = Message.objects.filter(direction=Message.Direction.OUT)
+    sending_ids = list(
+        outbound.filter(
+            status=Message.Status.SENDING,
+            status_changed_at__lt=now - STUCK_SENDING_AFTER,
+        ).values_list("id", flat=True)
+    )
+    # Only rows still in `sending` go back: a late finisher may have settled one.
+    outbound.filter(id__in=sending_ids, status=Message.Status.SENDING).update(
+        status=Message.Status.PENDING, status_changed_at=now
+    )
+    pending_ids = list(
+        outbound.filter(
+            status=Message.Status.PENDING,
+            status_changed_at__lt=now - STUCK_PENDING_AFTER,
+        ).values_list("id", flat=True)
+    )
+    ids = sorted(set(sending_ids) | set(pending_ids))
+    for message_id in ids:
+        _enqueue_delivery(message_id)
+    if ids:
+        logger.warning("messages.requeued", extra={"ids": ids})
+    return len(ids)

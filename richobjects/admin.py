@@ -9,10 +9,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_POST
 
-from . import builders, services
+from conversations.models import Business, Membership
+
+from . import builders, preview, services
 from .images import ImageInfo, UnreadableImage, image_info
 from .models import RichImage, RichObject, RichObjectVersion
 
@@ -88,6 +93,9 @@ class RichObjectVersionInline(admin.TabularInline):
 @admin.register(RichObject)
 class RichObjectAdmin(admin.ModelAdmin):
     form = RichObjectForm
+    # Both templates add to Django's: starter links, and the live bubble preview.
+    change_list_template = "admin/richobjects/richobject/change_list.html"
+    change_form_template = "admin/richobjects/richobject/change_form.html"
     list_display = [
         "name",
         "kind",
@@ -123,6 +131,137 @@ class RichObjectAdmin(admin.ModelAdmin):
             # A new kind would invalidate every stored version's content.
             fields += ["business", "kind"]
         return fields
+
+    # --- starters and live preview --------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the defaults: "<path:object_id>/" would swallow "preview/".
+        return [
+            path(
+                "preview/",
+                csrf_protect(require_POST(self.preview_view)),
+                name="richobjects_richobject_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        if "business" not in initial:
+            # The usual admin runs one business: start there, so the preview works at once.
+            managed = Business.objects.all()
+            if not request.user.is_superuser:
+                managed = managed.filter(
+                    memberships__user=request.user,
+                    memberships__role=Membership.Role.ADMIN,
+                )
+            only = list(managed.values_list("pk", flat=True)[:2])
+            if len(only) == 1:
+                initial["business"] = only[0]
+        kind = request.GET.get("kind", "")
+        if kind in preview.STARTERS:
+            initial["kind"] = kind
+            initial["spec"] = preview.starter_spec(kind)
+        return initial
+
+    def _starter_context(self) -> dict[str, Any]:
+        return {
+            "rich_starters": [
+                {"kind": kind.value, "label": kind.label}
+                for kind in RichObject.Kind
+                if kind.value in preview.STARTERS
+            ],
+            "rich_starter_specs": {
+                str(kind): spec for kind, spec in preview.STARTERS.items()
+            },
+            "rich_preview_url": reverse("admin:richobjects_richobject_preview"),
+        }
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(
+            request, {**self._starter_context(), **(extra_context or {})}
+        )
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return super().changeform_view(
+            request,
+            object_id,
+            form_url,
+            {**self._starter_context(), **(extra_context or {})},
+        )
+
+    def preview_view(self, request: HttpRequest) -> JsonResponse:
+        """POST {"kind", "spec" (JSON text), "business" | "object"} → the device bubble.
+
+        Admin-only (403 JSON otherwise, never a login redirect: the caller is
+        a script). Invalid specs are a 400 whose ``fields`` name each broken rule.
+        """
+        user = request.user
+        if not (
+            user.is_active
+            and user.is_staff
+            and (
+                self.has_add_permission(request) or self.has_change_permission(request)
+            )
+        ):
+            return _preview_error(403, "forbidden", "Only library admins can preview.")
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return _preview_error(400, "invalid_request", "Send a JSON object.")
+        business, kind = _preview_target(body)
+        if business is None or not kind:
+            return _preview_error(
+                400, "invalid_request", "Name the object, or its business and kind."
+            )
+        if (
+            not user.is_superuser
+            and not Membership.objects.filter(
+                user=user, business=business, role=Membership.Role.ADMIN
+            ).exists()
+        ):
+            return _preview_error(403, "forbidden", "You do not manage this business.")
+        spec: Any = body.get("spec")
+        if isinstance(spec, str):
+            try:
+                spec = json.loads(spec)
+            except ValueError as exc:
+                return _preview_error(
+                    400,
+                    "rich_object_invalid",
+                    f"spec: is not valid JSON ({exc})",
+                    {"spec": [f"is not valid JSON ({exc})"]},
+                )
+        try:
+            bubble = preview.bubble_preview(business=business, kind=kind, spec=spec)
+        except ValidationError as exc:
+            fields = (
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"spec": exc.messages}
+            )
+            first, rules = next(iter(fields.items()))
+            return _preview_error(
+                400, "rich_object_invalid", f"{first}: {rules[0]}", fields
+            )
+        except builders.BuildError as exc:
+            fields = (
+                exc.as_dict()
+                if isinstance(exc, builders.BuildErrors)
+                else {exc.field: [exc.rule]}
+            )
+            return _preview_error(400, "rich_object_invalid", str(exc), fields)
+        return JsonResponse({"preview": bubble})
 
     @admin.display(description="tags")
     def tag_list(self, obj: RichObject) -> str:
@@ -214,6 +353,36 @@ class RichObjectAdmin(admin.ModelAdmin):
         for rich_object in queryset:
             services.rich_object_archive(rich_object=rich_object)
         self.message_user(request, f"Archived {queryset.count()} objects.")
+
+
+def _preview_error(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "fields": fields or {}}},
+        status=status,
+    )
+
+
+def _preview_target(body: dict[str, Any]) -> tuple[Business | None, str]:
+    """The business and kind a preview is for: a saved object's, or the add form's."""
+    object_id = body.get("object")
+    if object_id not in (None, ""):
+        found = (
+            RichObject.objects.select_related("business")
+            .filter(pk=_int_or_none(object_id))
+            .first()
+        )
+        return (found.business, found.kind) if found else (None, "")
+    business = Business.objects.filter(pk=_int_or_none(body.get("business"))).first()
+    return business, str(body.get("kind") or "")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _shorten_images(payload: Any) -> Any:

@@ -1,0 +1,198 @@
+"""What the admin's live preview shows, and the starter specs for each kind.
+
+``bubble_preview`` runs the same builder a send runs (with the stand-in
+send-time inputs of ``builders.validate_spec``) and keeps only what the device
+draws: the received bubble, and for pickers the choices behind it. Anything
+the builder refuses comes back as ``RichObjectInvalid`` naming field and rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from conversations.models import Business
+
+from . import builders
+from .images import UnreadableImage, image_info
+from .services import RichObjectInvalid, rich_object_validate, spec_resolve_images
+
+# One sensible, valid spec per kind so an admin never starts from a blank page.
+STARTERS: dict[str, dict[str, Any]] = {
+    builders.Kind.QUICK_REPLY: {
+        "summary": "How can we help, {{customer.name}}?",
+        "items": ["Order status", "Returns", "Something else"],
+    },
+    builders.Kind.LIST_PICKER: {
+        "received": {"title": "Pick a product", "subtitle": "Tap to choose"},
+        "reply": {"title": "Thanks!"},
+        "sections": [
+            {
+                "title": "Products",
+                "multiple_selection": False,
+                "items": [
+                    {"id": "first", "title": "First product", "subtitle": "In stock"},
+                    {"id": "second", "title": "Second product"},
+                ],
+            }
+        ],
+    },
+    builders.Kind.TIME_PICKER: {
+        "received": {"title": "Book an appointment"},
+        "title": "Appointment",
+        "slots": [
+            {"id": "a", "start": "2030-01-07T09:00+0000", "duration": 1800},
+            {"id": "b", "start": "2030-01-07T10:00+0000", "duration": 1800},
+        ],
+    },
+    builders.Kind.FORM: {
+        "received": {"title": "A few questions"},
+        "splash": {"header": "Tell us more", "button_title": "Start"},
+        "pages": [
+            {
+                "id": "topic",
+                "type": "select",
+                "title": "What is it about?",
+                "next": "name",
+                "items": [{"title": "An order"}, {"title": "Something else"}],
+            },
+            {"id": "name", "type": "input", "title": "Your name"},
+        ],
+    },
+    builders.Kind.APPLE_PAY: {
+        "received": {"title": "Your order", "subtitle": "Pay with Apple Pay"},
+        "line_items": [
+            {"label": "Item", "amount": "10.00"},
+            {"label": "Shipping", "amount": "2.50"},
+        ],
+        "required_shipping_contact_fields": ["email", "postalAddress"],
+    },
+    builders.Kind.AUTHENTICATION: {
+        "received": {"title": "Sign in", "subtitle": "to see your orders"},
+        "scope": ["profile"],
+        "redirect_uri": "https://example.com/oauth/callback",
+    },
+    builders.Kind.AUTHENTICATION_LEGACY: {
+        "received": {"title": "Sign in", "subtitle": "to see your orders"},
+        "scope": ["profile"],
+        "redirect_uri": "https://example.com/oauth/callback",
+    },
+    builders.Kind.IMESSAGE_APP: {
+        "team_id": "ABCDE12345",
+        "extension_bundle_id": "com.example.app.MessagesExtension",
+        "app_id": "1234567890",
+        "app_name": "Example app",
+        "url": "?screen=start",
+        "received": {"title": "Open our app"},
+    },
+    builders.Kind.RICH_LINK: {
+        "url": "https://example.com/",
+        "title": "Example page",
+    },
+}
+
+
+def starter_spec(kind: str) -> dict[str, Any]:
+    """A fresh copy of the starter for ``kind`` (empty for an unknown kind)."""
+    return copy.deepcopy(STARTERS.get(kind, {}))
+
+
+def _data_url(data: Any) -> str:
+    if not isinstance(data, str) or not data:
+        return ""
+    try:
+        mime = image_info(base64.b64decode(data, validate=True)[:65536]).mime_type
+    except (binascii.Error, ValueError, UnreadableImage):
+        return ""
+    return f"data:{mime};base64,{data}"
+
+
+def _bubble(raw: Any, images: Mapping[str, str]) -> dict[str, str] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return {
+        "title": str(raw.get("title", "")),
+        "subtitle": str(raw.get("subtitle", "")),
+        "style": str(raw.get("style", "icon")),
+        "image": _data_url(images.get(str(raw.get("imageIdentifier", "")), "")),
+    }
+
+
+def _choices(kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any]) -> Any:
+    """What the customer sees after tapping the bubble, per kind."""
+    data = payload.get("data") or {}
+    if kind == builders.Kind.QUICK_REPLY:
+        return [i["title"] for i in data["quick-reply"]["items"]]
+    if kind == builders.Kind.LIST_PICKER:
+        return [
+            {
+                "title": section.get("title", ""),
+                "multiple": section["multipleSelection"],
+                "items": [
+                    {"title": i["title"], "subtitle": i.get("subtitle", "")}
+                    for i in section["items"]
+                ],
+            }
+            for section in data["listPicker"]["sections"]
+        ]
+    if kind == builders.Kind.TIME_PICKER:
+        event = data["event"]
+        offset = event.get("timezoneOffset")
+        return [
+            builders.slot_label(slot["startTime"], slot["duration"], offset)
+            for slot in event["timeslots"]
+        ]
+    if kind == builders.Kind.FORM:
+        return [page["title"] for page in data["dynamic"]["data"]["pages"]]
+    if kind == builders.Kind.APPLE_PAY:
+        request = data["payment"]["paymentRequest"]
+        lines = [f"{i['label']}: {i['amount']}" for i in request["lineItems"]]
+        total = request["total"]
+        return [*lines, f"Total: {total['amount']} {request['currencyCode']}"]
+    if kind in (builders.Kind.AUTHENTICATION, builders.Kind.AUTHENTICATION_LEGACY):
+        return [f"Scope: {' '.join(data['authenticate']['oauth2']['scope'])}"]
+    if kind == builders.Kind.IMESSAGE_APP:
+        return [f"{payload.get('appName', '')} · iMessage app"]
+    return []
+
+
+def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any]:
+    """The bubble the device would draw for ``spec``; raises ``RichObjectInvalid``."""
+    rich_object_validate(business=business, kind=kind, spec=spec)
+    resolved = spec_resolve_images(business=business, spec=spec)
+    payload = builders.validate_spec(kind, resolved)
+    size = builders.payload_size(payload)
+    if kind == builders.Kind.RICH_LINK:
+        image = (payload.get("assets") or {}).get("image") or {}
+        return {
+            "kind": kind,
+            "received": {
+                "title": payload["title"],
+                "subtitle": payload["url"],
+                "style": "large",
+                "image": _data_url(image.get("data")),
+            },
+            "reply": None,
+            "choices": [],
+            "size": size,
+            "data_ref": builders.needs_data_ref(payload),
+        }
+    images = {
+        str(image["identifier"]): image["data"]
+        for image in (payload.get("data") or {}).get("images") or []
+    }
+    return {
+        "kind": kind,
+        "received": _bubble(payload.get("receivedMessage"), images),
+        "reply": _bubble(payload.get("replyMessage"), images),
+        "choices": _choices(kind, resolved, payload),
+        "size": size,
+        "data_ref": builders.needs_data_ref(payload),
+        "text_alternative": builders.text_alternative(kind, spec),
+    }
+
+
+__all__ = ["STARTERS", "RichObjectInvalid", "bubble_preview", "starter_spec"]

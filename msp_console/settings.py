@@ -269,16 +269,14 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
 SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL", "")
 if SANDBOX_ENABLED:
     INSTALLED_APPS.append("sandbox")
-# With the sandbox playing Apple's gateway and no Apple Pay endpoint named, the
-# same sandbox plays Apple Pay's merchant-session endpoint (sandbox/provider.py).
-if (
-    SANDBOX_ENABLED
-    and not env_str("APPLE_PAY_SESSION_URL")
-    and APPLE_GATEWAY_URL.rstrip("/").endswith("/sandbox/v1")
-):
-    APPLE_PAY_SESSION_URL = (
-        APPLE_GATEWAY_URL.rstrip("/").removesuffix("v1") + "applepay/paymentSession"
-    )
+# With the sandbox playing Apple's gateway on this server, it also plays Apple
+# Pay's merchant-session endpoint (sandbox/provider.py), and this server's public
+# address is the gateway's host, unless either is named.
+if SANDBOX_ENABLED and APPLE_GATEWAY_URL.rstrip("/").endswith("/sandbox/v1"):
+    _sandbox_host = APPLE_GATEWAY_URL.rstrip("/").removesuffix("/sandbox/v1")
+    if not env_str("APPLE_PAY_SESSION_URL"):
+        APPLE_PAY_SESSION_URL = f"{_sandbox_host}/sandbox/applepay/paymentSession"
+    PUBLIC_BASE_URL = PUBLIC_BASE_URL or _sandbox_host
 # Rich-link previews may fetch private/loopback pages only where the pages under
 # test live on localhost (the sandbox); production never does.
 RICH_LINK_ALLOW_PRIVATE = env_bool("RICH_LINK_ALLOW_PRIVATE", SANDBOX_ENABLED)

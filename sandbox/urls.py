@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import gateway_views, views
+from . import gateway_views, provider, views
 
 app_name = "sandbox"
 
@@ -33,4 +33,13 @@ urlpatterns = [
         name="mmcs-download",
     ),
     path("v1/_control", gateway_views.control, name="control"),
+    # The business's provider, Apple Pay and processor (sandbox/provider.py).
+    path("oauth/authorize", provider.oauth_authorize, name="oauth-authorize"),
+    path("oauth/token", provider.oauth_token, name="oauth-token"),
+    path(
+        "applepay/paymentSession",
+        provider.apple_pay_session,
+        name="applepay-session",
+    ),
+    path("processor/charge", provider.processor_charge, name="processor-charge"),
 ]

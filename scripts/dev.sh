@@ -12,6 +12,14 @@ export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-False}"
 export SANDBOX_ENABLED="${SANDBOX_ENABLED:-True}"
 PORT="${PORT:-8000}"
 export APPLE_GATEWAY_URL="${APPLE_GATEWAY_URL:-http://127.0.0.1:${PORT}/sandbox/v1}"
+# The sandbox also plays Apple Pay, the demo's OAuth provider and its payment
+# processor; payment gateway and OAuth redirect URLs name this server.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"
+case "${SANDBOX_ENABLED,,}" in
+  true | 1 | yes | on)
+    export APPLE_PAY_SESSION_URL="${APPLE_PAY_SESSION_URL:-http://127.0.0.1:${PORT}/sandbox/applepay/paymentSession}"
+    ;;
+esac
 VENV=.venv
 
 if [ -z "${REDIS_URL:-}" ] && "$VENV/bin/python" -c "import redis,sys; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; then

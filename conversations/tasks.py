@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import Task, shared_task
 
+from msp_console.celery import final_failure_handler
+
 from .apple.exceptions import AppleTransientError
-
-
-def _message_deliver_failure(
-    self: Task, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
-) -> None:
-    from .services import message_mark_failed
-
-    message_id = kwargs.get("message_id", args[0] if args else None)
-    if message_id is not None:
-        message_mark_failed(
-            message_id=message_id, reason=str(exc) or type(exc).__name__
-        )
 
 
 @shared_task(
@@ -30,7 +18,9 @@ def _message_deliver_failure(
     retry_backoff_max=300,
     retry_jitter=True,
     max_retries=8,
-    on_failure=_message_deliver_failure,
+    on_failure=final_failure_handler(
+        "conversations.services.message_mark_failed", "message_id"
+    ),
 )
 def message_deliver(self: Task, message_id: int) -> None:
     """Send one message to Apple. Idempotent: the service claims the row first."""
@@ -72,18 +62,6 @@ def interactive_reply_resolve(message_id: int) -> None:
     resolve(message_id=message_id)
 
 
-def _attachment_fetch_failure(
-    self: Task, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
-) -> None:
-    from .attachments import attachment_mark_failed
-
-    attachment_id = kwargs.get("attachment_id", args[0] if args else None)
-    if attachment_id is not None:
-        attachment_mark_failed(
-            attachment_id=attachment_id, reason=str(exc) or type(exc).__name__
-        )
-
-
 @shared_task(
     name="conversations.attachment_fetch",
     bind=True,
@@ -96,7 +74,9 @@ def _attachment_fetch_failure(
     # 100 MB at a slow link takes minutes, far beyond the 30 s default.
     soft_time_limit=600,
     time_limit=660,
-    on_failure=_attachment_fetch_failure,
+    on_failure=final_failure_handler(
+        "conversations.attachments.attachment_mark_failed", "attachment_id"
+    ),
 )
 def attachment_fetch(self: Task, attachment_id: int) -> None:
     """Fetch, decrypt and store one inbound attachment.

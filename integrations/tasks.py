@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import Task, shared_task
 
+from msp_console.celery import final_failure_handler
+
 from .clients import IntegrationError
-
-
-def _webhook_deliver_failure(
-    self: Task, exc: Exception, task_id: str, args: tuple, kwargs: dict, einfo: Any
-) -> None:
-    from .services import webhook_mark_failed
-
-    delivery_id = kwargs.get("delivery_id", args[0] if args else None)
-    if delivery_id is not None:
-        webhook_mark_failed(
-            delivery_id=delivery_id, reason=str(exc) or type(exc).__name__
-        )
 
 
 @shared_task(
@@ -30,7 +18,9 @@ def _webhook_deliver_failure(
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=6,
-    on_failure=_webhook_deliver_failure,
+    on_failure=final_failure_handler(
+        "integrations.services.webhook_mark_failed", "delivery_id"
+    ),
 )
 def webhook_deliver(self: Task, delivery_id: int) -> None:
     """POST one webhook delivery. Idempotent: the service claims the row first."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -17,6 +19,22 @@ from .serializers import (
     ConversationOutputSerializer,
     MessageOutputSerializer,
 )
+
+
+class ConversationActionApi(APIView):
+    """A write on one of the caller's conversations: the conversation, then valid input."""
+
+    InputSerializer: type[serializers.Serializer]
+
+    def conversation_and_input(
+        self, request: HttpRequest, conversation_id: int
+    ) -> tuple[Conversation, dict[str, Any]]:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        return conversation, data.validated_data
 
 
 class BusinessListApi(APIView):
@@ -100,7 +118,7 @@ class MessageListApi(APIView):
         )
 
 
-class MessageSendApi(APIView):
+class MessageSendApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH
@@ -111,13 +129,9 @@ class MessageSendApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = selectors.conversation_get_for_user(
-            user=request.user, conversation_id=conversation_id
-        )
+        conversation, data = self.conversation_and_input(request, conversation_id)
         message = services.message_send(
-            conversation=conversation, sender=request.user, **data.validated_data
+            conversation=conversation, sender=request.user, **data
         )
         return Response(
             MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED
@@ -147,26 +161,22 @@ class MessageRetryApi(APIView):
         return Response(MessageOutputSerializer(message).data)
 
 
-class ConversationTypingApi(APIView):
+class ConversationTypingApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         typing = serializers.BooleanField()
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = selectors.conversation_get_for_user(
-            user=request.user, conversation_id=conversation_id
-        )
+        conversation, data = self.conversation_and_input(request, conversation_id)
         services.conversation_typing(
             conversation=conversation,
             agent=request.user,
-            typing=data.validated_data["typing"],
+            typing=data["typing"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ConversationAssignApi(APIView):
+class ConversationAssignApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         assignee = serializers.IntegerField(
             allow_null=True, help_text="a user id, or null to unassign"
@@ -177,14 +187,10 @@ class ConversationAssignApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ConversationOutputSerializer)
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = selectors.conversation_get_for_user(
-            user=request.user, conversation_id=conversation_id
-        )
+        conversation, data = self.conversation_and_input(request, conversation_id)
         assignee = None
-        if data.validated_data["assignee"] is not None:
-            assignee = selectors.user_get(user_id=data.validated_data["assignee"])
+        if data["assignee"] is not None:
+            assignee = selectors.user_get(user_id=data["assignee"])
             if assignee is None:
                 raise ApplicationError("No such agent.", code="not_a_member")
         conversation = services.conversation_assign(
@@ -193,7 +199,7 @@ class ConversationAssignApi(APIView):
         return Response(ConversationOutputSerializer(conversation).data)
 
 
-class ConversationStatusApi(APIView):
+class ConversationStatusApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=services.AGENT_STATUSES)
 
@@ -202,20 +208,16 @@ class ConversationStatusApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ConversationOutputSerializer)
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = selectors.conversation_get_for_user(
-            user=request.user, conversation_id=conversation_id
-        )
+        conversation, data = self.conversation_and_input(request, conversation_id)
         conversation = services.conversation_set_status(
             conversation=conversation,
             actor=request.user,
-            status=data.validated_data["status"],
+            status=data["status"],
         )
         return Response(ConversationOutputSerializer(conversation).data)
 
 
-class NoteCreateApi(APIView):
+class NoteCreateApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH
@@ -226,22 +228,18 @@ class NoteCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = selectors.conversation_get_for_user(
-            user=request.user, conversation_id=conversation_id
-        )
+        conversation, data = self.conversation_and_input(request, conversation_id)
         note = services.note_create(
             conversation=conversation,
             author=request.user,
-            text=data.validated_data["text"],
+            text=data["text"],
         )
         return Response(
             MessageOutputSerializer(note).data, status=status.HTTP_201_CREATED
         )
 
 
-class ConversationReadApi(APIView):
+class ConversationReadApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         message_id = serializers.IntegerField(min_value=0)
 
@@ -250,14 +248,10 @@ class ConversationReadApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = selectors.conversation_get_for_user(
-            user=request.user, conversation_id=conversation_id
-        )
+        conversation, data = self.conversation_and_input(request, conversation_id)
         services.conversation_mark_read(
             conversation=conversation,
             user=request.user,
-            message_id=data.validated_data["message_id"],
+            message_id=data["message_id"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -74,7 +74,9 @@ def merchant_settings_for(
     """The business's Apple Pay settings for ``richobjects.builders.build_apple_pay``.
 
     The gateway URL here names the business; ``services.payment_request_prepare``
-    gives a per-request one instead, which ties the payment to its conversation.
+    gives a per-request one instead, which ties the payment to its conversation
+    and amount: every bubble is built on that one. The business-wide URL still
+    takes payments for bubbles sent before (``services.payment_authorize``).
     """
     merchant = ApplePayMerchant.objects.filter(business=business).first()
     if merchant is None:

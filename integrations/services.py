@@ -740,33 +740,17 @@ def payment_request_prepare(
     )
 
 
-def merchant_session_for(
-    business: Business, *, base_url: str | None = None
-) -> dict[str, Any] | None:
-    """A merchant session for the business's own gateway URL (library sends).
+def payment_request_abandon(*, payment_id: int, reason: str) -> None:
+    """A prepared payment whose bubble was never sent: fail it, so its URL pays nothing.
 
-    None when Apple Pay is not configured; raises ApplicationError when Apple
-    Pay refuses, so the agent sees why nothing was sent.
+    Only a payment still waiting is touched; one the device already paid keeps
+    its outcome.
     """
-    merchant = ApplePayMerchant.objects.filter(business=business).first()
-    if merchant is None:
-        return None
-    gateway_url = absolute_url(
-        reverse("integrations:pay", kwargs={"token": merchant.gateway_token}), base_url
+    Payment.objects.filter(id=payment_id, status=Payment.Status.PENDING).update(
+        status=Payment.Status.FAILED,
+        error=f"The payment request was not sent: {reason}"[:1000],
+        completed_at=timezone.now(),
     )
-    try:
-        return clients.merchant_session_request(
-            merchant_identifier=merchant.merchant_identifier,
-            display_name=merchant.merchant_name,
-            initiative_context=gateway_url,
-            certificate_pem=merchant.certificate_pem,
-            private_key_pem=merchant.private_key_pem,
-        )
-    except clients.IntegrationError as exc:
-        raise ApplicationError(
-            f"Apple Pay refused a merchant session: {exc.detail}",
-            code="merchant_session_failed",
-        ) from exc
 
 
 def payment_reply_link(*, message: Message, reply: dict[str, Any]) -> None:

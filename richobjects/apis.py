@@ -116,6 +116,8 @@ class RichObjectSendApi(APIView):
             edits=data.validated_data["edits"],
             sender=request.user,
             auto_reply=data.validated_data["auto_reply"],
+            # Apple Pay and sign-in need absolute URLs; this request's host names us.
+            base_url=request.build_absolute_uri("/"),
         )
         return Response(
             MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED

@@ -1,19 +1,26 @@
 """What sending needs from a business's channel settings (spec §9): Apple Pay and OAuth.
 
-NOTE: channel settings are being built in ``integrations/`` (a change in
-flight). Apple Pay reads ``integrations.selectors.merchant_settings_for`` when
-it exists; OAuth (state nonce, redirect URI, legacy key pair kept by
-integrations' sign-in requests) still returns None here. Whatever is not
-configured makes sending refuse with a clear "configure … in channel settings"
-error instead of a half-built bubble. Wire these to ``integrations`` here, and
-nowhere else.
+The settings live in ``integrations/``; this module is the only place the
+library reaches into it. Whatever is not configured makes sending refuse with a
+clear "configure … in channel settings" error instead of a half-built bubble.
+
+``base_url`` is our public address as the device must reach it (the payment
+gateway URL, the OAuth redirect URI): the sending request's host, else
+``PUBLIC_BASE_URL`` (``integrations.selectors.absolute_url`` decides).
+
+An Apple Pay bubble gets its own ``Payment`` (``payment_prepare``) with the
+amount and request identifier recorded and a gateway URL of its own, so the
+processor hears both on the device's first post. The business-wide gateway URL
+(``merchant_settings_for``) is only used to check the spec before that and for
+the text alternative; bubbles sent before per-payment URLs keep working on it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from conversations.models import Business
+from conversations.models import Business, Conversation
 
 from .builders import MerchantSettings
 
@@ -28,27 +35,64 @@ class OAuthSettings:
     response_encryption_key: str = ""
 
 
-def merchant_settings_for(business: Business) -> MerchantSettings | None:
+@dataclass(frozen=True)
+class PreparedPayment:
+    """A recorded payment and what its bubble needs: its own gateway URL and session."""
+
+    payment_id: int
+    merchant: MerchantSettings
+    merchant_session: dict[str, Any] | None
+
+
+def merchant_settings_for(
+    business: Business, *, base_url: str | None = None
+) -> MerchantSettings | None:
     """The business's Apple Pay merchant settings, or None when not configured."""
-    try:
-        from integrations.selectors import merchant_settings_for as read
-    except ImportError:
-        return None
-    return read(business)
+    from integrations.selectors import merchant_settings_for as read
+
+    return read(business, base_url=base_url)
 
 
-def merchant_session_for(business: Business) -> dict | None:
-    """An Apple Pay merchant session (needs the merchant certificate), or None."""
-    from integrations.services import merchant_session_for as request_session
+def payment_prepare(
+    *,
+    conversation: Conversation,
+    request_identifier: str,
+    amount: str,
+    base_url: str | None = None,
+) -> PreparedPayment:
+    """Record the payment and fetch its merchant session (HTTP: no transaction open).
 
-    return request_session(business)
+    Raises ``ApplicationError`` when Apple Pay is not set up or refuses a session.
+    """
+    from integrations.services import payment_request_prepare
+
+    prepared = payment_request_prepare(
+        conversation=conversation,
+        request_identifier=request_identifier,
+        amount=amount,
+        base_url=base_url,
+    )
+    return PreparedPayment(
+        payment_id=prepared.payment_id,
+        merchant=prepared.merchant,
+        merchant_session=prepared.merchant_session,
+    )
 
 
-def oauth_settings_for(business: Business) -> OAuthSettings | None:
+def payment_abandon(*, payment_id: int, reason: str) -> None:
+    """The prepared payment's bubble never went out: mark it failed, saying why."""
+    from integrations.services import payment_request_abandon
+
+    payment_request_abandon(payment_id=payment_id, reason=reason)
+
+
+def oauth_settings_for(
+    business: Business, *, base_url: str | None = None
+) -> OAuthSettings | None:
     """The business's OAuth settings for sign-in bubbles, or None when not configured."""
     from integrations.services import oauth_library_inputs
 
-    inputs = oauth_library_inputs(business)
+    inputs = oauth_library_inputs(business, base_url=base_url)
     if inputs is None:
         return None
     return OAuthSettings(

@@ -8,15 +8,18 @@ stored specs stay small and images are stored once.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import secrets
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from conversations.exceptions import ApplicationError, PermissionDeniedError
 from conversations.models import Business, Conversation, Membership, Message
@@ -24,7 +27,12 @@ from conversations.services import message_queue
 
 from . import builders
 from .builders import device_supports
-from .channel import merchant_session_for, merchant_settings_for, oauth_settings_for
+from .channel import (
+    merchant_settings_for,
+    oauth_settings_for,
+    payment_abandon,
+    payment_prepare,
+)
 from .images import UnreadableImage, image_info
 from .models import RichImage, RichMessage, RichObject, RichObjectVersion
 
@@ -636,29 +644,48 @@ def _invalid_to_error(exc: ValidationError) -> ApplicationError:
     )
 
 
-def _send_time_inputs(*, business: Business, kind: str) -> dict[str, Any]:
-    """Merchant and OAuth inputs for the kinds that need them; refuse when missing."""
+def _public_base_url(base_url: str | None) -> str:
+    """Where devices reach us: the sending request's host, else ``PUBLIC_BASE_URL``."""
+    base = (base_url or settings.PUBLIC_BASE_URL or "").strip()
+    if not base:
+        raise ApplicationError(
+            "Set PUBLIC_BASE_URL (our public address, e.g. https://msp.example.com) "
+            "before sending Apple Pay or sign-in objects without a request: the "
+            "payment gateway URL and OAuth redirect URI must be absolute.",
+            code="public_base_url_missing",
+        )
+    return base.rstrip("/")
+
+
+def _send_time_inputs(
+    *, business: Business, kind: str, base_url: str | None = None
+) -> dict[str, Any]:
+    """Merchant and OAuth inputs for the kinds that need them; refuse when missing.
+
+    For Apple Pay the merchant settings name the business-wide gateway URL and
+    carry no session: ``rich_object_send`` swaps in the payment's own before
+    the bubble is built.
+    """
     if kind == RichObject.Kind.APPLE_PAY:
-        merchant = merchant_settings_for(business)
+        merchant = merchant_settings_for(business, base_url=base_url)
         if merchant is None:
             raise ApplicationError(
                 "Configure Apple Pay in channel settings before sending a payment request.",
                 code="apple_pay_not_configured",
             )
-        return {
-            "merchant": merchant,
-            "merchant_session": merchant_session_for(business),
-        }
+        _public_base_url(base_url)  # A relative gateway URL would not reach us.
+        return {"merchant": merchant}
     if kind in (
         RichObject.Kind.AUTHENTICATION,
         RichObject.Kind.AUTHENTICATION_LEGACY,
     ):
-        oauth = oauth_settings_for(business)
+        oauth = oauth_settings_for(business, base_url=base_url)
         if oauth is None:
             raise ApplicationError(
                 "Configure sign-in (OAuth) in channel settings before sending an authentication request.",
                 code="oauth_not_configured",
             )
+        _public_base_url(base_url)  # A relative redirect URI would not reach us.
         inputs: dict[str, Any] = {
             "state": secrets.token_urlsafe(24),
             "redirect_uri": oauth.redirect_uri,
@@ -669,6 +696,19 @@ def _send_time_inputs(*, business: Business, kind: str) -> dict[str, Any]:
     return {}
 
 
+def _render(version: RichObjectVersion, **kwargs: Any) -> RenderedRichObject:
+    try:
+        return rich_object_render(version=version, **kwargs)
+    except ValidationError as exc:
+        raise _invalid_to_error(exc) from exc
+
+
+def _payment_total(rendered: RenderedRichObject) -> str:
+    payment = (rendered.payload.get("data") or {}).get("payment") or {}
+    total = (payment.get("paymentRequest") or {}).get("total") or {}
+    return str(total.get("amount") or "")
+
+
 def rich_object_send(
     *,
     conversation: Conversation,
@@ -677,6 +717,7 @@ def rich_object_send(
     edits: Mapping[str, Any] | None = None,
     sender: Any,
     auto_reply: bool = False,
+    base_url: str | None = None,
 ) -> Message:
     """Queue a library object for the customer through the ordinary outbound pipeline.
 
@@ -686,6 +727,15 @@ def rich_object_send(
     conversation's device cannot show the kind (spec §5), the text alternative
     goes out instead; either way the message links the exact version and says
     which went out. ``edits`` (top-level spec keys) need ``agents_may_edit``.
+
+    ``base_url`` is the sending request's host (``request.build_absolute_uri("/")``)
+    for the absolute URLs Apple Pay and sign-in need; without it
+    ``PUBLIC_BASE_URL`` is used, and with neither those kinds are a 400.
+
+    An Apple Pay bubble records its ``Payment`` (rendered total, request
+    identifier) and fetches its merchant session over HTTP before the message
+    is created, so call this with no transaction open; if the bubble then
+    cannot be queued, the payment is marked failed.
     """
     if isinstance(object_or_version, RichObjectVersion):
         version = object_or_version
@@ -712,18 +762,41 @@ def rich_object_send(
     if params is not None and not isinstance(params, Mapping):
         raise ApplicationError("params must be an object.", code="invalid_params")
     spec_override = _merge(version.spec, edits) if edits else None
-    inputs = _send_time_inputs(business=conversation.business, kind=rich_object.kind)
+    inputs = _send_time_inputs(
+        business=conversation.business, kind=rich_object.kind, base_url=base_url
+    )
     filled = _merge(_default_params(conversation), params or {})
-    try:
-        rendered = rich_object_render(
-            version=version, params=filled, spec_override=spec_override, **inputs
-        )
-    except ValidationError as exc:
-        raise _invalid_to_error(exc) from exc
-
     supported = device_supports(
         rich_object.kind, conversation.capabilities or [], conversation.device_agent
     )
+    request_identifier = str(uuid.uuid4())
+    render = {
+        "params": filled,
+        "spec_override": spec_override,
+        "request_identifier": request_identifier,
+        **inputs,
+    }
+    rendered = _render(version, **render)
+    payment_id: int | None = None
+    if supported and rich_object.kind == RichObject.Kind.APPLE_PAY:
+        # The spec is valid and its total known: record the payment with both
+        # (the processor is told them when the device posts its token), then
+        # build the bubble on that payment's own gateway URL and session.
+        prepared = payment_prepare(
+            conversation=conversation,
+            request_identifier=request_identifier,
+            amount=_payment_total(rendered),
+            base_url=_public_base_url(base_url),
+        )
+        payment_id = prepared.payment_id
+        render["merchant"] = prepared.merchant
+        render["merchant_session"] = prepared.merchant_session
+        try:
+            rendered = _render(version, **render)
+        except ApplicationError as exc:
+            payment_abandon(payment_id=payment_id, reason=exc.message)
+            raise
+
     sent_as = (
         RichMessage.SentAs.INTERACTIVE
         if supported
@@ -740,17 +813,17 @@ def rich_object_send(
     if not supported:
         kind, body = Message.Kind.TEXT, rendered.text_alternative
         raw: dict[str, Any] = {"rich": summary}
-        request_identifier = ""
+        message_request_identifier = ""
     elif rich_object.kind == RichObject.Kind.RICH_LINK:
         kind, body = Message.Kind.RICH_LINK, rendered.payload["url"]
         raw = {"rich": summary, "url": body, "richLinkData": rendered.payload}
-        request_identifier = ""
+        message_request_identifier = ""
     else:
         received = rendered.payload.get("receivedMessage") or {}
         kind = Message.Kind.INTERACTIVE
         body = str(received.get("title") or rich_object.name)
         raw = {"rich": summary, "interactiveData": rendered.payload}
-        request_identifier = rendered.request_identifier
+        message_request_identifier = rendered.request_identifier
 
     def link(message: Message) -> None:
         RichMessage.objects.create(
@@ -765,16 +838,25 @@ def rich_object_send(
             oauth_state=str(inputs.get("state") or ""),
         )
 
-    return message_queue(
-        conversation=conversation,
-        sender=sender,
-        kind=kind,
-        body=body,
-        raw=raw,
-        request_identifier=request_identifier,
-        auto_reply=auto_reply,
-        on_created=link,
-    )
+    try:
+        return message_queue(
+            conversation=conversation,
+            sender=sender,
+            kind=kind,
+            body=body,
+            raw=raw,
+            request_identifier=message_request_identifier,
+            auto_reply=auto_reply,
+            on_created=link,
+        )
+    except Exception as exc:
+        if payment_id is not None:
+            reason = getattr(exc, "message", "") or exc.__class__.__name__
+            # In a transaction the failure broke (a caller's atomic block), the
+            # payment row is rolled back with it; the original error matters more.
+            with contextlib.suppress(DatabaseError):
+                payment_abandon(payment_id=payment_id, reason=str(reason))
+        raise
 
 
 def rich_object_preview(*, rich_object: RichObject) -> dict[str, Any]:

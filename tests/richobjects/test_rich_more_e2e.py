@@ -101,7 +101,7 @@ print(json.dumps(ids))
 """
 
 
-# What the processor stand-in received for the library payment, for the gap check below.
+# What the processor stand-in received for the library payment, checked below.
 _PROCESSOR_SAW: dict[str, Any] = {}
 
 
@@ -139,9 +139,9 @@ def stand_in() -> Iterator[StandIn]:
 def stack(
     stand_in: StandIn, monkeypatch_module: pytest.MonkeyPatch
 ) -> Iterator[LiveStack]:
-    # Library sends build the Apple Pay gateway URL and the OAuth redirect URI
-    # from PUBLIC_BASE_URL (there is no request to read a host from), so the
-    # stack's port is chosen first and the setting names it.
+    # API sends build the Apple Pay gateway URL and the OAuth redirect URI from
+    # the request's host; bots and auto-replies (no request) use PUBLIC_BASE_URL,
+    # so the stack's port is chosen first and the setting names it too.
     port = tests.live.free_port()
     monkeypatch_module.setattr(tests.live, "free_port", lambda: port)
     monkeypatch_module.setenv("PUBLIC_BASE_URL", f"http://127.0.0.1:{port}")
@@ -314,26 +314,20 @@ def test_apple_pay_from_the_library_is_paid_and_shown_with_the_question(
     handed = stand_in.received("/processor")[-1]
     assert handed.signature_ok
     assert handed.json["type"] == "payment.authorize"
-    _PROCESSOR_SAW.update(handed.json)
+    _PROCESSOR_SAW.update(handed.json, question=question["request_identifier"])
     console.screenshot(path="build/rich-apple-pay-console.png", full_page=True)
     console.context.close()
     customer.context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product gap: a library Apple Pay request uses the business-wide gateway URL "
-        "(integrations.selectors.merchant_settings_for), so payment_authorize creates a "
-        "fresh Payment and hands the processor amount '' and request_identifier ''; "
-        "the amount is only filled in later, when the device's reply links it"
-    ),
-)
 def test_library_apple_pay_tells_the_processor_the_amount() -> None:
     if not _PROCESSOR_SAW:
         pytest.skip("the Apple Pay round trip did not reach the processor")
+    # On the device's first post, not only after its reply links the payment.
     assert _PROCESSOR_SAW["amount"] == "50.00"
+    assert _PROCESSOR_SAW["currency"] == "USD"
     assert _PROCESSOR_SAW["request_identifier"]
+    assert _PROCESSOR_SAW["request_identifier"] == _PROCESSOR_SAW["question"]
 
 
 def test_sign_in_from_the_library_is_completed_and_shown_with_the_question(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from conversations.exceptions import ApplicationError, PermissionDeniedError
 from conversations.models import Message
 from conversations.serializers import message_data
 from richobjects import services
-from richobjects.channel import OAuthSettings
+from richobjects.channel import OAuthSettings, PreparedPayment
 from richobjects.models import RichMessage, RichObject
 from tests.factories import ConversationFactory
 
@@ -110,12 +111,13 @@ def test_library_rich_link_goes_out_as_rich_link(
     ],
 )
 def test_device_without_the_capability_receives_the_text_alternative(
-    request, business, agent, apple_gateway, monkeypatch, kind, fixture
+    request, business, agent, apple_gateway, monkeypatch, settings, kind, fixture
 ) -> None:
+    settings.PUBLIC_BASE_URL = "https://msp.example"
     monkeypatch.setattr(
         services,
         "oauth_settings_for",
-        lambda business: OAuthSettings(redirect_uri="https://acme.example/cb"),
+        lambda business, **_: OAuthSettings(redirect_uri="https://acme.example/cb"),
     )
     conversation = ConversationFactory(
         customer__business=business, capabilities=OLD_DEVICE
@@ -147,12 +149,13 @@ def test_form_on_a_mac_goes_out_as_text(
 
 
 def test_authentication_goes_to_the_authenticate_endpoint(
-    business, conversation, agent, apple_gateway, auth_spec, monkeypatch
+    business, conversation, agent, apple_gateway, auth_spec, monkeypatch, settings
 ) -> None:
+    settings.PUBLIC_BASE_URL = "https://msp.example"
     monkeypatch.setattr(
         services,
         "oauth_settings_for",
-        lambda business: OAuthSettings(redirect_uri="https://acme.example/cb"),
+        lambda business, **_: OAuthSettings(redirect_uri="https://acme.example/cb"),
     )
     rich_object = published(business, RichObject.Kind.AUTHENTICATION, auth_spec)
     message, _ = send_and_deliver(conversation, rich_object, sender=agent)
@@ -177,10 +180,18 @@ def test_authentication_without_oauth_settings_is_refused(
 
 
 def test_apple_pay_needs_merchant_settings(
-    business, conversation, agent, apple_gateway, apple_pay_spec, merchant, monkeypatch
+    business,
+    conversation,
+    agent,
+    apple_gateway,
+    apple_pay_spec,
+    merchant,
+    monkeypatch,
+    settings,
 ) -> None:
+    settings.PUBLIC_BASE_URL = "https://msp.example"
     rich_object = published(business, RichObject.Kind.APPLE_PAY, apple_pay_spec)
-    monkeypatch.setattr(services, "merchant_settings_for", lambda business: None)
+    monkeypatch.setattr(services, "merchant_settings_for", lambda business, **_: None)
     with pytest.raises(ApplicationError) as caught:
         services.rich_object_send(
             conversation=conversation, object_or_version=rich_object, sender=agent
@@ -189,13 +200,70 @@ def test_apple_pay_needs_merchant_settings(
         "Configure", "configure"
     )
 
-    monkeypatch.setattr(services, "merchant_settings_for", lambda business: merchant)
-    send_and_deliver(conversation, rich_object, sender=agent)
+    monkeypatch.setattr(
+        services, "merchant_settings_for", lambda business, **_: merchant
+    )
+    prepared: dict[str, Any] = {}
+
+    def prepare(**kwargs: Any) -> PreparedPayment:
+        prepared.update(kwargs)
+        return PreparedPayment(
+            payment_id=1,
+            merchant=replace(
+                merchant, payment_gateway_url="https://msp.example/pay/own/"
+            ),
+            merchant_session={"merchantSessionIdentifier": "s1"},
+        )
+
+    monkeypatch.setattr(services, "payment_prepare", prepare)
+    message, _ = send_and_deliver(conversation, rich_object, sender=agent)
     payment = apple_gateway.requests[0].json["interactiveData"]["data"]["payment"]
     assert (
         payment["paymentRequest"]["applePay"]["merchantIdentifier"]
         == "merchant.com.acmebikes"
     )
+    # The payment is recorded before the bubble is built, with what it shows.
+    assert prepared["amount"] == "1014.50"
+    assert prepared["request_identifier"] == message.request_identifier
+    assert prepared["base_url"] == "https://msp.example"
+    assert payment["endpoints"]["paymentGatewayUrl"] == "https://msp.example/pay/own/"
+    assert payment["merchantSession"] == {"merchantSessionIdentifier": "s1"}
+
+
+def test_apple_pay_and_signin_without_a_public_address_are_a_clear_400(
+    business,
+    conversation,
+    agent,
+    apple_pay_spec,
+    auth_spec,
+    merchant,
+    monkeypatch,
+    settings,
+) -> None:
+    settings.PUBLIC_BASE_URL = ""
+    # No request (a bot through the service, a routing auto-reply) and no
+    # PUBLIC_BASE_URL: nothing absolute can be built, so nothing is sent.
+    monkeypatch.setattr(
+        services, "merchant_settings_for", lambda business, **_: merchant
+    )
+    monkeypatch.setattr(
+        services,
+        "oauth_settings_for",
+        lambda business, **_: OAuthSettings(redirect_uri="/integrations/oauth/"),
+    )
+    for kind, spec in (
+        (RichObject.Kind.APPLE_PAY, apple_pay_spec),
+        (RichObject.Kind.AUTHENTICATION, auth_spec),
+    ):
+        rich_object = published(business, kind, spec)
+        with pytest.raises(ApplicationError) as caught:
+            services.rich_object_send(
+                conversation=conversation, object_or_version=rich_object, sender=agent
+            )
+        assert caught.value.status_code == 400
+        assert caught.value.code == "public_base_url_missing"
+        assert "PUBLIC_BASE_URL" in caught.value.message
+    assert not Message.objects.filter(conversation=conversation).exists()
 
 
 def test_missing_placeholder_is_an_error_naming_it(

@@ -92,7 +92,7 @@ def _send_rule_reply(conversation: Conversation, rule: RoutingRule) -> bool:
     from conversations.services import message_send
 
     if rule.reply_rich_object_id is not None:
-        return _send_rich_reply(conversation, rule)
+        return False  # sent after commit: it may call Apple Pay over HTTP
     if rule.reply_text:
         message_send(
             conversation=conversation,
@@ -208,6 +208,16 @@ def conversation_route(*, conversation_id: int) -> ConversationRoute | None:
         if changed:
             conversation.refresh_from_db(fields=["assigned_agent"])
             _publish(conversation, route)
+    # A rich reply can make network calls (an Apple Pay merchant session), which
+    # must not run under the row lock above. The route row already claims this
+    # conversation, so only this caller gets here: the reply goes at most once.
+    if (
+        rule is not None
+        and rule.reply_rich_object_id is not None
+        and not conversation.is_closed
+    ) and _send_rich_reply(conversation, rule):
+        ConversationRoute.objects.filter(pk=route.pk).update(auto_reply_sent=True)
+        route.auto_reply_sent = True
     logger.info(
         "conversation.routed",
         extra={

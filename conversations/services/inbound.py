@@ -66,13 +66,21 @@ def _conversation_for_inbound(
     business: Business, envelope: InboundEnvelope
 ) -> Conversation:
     """Find or start the customer's conversation and record what the device told us."""
-    customer, _ = Customer.objects.get_or_create(
-        business=business, apple_id=envelope.source_id
+    # The common case, a customer we know, is one locking read.
+    locked = Conversation.objects.select_for_update(of=("self",)).select_related(
+        "customer"
     )
-    conversation, _ = Conversation.objects.get_or_create(
-        customer=customer, defaults={"business": business}
-    )
-    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation = locked.filter(
+        business=business, customer__apple_id=envelope.source_id
+    ).first()
+    if conversation is None:
+        customer, _ = Customer.objects.get_or_create(
+            business=business, apple_id=envelope.source_id
+        )
+        Conversation.objects.get_or_create(
+            customer=customer, defaults={"business": business}
+        )
+        conversation = locked.get(customer=customer)
     # Every message carries the device's current abilities; the latest one wins.
     conversation.capabilities = sorted(envelope.capabilities)
     if envelope.device_agent:
@@ -188,7 +196,11 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
                 groups, realtime.CONVERSATION_UPDATED, conversation_data(conversation)
             )
         # Webhooks and sign-in completion, enqueued after commit.
-        integration_hooks.message_received(message.id)
+        integration_hooks.message_received(
+            message.id,
+            business_id=business.id,
+            interactive=message.kind == Message.Kind.INTERACTIVE,
+        )
     return message
 
 

@@ -304,7 +304,7 @@ def test_webhook_uses_a_bounded_number_of_queries(
     client, business, django_assert_max_num_queries
 ):
     deliver(client, inbound_body(business_id=business.apple_id, body="warm up"))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         deliver(client, inbound_body(business_id=business.apple_id, body="counted"))
 
 

@@ -255,8 +255,10 @@ def test_full_signin_through_the_sandbox(
     ).to_be_visible(timeout=20000)
     exchange = stand_in.received("/oauth/token")[-1]
     assert b"code=sandbox-code-" in exchange.body
-    agent.reload()
-    expect(agent.locator("#signed-in")).to_contain_text("Signed in as Alice (alice)")
+    # The header line follows without a reload.
+    expect(agent.locator("#signed-in")).to_contain_text(
+        "Signed in as Alice (alice)", timeout=10000
+    )
     signin_hook = wait_for(
         lambda: next(
             (r for r in stand_in.received("/hooks") if r.json["type"] == "signin"), None

@@ -243,7 +243,23 @@ export class ConversationView {
     holder.append(badge);
   }
 
+  // The route and "signed in as" lines are rendered by other apps' template
+  // tags; when they may have changed, take them from a fresh copy of the page
+  // rather than rebuilding their markup here.
+  refreshExtras() {
+    clearTimeout(this.extrasTimer);
+    this.extrasTimer = setTimeout(async () => {
+      const response = await fetch(window.location.pathname, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("conversation-extras");
+      const current = document.getElementById("conversation-extras");
+      if (fresh && current) current.replaceWith(fresh);
+    }, 300);
+  }
+
   applyConversation(conversation) {
+    if ("route" in conversation) this.refreshExtras();
     this.conversation = conversation;
     const closed = conversation.status === "closed";
     this.banner.hidden = !closed;
@@ -289,6 +305,8 @@ export class ConversationView {
         // An earlier page of history stays as it is; new lines live on the latest page.
         if (this.paged && !this.messages.has(data.id)) return true;
         this.upsert(data);
+        // Sign-in and payment outcomes arrive as system lines.
+        if (event.type === "message.created" && data.kind === "system") this.refreshExtras();
         if (event.type === "message.created") {
           if (data.direction === "in") this.clearTyping("customer");
           this.scrollToEnd();

@@ -186,3 +186,26 @@ class RichMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} as {self.sent_as} in message {self.message_id}"
+
+
+class RichImageVariant(models.Model):
+    """An image cut to one of Apple's bubble sizes (spec §7): made once, reused."""
+
+    image = models.ForeignKey(
+        RichImage, on_delete=models.CASCADE, related_name="variants"
+    )
+    style = models.CharField(max_length=8)  # icon | small | large
+    data = models.BinaryField()
+    mime_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["image", "style"], name="one_variant_per_style"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.image} as {self.style} ({self.width}x{self.height})"

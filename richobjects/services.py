@@ -33,6 +33,7 @@ from .channel import (
     payment_abandon,
     payment_prepare,
 )
+from .image_sizes import DEFAULT_STYLE, rich_image_variant, styles_for_images
 from .images import UnreadableImage, image_info
 from .models import RichImage, RichMessage, RichObject, RichObjectVersion
 
@@ -58,8 +59,8 @@ def _invalid(errors: builders.BuildError) -> RichObjectInvalid:
 def rich_image_create(*, business: Business, name: str, data: bytes) -> RichImage:
     """Store an uploaded image once; uploading the same bytes again returns the first.
 
-    Only PNG, JPEG and GIF are accepted, and only their header is checked:
-    resizing to the bubble sizes needs Pillow, which is not installed.
+    Only PNG, JPEG and GIF are accepted. The original is kept; the bubble sizes
+    are cut from it when first sent (``image_sizes``).
     """
     if len(data) > RICH_IMAGE_MAX_BYTES:
         raise RichObjectInvalid({"file": ["must be at most 1 MB"]})
@@ -100,7 +101,8 @@ def _rich_image_ids(spec: Mapping[str, Any]) -> dict[str, int]:
 def spec_resolve_images(
     *, business: Business, spec: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """A copy of ``spec`` whose ``{"rich_image": id}`` images carry their base64 data."""
+    """A copy of ``spec`` whose ``{"rich_image": id}`` images carry their base64 data,
+    resized to Apple's bubble size for where each is shown."""
     references = _rich_image_ids(spec)
     if not references:
         return dict(spec)
@@ -112,6 +114,8 @@ def spec_resolve_images(
         )
     }
     images: dict[str, Any] = dict(spec["images"])
+    # Each image goes out cut to the largest bubble size it is shown at.
+    styles = styles_for_images(spec)
     problems: dict[str, list[str]] = {}
     for name, image_id in references.items():
         image = found.get(image_id) if isinstance(image_id, int) else None
@@ -120,8 +124,8 @@ def spec_resolve_images(
                 f"no library image {image_id!r} in this business"
             ]
             continue
-        with image.file.open("rb") as handle:
-            images[name] = base64.b64encode(handle.read()).decode()
+        variant = rich_image_variant(image=image, style=styles.get(name, DEFAULT_STYLE))
+        images[name] = base64.b64encode(bytes(variant.data)).decode()
     if problems:
         raise RichObjectInvalid(problems)
     return {**spec, "images": images}

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from PIL import Image
 
 from conversations.models import Business
 from richobjects import services
 from richobjects.builders import APPLE_BUSINESS_BID
+from richobjects.image_sizes import rich_image_variant, styles_for_images
 from richobjects.models import RichImage, RichObject, RichObjectVersion
 from richobjects.services import (
     RichObjectInvalid,
@@ -323,14 +326,44 @@ def test_library_images_are_inlined_when_built(
         "logo": {"rich_image": image.pk},
         "gravel": {"rich_image": image.pk},
     }
+    list_picker_spec["received"]["style"] = "large"
 
     picker = rich_object_create(
         business=business, name="Bikes", kind="list_picker", spec=list_picker_spec
     )
     rendered = rich_object_render(version=picker.current_version)
 
-    images = rendered.payload["data"]["images"]
-    assert images[0]["data"] == base64.b64encode(png_bytes()).decode()
+    # Each image goes out at the bubble size it is shown at, never the original.
+    sizes = sorted(
+        Image.open(io.BytesIO(base64.b64decode(entry["data"]))).size
+        for entry in rendered.payload["data"]["images"]
+    )
+    assert sizes == [(120, 120), (789, 450)]  # the item icon; the large bubble
+
+
+def test_image_variants_are_made_once_per_style(business: Business) -> None:
+    photo = io.BytesIO()
+    Image.new("RGB", (1600, 900), "navy").save(photo, "JPEG")
+    image = rich_image_create(business=business, name="shop", data=photo.getvalue())
+    large = rich_image_variant(image=image, style="large")
+    again = rich_image_variant(image=image, style="large")
+    icon = rich_image_variant(image=image, style="icon")
+    assert large.pk == again.pk
+    assert (large.width, large.height) == (789, 450)
+    assert Image.open(io.BytesIO(bytes(large.data))).size == (789, 450)
+    assert Image.open(io.BytesIO(bytes(icon.data))).size == (120, 120)
+    assert large.mime_type == "image/jpeg"
+    assert image.variants.count() == 2
+
+
+def test_styles_follow_where_each_image_is_shown() -> None:
+    spec = {
+        "received": {"title": "t", "image": "hero", "style": "large"},
+        "reply": {"title": "r", "image": "badge", "style": "icon"},
+        "sections": [{"items": [{"title": "a", "image": "badge"}]}],
+        "images": {"hero": "", "badge": ""},
+    }
+    assert styles_for_images(spec) == {"hero": "large", "badge": "icon"}
 
 
 def test_another_business_image_is_refused(

@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msp_console
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 PORT ?= 8000
 
-.PHONY: help install run test test-fast lint fmt check worker bench bench-attachments clean
+.PHONY: help install run test test-fast lint fmt check worker bench bench-attachments bench-console clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -50,6 +50,9 @@ bench: install  ## inbound webhook benchmark against Daphne, PostgreSQL and Redi
 
 bench-attachments: install  ## 100 MB attachments both ways: MB/s and peak memory
 	$(PY) bench/attachments.py
+
+bench-console: install  ## console and API reads with 10,000 conversations, 100,000 messages
+	$(PY) bench/console.py
 
 clean:
 	rm -rf $(VENV) build staticfiles

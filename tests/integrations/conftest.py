@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from conversations.models import Business, Membership
 from integrations.models import ApplePayMerchant, OAuthProvider, WebhookEndpoint
+from sandbox.demo import merchant_certificate as demo_merchant_certificate
 from tests.factories import MembershipFactory, UserFactory
 from tests.integrations.stand_ins import (
     CLIENT_ID,
@@ -24,29 +20,7 @@ from tests.integrations.stand_ins import (
 
 def merchant_certificate() -> tuple[str, str]:
     """A self-signed merchant identity certificate and its key, both PEM."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, "merchant.com.example.bikes")]
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return (
-        cert.public_bytes(serialization.Encoding.PEM).decode(),
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode(),
-    )
+    return demo_merchant_certificate("merchant.com.example.bikes")
 
 
 @pytest.fixture

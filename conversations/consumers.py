@@ -10,6 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import realtime
 from .exceptions import ClientError, NotFoundError
+from .models import Conversation
 from .selectors import business_ids_for_user, conversation_get_for_user
 from .services import conversation_presence, conversation_typing
 
@@ -75,14 +76,18 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             conversation_id, content["type"] == "typing.start"
         )
 
-    def _typing_sync(self, conversation_id: int, typing: bool) -> None:
-        user = self.scope["user"]
+    def _conversation(self, conversation_id: int) -> Conversation:
+        """One of this agent's conversations; a foreign id is the same as none."""
         try:
-            conversation = conversation_get_for_user(
-                user=user, conversation_id=conversation_id
+            return conversation_get_for_user(
+                user=self.scope["user"], conversation_id=conversation_id
             )
         except NotFoundError as exc:
             raise ClientError("conversation_not_found") from exc
+
+    def _typing_sync(self, conversation_id: int, typing: bool) -> None:
+        user = self.scope["user"]
+        conversation = self._conversation(conversation_id)
         conversation_typing(
             conversation=conversation,
             agent=user,
@@ -107,12 +112,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     def _presence_sync(self, conversation_id: int, viewing: bool, join: bool) -> None:
         user = self.scope["user"]
-        try:
-            conversation = conversation_get_for_user(
-                user=user, conversation_id=conversation_id
-            )
-        except NotFoundError as exc:
-            raise ClientError("conversation_not_found") from exc
+        conversation = self._conversation(conversation_id)
         conversation_presence(
             conversation=conversation,
             agent=user,

@@ -74,3 +74,25 @@ def test_production_settings_fail_loudly_without_secrets(env, message):
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_manage_py_reads_dotenv_without_overriding_the_environment(
+    tmp_path, monkeypatch
+):
+    from manage import load_dotenv
+
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\nMSP_TEST_A=from-file\nMSP_TEST_B=from-file\nMSP_TEST_C=\n"
+    )
+    monkeypatch.setenv("MSP_TEST_B", "from-environment")
+    monkeypatch.delenv("MSP_TEST_A", raising=False)
+    monkeypatch.delenv("MSP_TEST_C", raising=False)
+    load_dotenv(env_file)
+    import os
+
+    assert os.environ["MSP_TEST_A"] == "from-file"
+    assert os.environ["MSP_TEST_B"] == "from-environment"
+    assert os.environ["MSP_TEST_C"] == ""
+    monkeypatch.delenv("MSP_TEST_A")
+    monkeypatch.delenv("MSP_TEST_C")

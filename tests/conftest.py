@@ -53,6 +53,16 @@ def api_client(agent) -> APIClient:
     return client
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's event loop must not outlive it,
+    or the database tests after it would run inside that loop."""
+    from tests.browser import launch_chromium
+
+    with launch_chromium() as launched:
+        yield launched
+
+
 @pytest.fixture(scope="session")
 def live_stack() -> Iterator[LiveStack]:
     """Daphne + Celery worker + PostgreSQL + Redis, with the sandbox as Apple."""

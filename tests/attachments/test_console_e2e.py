@@ -10,25 +10,19 @@ from __future__ import annotations
 import base64
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 # No django_db: everything goes through the live stack, and Playwright holds an event loop.
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path("build/screenshots")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 def png(color: tuple[int, int, int], size: tuple[int, int] = (800, 600)) -> bytes:
@@ -45,16 +39,6 @@ def wait_for(predicate: Callable[[], Any], seconds: float = 30, what: str = "") 
             return value
         time.sleep(0.2)
     raise AssertionError(f"not in time: {what}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def open_customer(browser: Browser, stack: Any) -> Page:

@@ -5,36 +5,19 @@ is routed to the right team with the automatic greeting."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 # No django_db: everything goes through the live stack, and Playwright holds an event loop.
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path("build/screenshots")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 ADMIN = "e2e-business-admin"
 ADMIN_PASSWORD = "e2e-admin-password"
 GREETING = "Welcome to repairs 🔧 a mechanic will be with you shortly."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.test_delivery_e2e import apple_post, wait_for
 from tests.gateway_stand_in import GatewayStandIn
@@ -22,12 +22,6 @@ from tests.live import BUILD, MSP_ID, MSP_SECRET, LiveStack, live_stack
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = BUILD / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +35,6 @@ def gateway() -> Iterator[GatewayStandIn]:
 def stack(gateway: GatewayStandIn) -> Iterator[LiveStack]:
     with live_stack(gateway_url=gateway.url, name="console") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 class ConsolePage:

@@ -9,24 +9,18 @@ everything the customer does reaches the console as Apple would post it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 # No django_db: everything goes through the live stack, and Playwright holds an event loop.
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path("build/screenshots")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 GREETING = "Hi from the sandbox 👋🏽 is my bike ready? 🚲"
 REPLY = "Yes, it's ready ✅ come by anytime"
 
@@ -41,16 +35,6 @@ def wait_for(
             return value
         time.sleep(0.2)
     raise AssertionError(f"{what} not met in {seconds}s")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def conversation_state(stack: Any, conversation_id: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.integrations.conftest import merchant_certificate
 from tests.integrations.stand_ins import (
@@ -37,12 +37,6 @@ from tests.sandbox.test_customer_page_e2e import (
 # No django_db: everything goes through the live stack, and Playwright holds an event loop.
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 ADMIN = ("e2e-admin", "e2e-admin-password")
 
 
@@ -77,16 +71,6 @@ def stack(stand_in: StandIn) -> Iterator[LiveStack]:
             os.environ.pop("APPLE_PAY_SESSION_URL", None)
         else:
             os.environ["APPLE_PAY_SESSION_URL"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

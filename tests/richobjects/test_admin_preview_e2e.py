@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.richobjects.test_rich_e2e import browser  # noqa: F401 - shared fixture
-
 pytestmark = pytest.mark.e2e
 
 BOSS = ("boss", "boss-password")
@@ -54,7 +52,7 @@ def boss(live_stack: Any) -> tuple[str, str]:
     return BOSS
 
 
-def admin_login(browser: Browser, stack: Any, username: str, password: str) -> Page:  # noqa: F811
+def admin_login(browser: Browser, stack: Any, username: str, password: str) -> Page:
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(f"{stack.base_url}/admin/")
     page.fill("#id_username", username)
@@ -66,7 +64,7 @@ def admin_login(browser: Browser, stack: Any, username: str, password: str) -> P
 
 def test_admin_sees_the_bubble_update_and_the_rule_it_breaks(
     live_stack: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     boss: tuple[str, str],
 ) -> None:
     object_id = int(
@@ -127,7 +125,7 @@ def test_admin_sees_the_bubble_update_and_the_rule_it_breaks(
 
 def test_starter_templates_fill_the_add_form(
     live_stack: Any,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     boss: tuple[str, str],
 ) -> None:
     page = admin_login(browser, live_stack, *boss)

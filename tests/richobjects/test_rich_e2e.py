@@ -12,17 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 # No django_db: everything goes through the live stack, and Playwright holds an event loop.
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 SPECS: dict[str, tuple[str, dict[str, Any]]] = {
     "E2E quick": (
@@ -108,16 +102,6 @@ def wait_for(
             return value
         time.sleep(0.2)
     raise AssertionError(f"{what} not met in {seconds}s")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

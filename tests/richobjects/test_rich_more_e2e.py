@@ -29,9 +29,8 @@ from tests.integrations.stand_ins import (
     start_stand_in,
 )
 from tests.live import LiveStack
-from tests.richobjects.test_rich_e2e import (  # noqa: F401 - browser is a fixture
+from tests.richobjects.test_rich_e2e import (
     answer_of,
-    browser,
     conversation_id,
     last_sent,
     open_console,
@@ -204,7 +203,7 @@ def api(stack: LiveStack) -> Iterator[httpx.Client]:
 
 def test_agent_url_goes_out_as_a_rich_link_with_the_page_title(
     stack: LiveStack,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     api: httpx.Client,
     web_page: str,
 ) -> None:
@@ -240,7 +239,7 @@ def test_agent_url_goes_out_as_a_rich_link_with_the_page_title(
 
 def test_imessage_app_from_the_api_is_an_app_bubble_on_an_iphone(
     stack: LiveStack,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     api: httpx.Client,
     library: dict[str, int],
 ) -> None:
@@ -277,7 +276,7 @@ def test_imessage_app_from_the_api_is_an_app_bubble_on_an_iphone(
 
 def test_apple_pay_from_the_library_is_paid_and_shown_with_the_question(
     stack: LiveStack,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     api: httpx.Client,
     library: dict[str, int],
     stand_in: StandIn,
@@ -332,7 +331,7 @@ def test_library_apple_pay_tells_the_processor_the_amount() -> None:
 
 def test_sign_in_from_the_library_is_completed_and_shown_with_the_question(
     stack: LiveStack,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     api: httpx.Client,
     library: dict[str, int],
     stand_in: StandIn,

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import ClientConnection, connect
 
 from tests.sandbox import samples
@@ -29,12 +29,6 @@ from tests.sandbox import samples
 # No django_db: everything goes through the live stack, and Playwright holds an event loop.
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 GREETING = "Hello from the sandbox 👋🏽🚲 ¿qué tal?"
 REPLY = "Thanks for writing! 🙌"
 
@@ -49,16 +43,6 @@ def wait_for(
             return value
         time.sleep(0.2)
     raise AssertionError(f"{what} not met in {seconds}s")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -14,15 +14,15 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from django.test import Client
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from conversations.management.commands.seed_demo import DEMO_BUSINESS_ID
 from integrations.crypto import webhook_signature
 from sandbox import demo, provider
+from tests.browser import launch_chromium
 from tests.live import LiveStack
 from tests.live import live_stack as start_live_stack
 from tests.sandbox.test_customer_page_e2e import (
-    CHROMIUM_ARGS,
     conversation_of,
     open_customer_page,
     wait_for,
@@ -347,12 +347,8 @@ def demo_stack() -> Iterator[tuple[LiveStack, str]]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+    with launch_chromium() as browser:
+        yield browser
 
 
 @pytest.mark.e2e

@@ -84,3 +84,27 @@ def test_conversation_page_queries_do_not_grow_with_messages(
     html = response.content.decode()
     assert "Show earlier messages" in html
     assert html.count('"direction": ') == 100  # one page of history
+
+
+def test_message_search_can_use_the_trigram_index(agent, conversation):
+    """On PostgreSQL the text match of the search is served by an index, not a
+    walk through every message."""
+    from django.db import connection
+
+    from conversations.models import Message
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index exists on PostgreSQL only")
+    # The predicate exactly as the search writes it (body__icontains).
+    match = Message.objects.filter(body__icontains="needle").only("id")
+    sql, params = match.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # With a handful of rows the planner would rightly scan; ask it whether
+        # it can use the index at all.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        # …and not walk the primary key instead: only an index on the text can
+        # then answer it (GIN serves through a bitmap scan).
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "conversations_message_body_upper_trgm" in plan

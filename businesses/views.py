@@ -85,6 +85,26 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def _form_saved(
+    request: HttpRequest,
+    form: Any,
+    save: Callable[[dict[str, Any]], object],
+    *,
+    done: str,
+) -> bool:
+    """Run a valid form through its service. True once saved, with ``done`` shown
+    after the redirect; False leaves the service's errors on the form's fields."""
+    if not form.is_valid():
+        return False
+    try:
+        save(dict(form.cleaned_data))
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return False
+    messages.success(request, done)
+    return True
+
+
 # Channel settings ---------------------------------------------------------------
 
 
@@ -115,45 +135,37 @@ def channel_settings(request: HttpRequest, business: Business) -> HttpResponse:
     action = request.POST.get("action", "")
     if action == "general":
         form = ChannelSettingsForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data.get("logo")
+
+        def save_general(data: dict[str, Any]) -> None:
+            upload = data.get("logo")
             extra = None
-            if "allowed_attachment_types" in form.cleaned_data:
-                extra = {
-                    "allowed_attachment_types": form.cleaned_data[
-                        "allowed_attachment_types"
-                    ]
-                }
-            try:
-                services.channel_settings_update(
-                    business=business,
-                    display_name=form.cleaned_data["display_name"],
-                    timezone_name=form.cleaned_data["timezone"],
-                    away_message=form.cleaned_data["away_message"],
-                    hours=form.hours(),
-                    logo=upload.read() if upload else None,
-                    remove_logo=form.cleaned_data["remove_logo"],
-                    extra_business_fields=extra,
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, "Channel settings saved.")
-                return redirect("businesses:settings", business_id=business.pk)
+            if "allowed_attachment_types" in data:
+                extra = {"allowed_attachment_types": data["allowed_attachment_types"]}
+            services.channel_settings_update(
+                business=business,
+                display_name=data["display_name"],
+                timezone_name=data["timezone"],
+                away_message=data["away_message"],
+                hours=form.hours(),
+                logo=upload.read() if upload else None,
+                remove_logo=data["remove_logo"],
+                extra_business_fields=extra,
+            )
+
+        if _form_saved(request, form, save_general, done="Channel settings saved."):
+            return redirect("businesses:settings", business_id=business.pk)
         status = 400
     elif action == "add_app":
         app_form = IMessageAppForm(request.POST)
-        if app_form.is_valid():
-            try:
-                services.imessage_app_create(business=business, **app_form.cleaned_data)
-            except ValidationError as exc:
-                _apply_errors(app_form, exc)
-            else:
-                messages.success(request, "iMessage app added.")
-                return redirect(
-                    reverse("businesses:settings", args=[business.pk])
-                    + "#imessage-apps"
-                )
+        if _form_saved(
+            request,
+            app_form,
+            lambda data: services.imessage_app_create(business=business, **data),
+            done="iMessage app added.",
+        ):
+            return redirect(
+                reverse("businesses:settings", args=[business.pk]) + "#imessage-apps"
+            )
         status = 400
     elif action == "delete_app":
         try:
@@ -230,14 +242,13 @@ def entry_points(request: HttpRequest, business: Business) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = EntryPointForm(request.POST)
-        if form.is_valid():
-            try:
-                services.entry_point_create(business=business, **form.cleaned_data)
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, "Entry link saved.")
-                return redirect("businesses:entry-points", business_id=business.pk)
+        if _form_saved(
+            request,
+            form,
+            lambda data: services.entry_point_create(business=business, **data),
+            done="Entry link saved.",
+        ):
+            return redirect("businesses:entry-points", business_id=business.pk)
         status = 400
     context = _layout(request, business, "entry-points")
     context.update(form=form, rows=_entry_rows(business))
@@ -328,22 +339,19 @@ def routing_page(request: HttpRequest, business: Business) -> HttpResponse:
     team_form, rule_form = _routing_forms(business, request.POST, action)
     status = 200
     if action == "team":
-        if team_form.is_valid():
-            try:
-                services.team_save(
-                    business=business,
-                    name=team_form.cleaned_data["name"],
-                    member_ids=team_form.cleaned_data["members"],
-                )
-            except ValidationError as exc:
-                _apply_errors(team_form, exc)
-            else:
-                messages.success(request, "Team saved.")
-                return redirect("businesses:routing", business_id=business.pk)
+        if _form_saved(
+            request,
+            team_form,
+            lambda data: services.team_save(
+                business=business, name=data["name"], member_ids=data["members"]
+            ),
+            done="Team saved.",
+        ):
+            return redirect("businesses:routing", business_id=business.pk)
         status = 400
     elif action == "rule":
-        if rule_form.is_valid():
-            data = dict(rule_form.cleaned_data)
+
+        def save_rule(data: dict[str, Any]) -> None:
             team_id = data.pop("team")
             assignee_id = data.pop("assignee")
             team = (
@@ -356,19 +364,16 @@ def routing_page(request: HttpRequest, business: Business) -> HttpResponse:
                 if assignee_id
                 else None
             )
-            try:
-                services.routing_rule_create(
-                    business=business,
-                    team=team,
-                    assignee=assignee,
-                    reply_rich_object_id=data.pop("reply_rich_object"),
-                    **data,
-                )
-            except ValidationError as exc:
-                _apply_errors(rule_form, exc)
-            else:
-                messages.success(request, "Rule saved.")
-                return redirect("businesses:routing", business_id=business.pk)
+            services.routing_rule_create(
+                business=business,
+                team=team,
+                assignee=assignee,
+                reply_rich_object_id=data.pop("reply_rich_object"),
+                **data,
+            )
+
+        if _form_saved(request, rule_form, save_rule, done="Rule saved."):
+            return redirect("businesses:routing", business_id=business.pk)
         status = 400
     elif action in ("delete_team", "delete_rule"):
         try:

@@ -8,3 +8,8 @@ from django.apps import AppConfig
 class BusinessesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "businesses"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

@@ -15,29 +15,14 @@ from django.utils import timezone
 
 from conversations import realtime
 from conversations.exceptions import ApplicationError
-from conversations.models import Conversation, Membership, Message
-from conversations.serializers import conversation_data
+from conversations.models import Conversation, Membership
+from conversations.services import message_send
+from richobjects.services import rich_object_send
 
 from .models import ConversationRoute, RoutingRule
 from .selectors import business_is_open, channel_settings_get
 
 logger = logging.getLogger(__name__)
-
-
-def route_on_first_message(*, conversation: Conversation, message: Message) -> None:
-    """The hook ``message_receive`` calls inside its transaction.
-
-    Schedules routing after commit when ``message`` is the conversation's first;
-    later messages cost one indexed query and nothing else.
-    """
-    if conversation.messages.filter(id__lt=message.id).exists():
-        return
-    from .tasks import conversation_route as conversation_route_task
-
-    conversation_id = conversation.id
-    transaction.on_commit(
-        lambda: conversation_route_task.delay(conversation_id), robust=True
-    )
 
 
 def _locale_matches(rule_locale: str, locale: str) -> bool:
@@ -75,22 +60,8 @@ def route_data(route: ConversationRoute | None) -> dict[str, Any] | None:
     }
 
 
-def _publish(conversation: Conversation, route: ConversationRoute) -> None:
-    data = conversation_data(conversation)
-    data["route"] = route_data(route)
-    realtime.publish_on_commit(
-        realtime.conversation_groups(
-            business_id=conversation.business_id, conversation_id=conversation.id
-        ),
-        realtime.CONVERSATION_UPDATED,
-        data,
-    )
-
-
 def _send_rule_reply(conversation: Conversation, rule: RoutingRule) -> bool:
     """Send the rule's automatic reply; True when something was queued."""
-    from conversations.services import message_send
-
     if rule.reply_rich_object_id is not None:
         return False  # sent after commit: it may call Apple Pay over HTTP
     if rule.reply_text:
@@ -107,8 +78,6 @@ def _send_rule_reply(conversation: Conversation, rule: RoutingRule) -> bool:
 def _send_rich_reply(conversation: Conversation, rule: RoutingRule) -> bool:
     """Send the rule's rich object through richobjects' ordinary send pipeline
     (which falls back to the text alternative on devices that cannot show it)."""
-    from richobjects.services import rich_object_send
-
     rich_object = rule.reply_rich_object
     if rich_object is None:
         return False
@@ -137,8 +106,6 @@ def conversation_route(*, conversation_id: int) -> ConversationRoute | None:
     a second call finds it and does nothing. Returns the route, or None when the
     conversation is gone.
     """
-    from conversations.services import message_send
-
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
@@ -207,7 +174,7 @@ def conversation_route(*, conversation_id: int) -> ConversationRoute | None:
             route.save(update_fields=["auto_reply_sent", "away_message_sent"])
         if changed:
             conversation.refresh_from_db(fields=["assigned_agent"])
-            _publish(conversation, route)
+            realtime.push_conversation_changed(conversation)
     # A rich reply can make network calls (an Apple Pay merchant session), which
     # must not run under the row lock above. The route row already claims this
     # conversation, so only this caller gets here: the reply goes at most once.
@@ -250,7 +217,7 @@ def conversation_escalate(
             conversation = Conversation.objects.select_related(
                 "business", "customer", "assigned_agent"
             ).get(pk=conversation.pk)
-            _publish(conversation, route)
+            realtime.push_conversation_changed(conversation)
     logger.info(
         "conversation.escalated",
         extra={"conversation": conversation.id, "actor": actor.pk},

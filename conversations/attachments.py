@@ -37,9 +37,13 @@ from .apple.payloads import (
     outbound_text_body,
     parse_attachment,
 )
-from .exceptions import ApplicationError, ConflictError, NotFoundError
+from .exceptions import (
+    ApplicationError,
+    ConflictError,
+    ConversationClosedError,
+    NotFoundError,
+)
 from .models import Attachment, Business, Conversation, Message
-from .serializers import message_data
 
 logger = logging.getLogger(__name__)
 
@@ -359,15 +363,10 @@ def attachment_data(attachment: Attachment) -> dict[str, Any]:
 
 
 def _publish_message(message: Message) -> None:
-    message = Message.objects.select_related("sender").get(pk=message.pk)
-    realtime.publish_on_commit(
-        realtime.conversation_groups(
-            business_id=message.conversation.business_id,
-            conversation_id=message.conversation_id,
-        ),
-        realtime.MESSAGE_STATUS_CHANGED,
-        message_data(message),
+    message = Message.objects.select_related("sender", "conversation").get(
+        pk=message.pk
     )
+    realtime.push_message_changed(message)
 
 
 def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
@@ -613,10 +612,7 @@ def attachments_send(
     if len(text) > MAX_TEXT_LENGTH or "\x00" in text:
         raise ApplicationError("The caption is too long or invalid.", code="bad_text")
     if conversation.is_closed:
-        raise ConflictError(
-            "The customer closed this conversation; nothing can be sent until they write again.",
-            code="conversation_closed",
-        )
+        raise ConversationClosedError()
     allowed = business_allowed_types(business=conversation.business)
     prepared = [_prepare(upload, allowed) for upload in files]
 
@@ -634,41 +630,22 @@ def attachments_send(
         item.upload.seek(0)
         row.file.save(item.name, item.upload, save=False)
         stored.append(row)
-    try:
-        with transaction.atomic():
-            conversation = Conversation.objects.select_for_update().get(
-                pk=conversation.pk
-            )
-            if conversation.is_closed:
-                raise ConflictError(
-                    "The customer closed this conversation; nothing can be sent until they write again.",
-                    code="conversation_closed",
-                )
-            message = Message.objects.create(
-                conversation=conversation,
-                direction=Message.Direction.OUT,
-                kind=Message.Kind.ATTACHMENT,
-                body=text,
-                status=Message.Status.PENDING,
-                sender=sender,
-                auto_reply=auto_reply,
-            )
-            for row in stored:
-                row.message = message
-            Attachment.objects.bulk_create(stored)
-            conversation.last_message_at = message.created_at
-            conversation.save(update_fields=["last_message_at"])
-            realtime.publish_on_commit(
-                realtime.conversation_groups(
-                    business_id=conversation.business_id,
-                    conversation_id=conversation.id,
-                ),
-                realtime.MESSAGE_CREATED,
-                message_data(message),
-            )
-            from .services.outbound import _enqueue_delivery
+    from .services.outbound import message_queue
 
-            _enqueue_delivery(message.id)
+    def attach(message: Message) -> None:
+        for row in stored:
+            row.message = message
+        Attachment.objects.bulk_create(stored)
+
+    try:
+        message = message_queue(
+            conversation=conversation,
+            sender=sender,
+            kind=Message.Kind.ATTACHMENT,
+            body=text,
+            auto_reply=auto_reply,
+            on_created=attach,
+        )
     except Exception:
         for row in stored:
             row.file.delete(save=False)

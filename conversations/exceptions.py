@@ -33,6 +33,18 @@ class ConflictError(ApplicationError):
     code = "conflict"
 
 
+class ConversationClosedError(ConflictError):
+    """The customer closed the conversation: nothing goes to them until they write."""
+
+    code = "conversation_closed"
+
+    def __init__(
+        self,
+        message: str = "The customer closed this conversation; nothing can be sent until they write again.",
+    ) -> None:
+        super().__init__(message)
+
+
 class NotFoundError(ApplicationError):
     status_code = 404
     code = "not_found"

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+
+from .serializers import conversation_data, message_data
+
+if TYPE_CHECKING:
+    from .models import Conversation, Message
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +92,40 @@ def publish_now(
 ) -> None:
     """Push immediately: for ephemeral signals (typing) that no write backs."""
     _send(groups, _event(event_type, data), exclude_channel)
+
+
+# --- named pushes: one payload shape per event --------------------------------------
+
+
+def _groups_of(conversation: Conversation) -> list[str]:
+    return conversation_groups(
+        business_id=conversation.business_id, conversation_id=conversation.id
+    )
+
+
+def push_message_created(message: Message) -> None:
+    """A message appeared in a conversation (any direction, notes and system lines)."""
+    publish_on_commit(
+        _groups_of(message.conversation), MESSAGE_CREATED, message_data(message)
+    )
+
+
+def push_message_changed(message: Message) -> None:
+    """A message's delivery state, error or resolved content changed."""
+    publish_on_commit(
+        _groups_of(message.conversation), MESSAGE_STATUS_CHANGED, message_data(message)
+    )
+
+
+def push_conversation_changed(conversation: Conversation) -> None:
+    """Status, assignment, route or anything else agents see on a conversation."""
+    publish_on_commit(
+        _groups_of(conversation), CONVERSATION_UPDATED, conversation_data(conversation)
+    )
+
+
+def push_conversation_closed(conversation: Conversation) -> None:
+    """The customer closed the conversation: same shape as ``conversation.updated``."""
+    publish_on_commit(
+        _groups_of(conversation), CONVERSATION_CLOSED, conversation_data(conversation)
+    )

@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from . import presentation
 from .models import Business, Conversation, Customer, Message
 
 
@@ -52,6 +53,15 @@ class ReactionSerializer(serializers.Serializer):
     target = serializers.IntegerField(allow_null=True)
 
 
+class MessageListSerializer(serializers.ListSerializer):
+    """Presents a page of messages' rich content in one batch (no query per reply)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        messages = list(data.all() if hasattr(data, "all") else data)
+        self._context["rich_by_id"] = presentation.rich_data_for(messages)
+        return super().to_representation(messages)
+
+
 class MessageOutputSerializer(serializers.ModelSerializer):
     text = serializers.CharField(source="body")
     sender = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -62,6 +72,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
+        list_serializer_class = MessageListSerializer
         fields = [
             "id",
             "apple_id",
@@ -98,9 +109,10 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         return [attachment_data(item) for item in message.attachments.all()]
 
     def get_rich(self, message: Message) -> dict[str, Any] | None:
-        from richobjects.presenters import rich_data
-
-        return rich_data(message)
+        batch = self.context.get("rich_by_id")
+        if batch is not None and message.pk in batch:
+            return batch[message.pk]
+        return presentation.rich_data_for([message]).get(message.pk)
 
 
 def message_data(message: Message) -> dict[str, Any]:
@@ -108,4 +120,8 @@ def message_data(message: Message) -> dict[str, Any]:
 
 
 def conversation_data(conversation: Conversation) -> dict[str, Any]:
-    return dict(ConversationOutputSerializer(conversation).data)
+    """A conversation as every live push carries it: the API's shape plus the
+    fields features add (the route)."""
+    data = dict(ConversationOutputSerializer(conversation).data)
+    data.update(presentation.conversation_fields(conversation))
+    return data

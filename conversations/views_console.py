@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import selectors, services
 from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from .models import Conversation, Membership
-from .serializers import MessageOutputSerializer, conversation_data
+from .serializers import ConversationOutputSerializer, MessageOutputSerializer
 
 # What each capability (spec §5) lets the device show, in agents' words.
 CAPABILITY_LABELS = {
@@ -137,7 +137,9 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             for code in sorted(conversation.capabilities or [])
         ],
         console_state={
-            "conversation": conversation_data(conversation),
+            # The features' extras (the route) are rendered by their template
+            # tags on this page; pushes carry them as data.
+            "conversation": ConversationOutputSerializer(conversation).data,
             # One serializer for the page: building fields per message costs ~1 ms each.
             "messages": MessageOutputSerializer(messages, many=True).data,
             "agents": agents,

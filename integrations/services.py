@@ -25,7 +25,7 @@ from conversations.exceptions import (
     PermissionDeniedError,
 )
 from conversations.models import Business, Conversation, Membership, Message
-from conversations.serializers import conversation_data, message_data
+from conversations.services import message_queue
 from richobjects import builders, parsers
 from richobjects.builders import MerchantSettings
 
@@ -170,13 +170,8 @@ def _console_event(conversation: Conversation, text: str) -> Message:
         body=text,
         status=Message.Status.RECEIVED,
     )
-    groups = realtime.conversation_groups(
-        business_id=conversation.business_id, conversation_id=conversation.id
-    )
-    realtime.publish_on_commit(groups, realtime.MESSAGE_CREATED, message_data(message))
-    realtime.publish_on_commit(
-        groups, realtime.CONVERSATION_UPDATED, conversation_data(conversation)
-    )
+    realtime.push_message_created(message)
+    realtime.push_conversation_changed(conversation)
     return message
 
 
@@ -451,8 +446,6 @@ def _queue_interactive(
     payload: dict[str, Any],
     text: str,
 ) -> Message:
-    from conversations.services import message_queue
-
     return message_queue(
         conversation=conversation,
         sender=actor,

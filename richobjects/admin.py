@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from conversations.apple import limits
 from conversations.models import Business, Membership
 
 from . import builders, preview, services
@@ -282,7 +283,7 @@ class RichObjectAdmin(admin.ModelAdmin):
             payload = builders.validate_spec(obj.kind, spec)
         except (builders.BuildError, ValidationError) as exc:
             return format_html('<p class="errornote">{}</p>', str(exc))
-        size = builders.payload_size(payload)
+        size = limits.payload_size(payload)
         note = " (over 10 KB: sent with include-data-ref)" if size > 10 * 1024 else ""
         return format_html(
             '<p>{} bytes{}</p><pre style="max-height:30em;overflow:auto">{}</pre>',

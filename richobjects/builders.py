@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +32,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from conversations.apple.limits import RICH_LINK_IMAGE_MAX_BYTES
+
 APPLE_BUSINESS_BID = (
     "com.apple.messages.MSMessageExtensionBalloonPlugin:0000000000:"
     "com.apple.icloud.apps.messages.business.extension"
@@ -40,9 +41,6 @@ APPLE_BUSINESS_BID = (
 IMESSAGE_BID_PREFIX = "com.apple.messages.MSMessageExtensionBalloonPlugin"
 DATA_VERSION = "1.0"
 FORM_TEMPLATE_VERSION = "1.1"
-# Above this size Apple wants the payload sent with ``include-data-ref`` (spec §8).
-LARGE_PAYLOAD_BYTES = 10 * 1024
-RICH_LINK_IMAGE_MAX_BYTES = 200 * 1024
 IMESSAGE_URL_MAX_BYTES = 64 * 1024
 BUBBLE_STYLES = ("icon", "small", "large")
 # Pixel sizes of the bubble image per style (spec §7).
@@ -1191,16 +1189,6 @@ def _kind(kind: str) -> Kind:
         raise BuildErrors(
             [BuildError("kind", f"unknown rich object kind {kind!r}")]
         ) from None
-
-
-def payload_size(payload: Mapping[str, Any]) -> int:
-    """Bytes of the payload as sent (compact JSON, UTF-8)."""
-    return len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def needs_data_ref(payload: Mapping[str, Any]) -> bool:
-    """Whether to send with ``include-data-ref: true`` (spec §8)."""
-    return payload_size(payload) > LARGE_PAYLOAD_BYTES
 
 
 # --- device capabilities (spec §5) ------------------------------------------------------------

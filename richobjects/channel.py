@@ -1,7 +1,7 @@
 """What sending needs from a business's channel settings (spec §9): Apple Pay and OAuth.
 
-The settings live in ``integrations/``; this module is the only place the
-library reaches into it. Whatever is not configured makes sending refuse with a
+The settings live in ``integrations/``, which registers a ``ChannelProvider``
+here at start-up; this module is the only door between the two. Whatever is not configured makes sending refuse with a
 clear "configure … in channel settings" error instead of a half-built bubble.
 
 ``base_url`` is our public address as the device must reach it (the payment
@@ -18,8 +18,9 @@ the text alternative; bubbles sent before per-payment URLs keep working on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from conversations.exceptions import ApplicationError
 from conversations.models import Business, Conversation
 
 from .builders import MerchantSettings
@@ -44,13 +45,52 @@ class PreparedPayment:
     merchant_session: dict[str, Any] | None
 
 
+class ChannelProvider(Protocol):
+    """What an app that owns the channel settings offers the library.
+
+    ``integrations`` registers one in its ``AppConfig.ready()``; the library
+    never imports it (it sits beside the library, not under it).
+    """
+
+    def merchant_settings_for(
+        self, business: Business, *, base_url: str | None = None
+    ) -> MerchantSettings | None: ...
+
+    def payment_prepare(
+        self,
+        *,
+        conversation: Conversation,
+        request_identifier: str,
+        amount: str,
+        base_url: str | None = None,
+    ) -> PreparedPayment: ...
+
+    def payment_abandon(self, *, payment_id: int, reason: str) -> None: ...
+
+    def oauth_settings_for(
+        self, business: Business, *, base_url: str | None = None
+    ) -> OAuthSettings | None: ...
+
+
+_provider: list[ChannelProvider] = []
+
+
+def channel_provider_register(provider: ChannelProvider) -> None:
+    _provider[:] = [provider]
+
+
+def _registered() -> ChannelProvider | None:
+    return _provider[0] if _provider else None
+
+
 def merchant_settings_for(
     business: Business, *, base_url: str | None = None
 ) -> MerchantSettings | None:
     """The business's Apple Pay merchant settings, or None when not configured."""
-    from integrations.selectors import merchant_settings_for as read
-
-    return read(business, base_url=base_url)
+    provider = _registered()
+    if provider is None:
+        return None
+    return provider.merchant_settings_for(business, base_url=base_url)
 
 
 def payment_prepare(
@@ -64,39 +104,32 @@ def payment_prepare(
 
     Raises ``ApplicationError`` when Apple Pay is not set up or refuses a session.
     """
-    from integrations.services import payment_request_prepare
-
-    prepared = payment_request_prepare(
+    provider = _registered()
+    if provider is None:
+        raise ApplicationError(
+            "Apple Pay is not available: configure it in channel settings.",
+            code="apple_pay_not_configured",
+        )
+    return provider.payment_prepare(
         conversation=conversation,
         request_identifier=request_identifier,
         amount=amount,
         base_url=base_url,
     )
-    return PreparedPayment(
-        payment_id=prepared.payment_id,
-        merchant=prepared.merchant,
-        merchant_session=prepared.merchant_session,
-    )
 
 
 def payment_abandon(*, payment_id: int, reason: str) -> None:
     """The prepared payment's bubble never went out: mark it failed, saying why."""
-    from integrations.services import payment_request_abandon
-
-    payment_request_abandon(payment_id=payment_id, reason=reason)
+    provider = _registered()
+    if provider is not None:
+        provider.payment_abandon(payment_id=payment_id, reason=reason)
 
 
 def oauth_settings_for(
     business: Business, *, base_url: str | None = None
 ) -> OAuthSettings | None:
     """The business's OAuth settings for sign-in bubbles, or None when not configured."""
-    from integrations.services import oauth_library_inputs
-
-    inputs = oauth_library_inputs(business, base_url=base_url)
-    if inputs is None:
+    provider = _registered()
+    if provider is None:
         return None
-    return OAuthSettings(
-        redirect_uri=inputs.redirect_uri,
-        scope=inputs.scope,
-        response_encryption_key=inputs.response_encryption_key,
-    )
+    return provider.oauth_settings_for(business, base_url=base_url)

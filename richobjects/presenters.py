@@ -1,6 +1,6 @@
 """How a message's rich content reads in the API and the console.
 
-``rich_data`` backs the ``rich`` field of ``MessageOutputSerializer``: for a
+``rich_data_batch`` backs the ``rich`` field of ``MessageOutputSerializer``: for a
 message sent from the library, which object and version went out and whether
 as the bubble or its text alternative (read from ``Message.raw``, so listing
 messages costs no extra query); for a customer's interactive reply, the answer
@@ -9,14 +9,21 @@ in one line next to the question it answers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from django.db.models import Min
 
 from conversations.models import Message
 
 from .parsers import parse_reply
 
 
-def _reply_data(message: Message) -> dict[str, Any]:
+def _reply_data(
+    message: Message,
+    questions: dict[int, Message],
+    first_answers: dict[int, int],
+) -> dict[str, Any]:
     reply = message.raw.get("interactiveData")
     if not isinstance(reply, dict):
         # An interactiveDataRef not fetched yet (or that failed to fetch).
@@ -29,18 +36,13 @@ def _reply_data(message: Message) -> dict[str, Any]:
             "duplicate": False,
             "pending": not message.last_error,
         }
-    question = message.reply_to
+    question = questions.get(message.reply_to_id) if message.reply_to_id else None
     request = (question.raw.get("interactiveData") if question else None) or None
     parsed = parse_reply(reply, request)
     # Apple may deliver the same answer twice under different ids, and customers
     # may answer an old bubble again: only the first answer counts.
     duplicate = bool(
-        question is not None
-        and Message.objects.filter(
-            reply_to_id=question.pk,
-            direction=Message.Direction.IN,
-            id__lt=message.pk,
-        ).exists()
+        question is not None and first_answers.get(question.pk, message.pk) < message.pk
     )
     return {
         "summary": parsed.summary,
@@ -53,7 +55,46 @@ def _reply_data(message: Message) -> dict[str, Any]:
     }
 
 
-def rich_data(message: Message) -> dict[str, Any] | None:
+def _is_reply(message: Message) -> bool:
+    return (
+        message.direction == Message.Direction.IN
+        and message.kind == Message.Kind.INTERACTIVE
+    )
+
+
+def rich_data_batch(
+    messages: Sequence[Message],
+) -> dict[int, dict[str, Any] | None]:
+    """The ``rich`` field of many messages in two queries at most, whatever their
+    number: the questions the replies answer, and each question's first answer."""
+    replies = [m for m in messages if _is_reply(m) and m.reply_to_id]
+    question_ids = {m.reply_to_id for m in replies}
+    questions: dict[int, Message] = {}
+    first_answers: dict[int, int] = {}
+    if question_ids:
+        questions = {
+            q.pk: q
+            for q in Message.objects.filter(pk__in=question_ids).only(
+                "id", "body", "raw"
+            )
+        }
+        first_answers = dict(
+            Message.objects.filter(
+                reply_to_id__in=question_ids, direction=Message.Direction.IN
+            )
+            .values("reply_to_id")
+            .annotate(first=Min("id"))
+            .values_list("reply_to_id", "first")
+        )
+    return {
+        message.pk: _rich_data(message, questions, first_answers)
+        for message in messages
+    }
+
+
+def _rich_data(
+    message: Message, questions: dict[int, Message], first_answers: dict[int, int]
+) -> dict[str, Any] | None:
     """The ``rich`` field: the library object sent, or the reply's summary; else None."""
     raw = message.raw if isinstance(message.raw, dict) else {}
     sent = raw.get("rich")
@@ -65,9 +106,6 @@ def rich_data(message: Message) -> dict[str, Any] | None:
             "version": sent.get("version"),
             "sent_as": sent.get("sent_as", ""),
         }
-    if (
-        message.direction == Message.Direction.IN
-        and message.kind == Message.Kind.INTERACTIVE
-    ):
-        return {"reply": _reply_data(message)}
+    if _is_reply(message):
+        return {"reply": _reply_data(message, questions, first_answers)}
     return None

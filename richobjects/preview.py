@@ -14,6 +14,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from conversations.apple import limits
 from conversations.models import Business
 
 from . import builders
@@ -164,7 +165,7 @@ def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any
     rich_object_validate(business=business, kind=kind, spec=spec)
     resolved = spec_resolve_images(business=business, spec=spec)
     payload = builders.validate_spec(kind, resolved)
-    size = builders.payload_size(payload)
+    size = limits.payload_size(payload)
     if kind == builders.Kind.RICH_LINK:
         image = (payload.get("assets") or {}).get("image") or {}
         return {
@@ -178,7 +179,7 @@ def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any
             "reply": None,
             "choices": [],
             "size": size,
-            "data_ref": builders.needs_data_ref(payload),
+            "data_ref": limits.needs_data_ref(payload),
         }
     images = {
         str(image["identifier"]): image["data"]
@@ -190,7 +191,7 @@ def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any
         "reply": _bubble(payload.get("replyMessage"), images),
         "choices": _choices(kind, resolved, payload),
         "size": size,
-        "data_ref": builders.needs_data_ref(payload),
+        "data_ref": limits.needs_data_ref(payload),
         "text_alternative": builders.text_alternative(kind, spec),
     }
 

@@ -28,6 +28,7 @@ fi
 
 "$VENV/bin/python" manage.py migrate --noinput
 "$VENV/bin/python" manage.py seed_demo
+"$VENV/bin/python" manage.py seed_sandbox_demo
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }

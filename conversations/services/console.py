@@ -23,7 +23,6 @@ from ..models import (
     Message,
     ReadMarker,
 )
-from ..serializers import conversation_data, message_data
 from .outbound import MAX_TEXT_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -35,16 +34,6 @@ AGENT_STATUSES = (
     Conversation.Status.PENDING,
     Conversation.Status.RESOLVED,
 )
-
-
-def _publish_conversation_updated(conversation: Conversation) -> None:
-    realtime.publish_on_commit(
-        realtime.conversation_groups(
-            business_id=conversation.business_id, conversation_id=conversation.id
-        ),
-        realtime.CONVERSATION_UPDATED,
-        conversation_data(conversation),
-    )
 
 
 def conversation_assign(
@@ -72,7 +61,7 @@ def conversation_assign(
         )
         conversation.assigned_agent = assignee
         conversation.save(update_fields=["assigned_agent"])
-        _publish_conversation_updated(conversation)
+        realtime.push_conversation_changed(conversation)
     logger.info(
         "conversation.assigned",
         extra={"conversation": conversation.id, "actor": actor.pk},
@@ -105,7 +94,7 @@ def conversation_set_status(
         if conversation.status != status:
             conversation.status = status
             conversation.save(update_fields=["status"])
-            _publish_conversation_updated(conversation)
+            realtime.push_conversation_changed(conversation)
     logger.info(
         "conversation.status_set",
         extra={"conversation": conversation.id, "actor": actor.pk, "status": status},
@@ -135,13 +124,7 @@ def note_create(
             status=Message.Status.RECEIVED,
             sender=author,
         )
-        realtime.publish_on_commit(
-            realtime.conversation_groups(
-                business_id=conversation.business_id, conversation_id=conversation.id
-            ),
-            realtime.MESSAGE_CREATED,
-            message_data(note),
-        )
+        realtime.push_message_created(note)
     return note
 
 
@@ -252,5 +235,5 @@ def membership_remove(
         )
         for conversation in reassigned:
             conversation.assigned_agent = None
-            _publish_conversation_updated(conversation)
+            realtime.push_conversation_changed(conversation)
         membership.delete()

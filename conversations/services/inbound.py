@@ -8,9 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations import hooks as integration_hooks
-
-from .. import realtime
+from .. import events, realtime
 from ..apple.client import AppleClient
 from ..apple.exceptions import AppleError
 from ..apple.payloads import (
@@ -35,7 +33,7 @@ from ..models import (
     Customer,
     Message,
 )
-from ..serializers import conversation_data, message_data
+from ..tasks import interactive_reply_resolve as resolve_task
 
 
 class BusinessNotFound(NotFoundError):
@@ -172,34 +170,31 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
             # Rows now (so the push lists them), bytes later in a task.
             attachments_create_inbound(message=message, descriptors=event.attachments)
 
-        groups = realtime.conversation_groups(
-            business_id=business.id, conversation_id=conversation.id
-        )
-        realtime.publish_on_commit(
-            groups, realtime.MESSAGE_CREATED, message_data(message)
-        )
-        # A new conversation is routed (team, rules, greeting) after commit, once.
-        from businesses.routing import route_on_first_message
-
-        route_on_first_message(conversation=conversation, message=message)
+        realtime.push_message_created(message)
+        if not conversation.messages.filter(id__lt=message.id).exists():
+            events.publish(
+                events.ConversationStarted(
+                    business_id=business.id,
+                    conversation_id=conversation.id,
+                    message_id=message.id,
+                )
+            )
         if (
             isinstance(event, InboundInteractive)
             and event.data is None
             and event.data_ref
         ):
-            from ..tasks import interactive_reply_resolve as resolve_task
-
             # The reference's URL expires quickly: fetch it as soon as we commit.
             transaction.on_commit(lambda: resolve_task.delay(message.id), robust=True)
         if reopened:
-            realtime.publish_on_commit(
-                groups, realtime.CONVERSATION_UPDATED, conversation_data(conversation)
+            realtime.push_conversation_changed(conversation)
+        events.publish(
+            events.MessageReceived(
+                business_id=business.id,
+                message_id=message.id,
+                conversation_id=conversation.id,
+                interactive=message.kind == Message.Kind.INTERACTIVE,
             )
-        # Webhooks and sign-in completion, enqueued after commit.
-        integration_hooks.message_received(
-            message.id,
-            business_id=business.id,
-            interactive=message.kind == Message.Kind.INTERACTIVE,
         )
     return message
 
@@ -245,13 +240,7 @@ def interactive_reply_resolve(*, message_id: int) -> None:
             last_error=f"The reply could not be read: {exc.detail}"
         )
         message.refresh_from_db()
-        realtime.publish_on_commit(
-            realtime.conversation_groups(
-                business_id=conversation.business_id, conversation_id=conversation.id
-            ),
-            realtime.MESSAGE_STATUS_CHANGED,
-            message_data(message),
-        )
+        realtime.push_message_changed(message)
         return
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message.pk)
@@ -262,13 +251,13 @@ def interactive_reply_resolve(*, message_id: int) -> None:
         message.save(
             update_fields=["raw", "request_identifier", "reply_to", "last_error"]
         )
-        integration_hooks.message_received(message.id)
-        realtime.publish_on_commit(
-            realtime.conversation_groups(
-                business_id=conversation.business_id, conversation_id=conversation.id
-            ),
-            realtime.MESSAGE_STATUS_CHANGED,
-            message_data(message),
+        realtime.push_message_changed(message)
+        events.publish(
+            events.InteractiveReplyResolved(
+                business_id=conversation.business_id,
+                message_id=message.id,
+                conversation_id=conversation.id,
+            )
         )
 
 
@@ -319,14 +308,11 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
             status=Message.Status.RECEIVED,
             raw=dict(envelope.raw),
         )
-        groups = realtime.conversation_groups(
-            business_id=business.id, conversation_id=conversation.id
+        realtime.push_conversation_closed(conversation)
+        realtime.push_message_created(message)
+        events.publish(
+            events.ConversationClosedByCustomer(
+                business_id=business.id, conversation_id=conversation.id
+            )
         )
-        realtime.publish_on_commit(
-            groups, realtime.CONVERSATION_CLOSED, conversation_data(conversation)
-        )
-        realtime.publish_on_commit(
-            groups, realtime.MESSAGE_CREATED, message_data(message)
-        )
-        integration_hooks.conversation_closed(conversation.id)
     return message

@@ -12,11 +12,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from richobjects.builders import needs_data_ref
-
-from .. import realtime
+from .. import events, realtime
 from ..apple.client import AppleClient
 from ..apple.exceptions import AppleError
+from ..apple.limits import needs_data_ref
 from ..apple.payloads import (
     outbound_interactive_body,
     outbound_rich_link_body,
@@ -29,13 +28,15 @@ from ..attachments import (
 from ..exceptions import (
     ApplicationError,
     ConflictError,
+    ConversationClosedError,
 )
 from ..models import (
     Attachment,
     Conversation,
     Message,
 )
-from ..serializers import message_data
+from ..rich_links import rich_link_data_for, rich_link_plan
+from ..tasks import message_deliver as message_deliver_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ STUCK_PENDING_AFTER = timedelta(minutes=10)
 
 
 def _enqueue_delivery(message_id: int) -> None:
-    from ..tasks import message_deliver as message_deliver_task
-
     options: dict[str, Any] = {}
     if Attachment.objects.filter(message_id=message_id).exists():
         # Uploading 100 MB outlasts the default limits on a slow link; the
@@ -63,15 +62,17 @@ def _enqueue_delivery(message_id: int) -> None:
     )
 
 
-def message_send(
-    *,
-    conversation: Conversation,
-    sender: AbstractBaseUser | None,
-    text: str,
-    auto_reply: bool = False,
-) -> Message:
-    """Queue a text message to the customer; delivery happens in a task."""
-    if not text or not text.strip():
+def conversation_lock_open(conversation: Conversation) -> Conversation:
+    """Lock the conversation's row for a send; refuse when the customer closed it."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if locked.is_closed:
+        raise ConversationClosedError()
+    return locked
+
+
+def text_check(text: str, *, required: bool = True) -> None:
+    """Refuse text Apple or our storage cannot take."""
+    if required and (not text or not text.strip()):
         raise ApplicationError("A message needs some text.", code="empty_text")
     if len(text) > MAX_TEXT_LENGTH:
         raise ApplicationError(
@@ -82,37 +83,31 @@ def message_send(
         raise ApplicationError(
             "A message cannot contain NUL characters.", code="invalid_text"
         )
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if conversation.is_closed:
-            raise ConflictError(
-                "The customer closed this conversation; nothing can be sent until they write again.",
-                code="conversation_closed",
-            )
-        # Every URL goes out as a rich link (spec §4); see richobjects.links.
-        from richobjects.links import rich_link_plan
 
-        only_url, urls = rich_link_plan(text)
-        message = Message.objects.create(
+
+def message_send(
+    *,
+    conversation: Conversation,
+    sender: AbstractBaseUser | None,
+    text: str,
+    auto_reply: bool = False,
+) -> Message:
+    """Queue a text message to the customer; delivery happens in a task.
+
+    Every URL goes out as a rich link (spec §4): a message that is only a URL
+    is one, and text with URLs is followed by one per URL (``rich_links``).
+    """
+    text_check(text)
+    only_url, urls = rich_link_plan(text)
+    with transaction.atomic():
+        message = message_queue(
             conversation=conversation,
-            direction=Message.Direction.OUT,
+            sender=sender,
             kind=Message.Kind.RICH_LINK if only_url else Message.Kind.TEXT,
             body=text,
             raw={"url": only_url} if only_url else {},
-            status=Message.Status.PENDING,
-            sender=sender,
             auto_reply=auto_reply,
         )
-        conversation.last_message_at = message.created_at
-        conversation.save(update_fields=["last_message_at"])
-        realtime.publish_on_commit(
-            realtime.conversation_groups(
-                business_id=conversation.business_id, conversation_id=conversation.id
-            ),
-            realtime.MESSAGE_CREATED,
-            message_data(message),
-        )
-        _enqueue_delivery(message.id)
         for url in urls:
             message_queue(
                 conversation=conversation,
@@ -136,20 +131,16 @@ def message_queue(
     auto_reply: bool = False,
     on_created: Callable[[Message], None] | None = None,
 ) -> Message:
-    """Queue an outbound message whose wire content was prepared elsewhere.
+    """The one way an outbound message is queued: lock, refuse a closed
+    conversation, store as pending, push and enqueue its delivery after commit.
 
-    Used for rich objects and rich links: ``raw`` holds ``interactiveData``
-    or ``url``/``richLinkData``, which ``_wire_body`` turns into the body.
-    ``on_created`` runs inside the transaction, before the push, so related
-    rows (the rich-object link) are in what agents receive.
+    ``raw`` holds what ``_wire_body`` turns into the body (``interactiveData``,
+    ``url``/``richLinkData``). ``on_created`` runs inside the transaction, before
+    the push, so related rows (files, the rich-object link) are in what agents
+    receive.
     """
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        if conversation.is_closed:
-            raise ConflictError(
-                "The customer closed this conversation; nothing can be sent until they write again.",
-                code="conversation_closed",
-            )
+        conversation = conversation_lock_open(conversation)
         message = Message.objects.create(
             conversation=conversation,
             direction=Message.Direction.OUT,
@@ -165,13 +156,7 @@ def message_queue(
             on_created(message)
         conversation.last_message_at = message.created_at
         conversation.save(update_fields=["last_message_at"])
-        realtime.publish_on_commit(
-            realtime.conversation_groups(
-                business_id=conversation.business_id, conversation_id=conversation.id
-            ),
-            realtime.MESSAGE_CREATED,
-            message_data(message),
-        )
+        realtime.push_message_created(message)
         _enqueue_delivery(message.id)
     return message
 
@@ -188,13 +173,14 @@ def _set_status(message: Message, status: str, *, error: str = "") -> None:
     Message.objects.filter(pk=message.pk).update(**update)
     for name, value in update.items():
         setattr(message, name, value)
-    conversation = message.conversation
-    realtime.publish_on_commit(
-        realtime.conversation_groups(
-            business_id=conversation.business_id, conversation_id=conversation.id
-        ),
-        realtime.MESSAGE_STATUS_CHANGED,
-        message_data(message),
+    realtime.push_message_changed(message)
+    events.publish(
+        events.MessageStatusChanged(
+            business_id=message.conversation.business_id,
+            message_id=message.pk,
+            conversation_id=message.conversation_id,
+            status=status,
+        )
     )
 
 
@@ -228,8 +214,6 @@ def _rich_link_data(message: Message) -> dict[str, Any]:
     data = message.raw.get("richLinkData")
     if isinstance(data, dict):
         return data
-    from richobjects.links import rich_link_data_for
-
     # Fetched here, in the delivery task, never in the request; kept so a
     # retry sends the same preview without fetching the page again.
     data = rich_link_data_for(str(message.raw.get("url") or message.body))
@@ -360,10 +344,7 @@ def message_retry(*, message: Message) -> Message:
             "Only messages to the customer can be retried.", code="not_outbound"
         )
     if message.conversation.is_closed:
-        raise ConflictError(
-            "The customer closed this conversation; nothing can be sent until they write again.",
-            code="conversation_closed",
-        )
+        raise ConversationClosedError()
     updated = Message.objects.filter(
         id=message.id, status=Message.Status.FAILED
     ).update(status=Message.Status.PENDING, status_changed_at=timezone.now())

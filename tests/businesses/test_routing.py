@@ -9,9 +9,9 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from businesses import routing, selectors, services
+from businesses import receivers, routing, selectors, services
 from businesses.models import BusinessHours, ConversationRoute, RoutingRule, Team
-from conversations import realtime
+from conversations import events, realtime
 from conversations.models import Conversation, Message
 from richobjects import services as rich_services
 from tests.factories import ConversationFactory, UserFactory
@@ -96,22 +96,24 @@ def test_first_message_routes_the_conversation_once(
     assert conversation.messages.filter(direction=Message.Direction.OUT).count() == 1
 
 
-def test_later_messages_do_not_schedule_routing(
-    business, django_capture_on_commit_callbacks
+def test_routing_listens_for_conversations_that_start():
+    # Routing is wired by subscription, not by a call from the core.
+    assert receivers.on_conversation_started in events.listeners(
+        events.ConversationStarted
+    )
+
+
+def test_a_started_conversation_is_routed_once(
+    business, repair_rule, django_capture_on_commit_callbacks
 ):
-    conversation = ConversationFactory(customer__business=business)
-    first = Message.objects.create(
-        conversation=conversation, direction="in", status="received", body="1"
+    conversation = ConversationFactory(customer__business=business, intent="repair")
+    event = events.ConversationStarted(
+        business_id=business.id, conversation_id=conversation.id, message_id=0
     )
-    second = Message.objects.create(
-        conversation=conversation, direction="in", status="received", body="2"
-    )
-    with django_capture_on_commit_callbacks() as callbacks:
-        routing.route_on_first_message(conversation=conversation, message=second)
-    assert callbacks == []
-    with django_capture_on_commit_callbacks() as callbacks:
-        routing.route_on_first_message(conversation=conversation, message=first)
-    assert len(callbacks) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish(event)
+        events.publish(event)
+    assert ConversationRoute.objects.filter(conversation=conversation).count() == 1
 
 
 def test_unmatched_conversations_get_an_empty_route_and_no_messages(

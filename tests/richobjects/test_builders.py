@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conversations.apple.limits import needs_data_ref
 from richobjects.builders import (
     APPLE_BUSINESS_BID,
     BuildError,
@@ -24,7 +25,6 @@ from richobjects.builders import (
     build_rich_link,
     build_time_picker,
     device_supports,
-    needs_data_ref,
     required_capability,
     validate_spec,
 )

@@ -331,7 +331,8 @@ def demo_stack() -> Iterator[tuple[LiveStack, str]]:
     previous = os.environ.pop("APPLE_PAY_SESSION_URL", None)
     try:
         with start_live_stack(name="sandbox-provider") as stack:
-            stack.manage("seed_demo", "--base-url", stack.base_url)
+            stack.manage("seed_demo")
+            stack.manage("seed_sandbox_demo", "--base-url", stack.base_url)
             token = stack.manage(
                 "add_agent",
                 stack.agent_username,

@@ -259,7 +259,10 @@ export class ConversationView {
   }
 
   applyConversation(conversation) {
-    if ("route" in conversation) this.refreshExtras();
+    const routeChanged =
+      "route" in conversation &&
+      JSON.stringify(conversation.route) !== JSON.stringify(this.conversation?.route);
+    if (routeChanged) this.refreshExtras();
     this.conversation = conversation;
     const closed = conversation.status === "closed";
     this.banner.hidden = !closed;

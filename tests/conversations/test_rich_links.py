@@ -14,7 +14,7 @@ from PIL import Image
 
 from conversations import services as conversation_services
 from conversations.models import Message
-from richobjects.links import rich_link_data_for, rich_link_plan, urls_in
+from conversations.rich_links import rich_link_data_for, rich_link_plan, urls_in
 
 
 def big_png() -> bytes:

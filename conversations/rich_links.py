@@ -32,7 +32,7 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
-from . import builders
+from .apple import limits
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ MAX_REDIRECTS = 3
 CACHE_SECONDS = 60 * 60
 # A page that failed may come back soon; do not pin the fallback for an hour.
 FALLBACK_CACHE_SECONDS = 5 * 60
-IMAGE_MAX_BYTES = builders.RICH_LINK_IMAGE_MAX_BYTES
+IMAGE_MAX_BYTES = limits.RICH_LINK_IMAGE_MAX_BYTES
 USER_AGENT = "msp-console-richlink/1.0 (+link preview)"
 
 # Trailing punctuation belongs to the sentence, not the URL.
@@ -260,20 +260,26 @@ def _fetch(url: str) -> dict[str, Any]:
 
 def rich_link_data_for(url: str) -> dict[str, Any]:
     """``richLinkData`` for ``url``; never raises (a failed fetch gives the plain link)."""
-    key = "richobjects.link:" + hashlib.sha256(url.encode()).hexdigest()
+    key = "richlinks:" + hashlib.sha256(url.encode()).hexdigest()
     cached = cache.get(key)
     if isinstance(cached, dict):
         return cached
     seconds = CACHE_SECONDS
     try:
         spec = _fetch(url)
-        data = builders.build_rich_link(spec)
-    except (httpx.HTTPError, ValueError, LinkBlocked, builders.BuildError) as exc:
+        image = spec.get("image") or {}
+        data = limits.rich_link_data(
+            url=spec["url"],
+            title=spec.get("title") or "",
+            image_b64=image.get("data", ""),
+            image_mime=image.get("mime_type", ""),
+        )
+    except (httpx.HTTPError, ValueError, LinkBlocked) as exc:
         logger.info("richlink.fallback", extra={"url": url, "error": str(exc)})
         seconds = FALLBACK_CACHE_SECONDS
         try:
-            data = builders.build_rich_link(fallback_link(url))
-        except builders.BuildError:
+            data = limits.rich_link_data(url=url)
+        except ValueError:
             # Not even a valid URL: send it as it was typed.
             data = {"url": url, "title": url}
     cache.set(key, data, seconds)

@@ -1,0 +1,45 @@
+"""Extension points for what the core shows but a feature owns.
+
+The core serializes messages and conversations for the API and the live pushes;
+some of what they carry belongs to apps above it (the rich-object library reads
+interactive replies, routing knows a conversation's route). Those apps fill
+these registries in their ``AppConfig.ready()``; the core calls whatever is
+registered and works without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Conversation, Message
+
+# Presents many messages at once so a page of replies costs a fixed number of
+# queries: returns the ``rich`` field by message id (None for plain messages).
+RichPresenter = Callable[[Sequence["Message"]], dict[int, dict[str, Any] | None]]
+# Adds one named field to a conversation's live-push shape.
+ConversationField = Callable[["Conversation"], Any]
+
+_rich_presenter: list[RichPresenter] = []
+_conversation_fields: dict[str, ConversationField] = {}
+
+
+def rich_presenter_register(presenter: RichPresenter) -> None:
+    """Install the presenter of the ``rich`` field (one per process; last wins)."""
+    _rich_presenter[:] = [presenter]
+
+
+def rich_data_for(messages: Sequence[Message]) -> dict[int, dict[str, Any] | None]:
+    if not _rich_presenter or not messages:
+        return {}
+    return _rich_presenter[0](messages)
+
+
+def conversation_field_register(name: str, field: ConversationField) -> None:
+    """Add ``name`` to every ``conversation.updated`` push, computed by ``field``."""
+    _conversation_fields[name] = field
+
+
+def conversation_fields(conversation: Conversation) -> dict[str, Any]:
+    return {name: field(conversation) for name, field in _conversation_fields.items()}

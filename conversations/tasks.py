@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Task, shared_task
 
-from msp_console.celery import final_failure_handler
-
 from .apple.exceptions import AppleTransientError
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _first_arg(args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Any:
+    return kwargs.get(name, args[0] if args else None)
+
+
+def message_deliver_failed(
+    task: Task,
+    exc: BaseException,
+    task_id: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    einfo: Any,
+) -> None:
+    """After the last retry: mark the message failed and let the next one go."""
+    from .services import message_mark_failed
+
+    message_id = _first_arg(args, kwargs, "message_id")
+    if message_id is not None:
+        message_mark_failed(message_id=message_id, reason=_reason(exc))
+
+
+def attachment_fetch_failed(
+    task: Task,
+    exc: BaseException,
+    task_id: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    einfo: Any,
+) -> None:
+    """After the last retry: show the file as failed, with the reason and Retry."""
+    from .attachments import attachment_mark_failed
+
+    attachment_id = _first_arg(args, kwargs, "attachment_id")
+    if attachment_id is not None:
+        attachment_mark_failed(attachment_id=attachment_id, reason=_reason(exc))
 
 
 @shared_task(
@@ -18,9 +58,7 @@ from .apple.exceptions import AppleTransientError
     retry_backoff_max=300,
     retry_jitter=True,
     max_retries=8,
-    on_failure=final_failure_handler(
-        "conversations.services.message_mark_failed", "message_id"
-    ),
+    on_failure=message_deliver_failed,
 )
 def message_deliver(self: Task, message_id: int) -> None:
     """Send one message to Apple. Idempotent: the service claims the row first."""
@@ -74,9 +112,7 @@ def interactive_reply_resolve(message_id: int) -> None:
     # 100 MB at a slow link takes minutes, far beyond the 30 s default.
     soft_time_limit=600,
     time_limit=660,
-    on_failure=final_failure_handler(
-        "conversations.attachments.attachment_mark_failed", "attachment_id"
-    ),
+    on_failure=attachment_fetch_failed,
 )
 def attachment_fetch(self: Task, attachment_id: int) -> None:
     """Fetch, decrypt and store one inbound attachment.

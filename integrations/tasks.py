@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Task, shared_task
 
-from msp_console.celery import final_failure_handler
-
 from .clients import IntegrationError
+
+
+def webhook_deliver_failed(
+    task: Task,
+    exc: BaseException,
+    task_id: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    einfo: Any,
+) -> None:
+    """After the last retry: the delivery log shows it failed, and why."""
+    from .services import webhook_mark_failed
+
+    delivery_id = kwargs.get("delivery_id", args[0] if args else None)
+    if delivery_id is not None:
+        webhook_mark_failed(
+            delivery_id=delivery_id, reason=str(exc) or type(exc).__name__
+        )
 
 
 @shared_task(
@@ -18,9 +36,7 @@ from .clients import IntegrationError
     retry_backoff_max=600,
     retry_jitter=True,
     max_retries=6,
-    on_failure=final_failure_handler(
-        "integrations.services.webhook_mark_failed", "delivery_id"
-    ),
+    on_failure=webhook_deliver_failed,
 )
 def webhook_deliver(self: Task, delivery_id: int) -> None:
     """POST one webhook delivery. Idempotent: the service claims the row first."""

@@ -60,3 +60,52 @@ class MessageFactory(factory.django.DjangoModelFactory):
     direction = Message.Direction.OUT
     body = factory.Sequence(lambda n: f"message {n}")
     status = Message.Status.SENT
+
+
+# --- the feature apps ----------------------------------------------------------------
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "conversations.Attachment"
+
+    message = factory.SubFactory(MessageFactory, direction=Message.Direction.IN)
+    name = factory.Sequence(lambda n: f"photo-{n}.jpg")
+    mime_type = "image/jpeg"
+    size = 1024
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "businesses.Team"
+
+    business = factory.SubFactory(BusinessFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.WebhookEndpoint"
+
+    business = factory.SubFactory(BusinessFactory)
+    url = "https://hooks.example.com/msp"
+    secret = factory.Sequence(lambda n: f"whsec_test_{n}")
+    event_types = ["message.received"]
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.WebhookDelivery"
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    event = "message.received"
+    payload = factory.LazyFunction(dict)
+
+
+class RichObjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "richobjects.RichObject"
+
+    business = factory.SubFactory(BusinessFactory)
+    name = factory.Sequence(lambda n: f"Object {n}")
+    kind = "quick_reply"

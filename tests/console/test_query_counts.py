@@ -108,3 +108,100 @@ def test_message_search_can_use_the_trigram_index(agent, conversation):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "conversations_message_body_upper_trgm" in plan
+
+
+def seed_interactive_replies(conversation: Conversation, count: int) -> None:
+    """``count`` list pickers sent, each answered by the customer (one twice)."""
+    for n in range(count):
+        question = Message.objects.create(
+            conversation=conversation,
+            direction=Message.Direction.OUT,
+            kind=Message.Kind.INTERACTIVE,
+            body=f"Pick a colour {n}",
+            request_identifier=f"req-{n}",
+            status=Message.Status.SENT,
+            raw={
+                "interactiveData": {
+                    "bid": "com.apple.messages.MSMessageExtensionBalloonPlugin:0000000000:com.apple.icloud.apps.messages.business.extension",
+                    "data": {
+                        "requestIdentifier": f"req-{n}",
+                        "listPicker": {
+                            "sections": [
+                                {
+                                    "items": [
+                                        {"identifier": "1", "title": "Blue"},
+                                        {"identifier": "2", "title": "Red"},
+                                    ],
+                                    "multipleSelection": False,
+                                    "order": 0,
+                                    "title": "Colours",
+                                }
+                            ]
+                        },
+                    },
+                }
+            },
+        )
+        answers = 2 if n == 0 else 1
+        for _ in range(answers):
+            Message.objects.create(
+                conversation=conversation,
+                direction=Message.Direction.IN,
+                kind=Message.Kind.INTERACTIVE,
+                request_identifier=f"req-{n}",
+                reply_to=question,
+                status=Message.Status.RECEIVED,
+                raw={
+                    "interactiveData": {
+                        "data": {
+                            "requestIdentifier": f"req-{n}",
+                            "listPicker": {
+                                "sections": [
+                                    {
+                                        "items": [{"identifier": "1", "title": "Blue"}],
+                                        "order": 0,
+                                    }
+                                ]
+                            },
+                        }
+                    }
+                },
+            )
+
+
+def test_conversation_page_with_interactive_replies_costs_no_query_per_reply(
+    console: Client, business, django_assert_max_num_queries
+) -> None:
+    (conversation,) = seed(business, conversations=1, messages_each=4)
+    seed_interactive_replies(conversation, 10)
+    # Two queries present every reply of the page: their questions and each
+    # question's first answer.
+    with django_assert_max_num_queries(CONVERSATION_QUERIES + 2) as ten:
+        response = console.get(f"/console/c/{conversation.id}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Every reply reads its answer next to its question; the repeat is marked.
+    assert html.count('"question_title": "Pick a colour') == 11
+    assert html.count('"duplicate": true') == 1
+    seed_interactive_replies(conversation, 10)
+    with django_assert_max_num_queries(len(ten)):
+        assert console.get(f"/console/c/{conversation.id}/").status_code == 200
+
+
+def test_message_list_api_with_interactive_replies_costs_no_query_per_reply(
+    business, agent, django_assert_max_num_queries
+) -> None:
+    from rest_framework.test import APIClient
+
+    (conversation,) = seed(business, conversations=1, messages_each=2)
+    seed_interactive_replies(conversation, 10)
+    api = APIClient()
+    api.force_authenticate(agent)
+    url = f"/api/v1/conversations/{conversation.id}/messages/?limit=100"
+    with django_assert_max_num_queries(6) as captured:
+        response = api.get(url)
+    assert response.status_code == 200
+    replies = [m for m in response.json()["results"] if m["rich"]]
+    assert len(replies) == 11
+    assert sum(m["rich"]["reply"]["duplicate"] for m in replies) == 1
+    assert len(captured) <= 6

@@ -7,7 +7,6 @@ without JavaScript (the copy button is the only script).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,9 +25,9 @@ from conversations import selectors as conversation_selectors
 from conversations.exceptions import (
     ApplicationError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from conversations.models import Business, Membership
+from conversations.permissions import admin_required
 
 from . import entry_links, routing, selectors, services
 from .forms import (
@@ -45,39 +44,10 @@ from .models import BusinessHours, EntryPoint, IMessageApp, RoutingRule, Team
 View = Callable[..., HttpResponse]
 
 
-def admin_required(view: View) -> View:
-    """Resolve ``business_id`` to a Business the user administers: 404 outside it,
-    403 for its agents."""
-
-    @wraps(view)
-    def wrapper(
-        request: HttpRequest, business_id: int, *args: Any, **kwargs: Any
-    ) -> HttpResponse:
-        try:
-            business = selectors.business_get_for_admin(
-                user=request.user, business_id=business_id
-            )
-        except NotFoundError as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(exc.message) from exc
-        return view(request, business, *args, **kwargs)
-
-    return login_required(wrapper)
-
-
 def _layout(
     request: HttpRequest, business: Business | None, section: str
 ) -> dict[str, Any]:
-    memberships = conversation_selectors.membership_list_for_user(user=request.user)
-    return {
-        "business": business,
-        "section": section,
-        "memberships": memberships,
-        "admin_memberships": [
-            m for m in memberships if m.role == Membership.Role.ADMIN
-        ],
-    }
+    return {"business": business, "section": section}
 
 
 def _apply_errors(form: Any, exc: ValidationError) -> None:

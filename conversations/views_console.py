@@ -15,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
+from .context_processors import navigation_of
 from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
-from .models import Conversation, Membership
+from .models import Business, Conversation, Membership
+from .permissions import admin_required
 from .serializers import ConversationOutputSerializer, MessageOutputSerializer
 
 # What each capability (spec §5) lets the device show, in agents' words.
@@ -76,10 +78,7 @@ def _inbox_context(
     )
     query = _filter_query(filters, page.number)
     return {
-        "memberships": memberships,
-        "admin_memberships": [
-            m for m in memberships if m.role == Membership.Role.ADMIN
-        ],
+        **navigation_of(memberships),
         "filters": filters,
         "page": page,
         "query": query,
@@ -159,42 +158,24 @@ def message_search(request: HttpRequest) -> HttpResponse:
         page = Paginator(
             selectors.message_search_for_user(user=request.user, query=query), 50
         ).get_page(request.GET.get("page"))
-    memberships = selectors.membership_list_for_user(user=request.user)
     return render(
         request,
         "console/search.html",
         {
             "q": query,
             "page": page,
-            "memberships": memberships,
-            "admin_memberships": [
-                m for m in memberships if m.role == Membership.Role.ADMIN
-            ],
         },
     )
 
 
-def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
-    try:
-        membership = selectors.business_get_for_user(
-            user=request.user, business_id=business_id
-        )
-    except NotFoundError as exc:
-        raise Http404("No such business.") from exc
-    if membership.role != Membership.Role.ADMIN:
-        raise PermissionDenied("Only admins manage agents.")
-    return membership
-
-
-@login_required
+@admin_required
 @require_http_methods(["GET", "POST"])
-def business_agents(request: HttpRequest, business_id: int) -> HttpResponse:
-    mine = _admin_membership(request, business_id)
+def business_agents(request: HttpRequest, business: Business) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
             services.membership_add(
-                business=mine.business,
+                business=business,
                 actor=request.user,
                 username=request.POST.get("username", ""),
                 role=request.POST.get("role", Membership.Role.AGENT),
@@ -202,34 +183,28 @@ def business_agents(request: HttpRequest, business_id: int) -> HttpResponse:
         except ApplicationError as exc:
             error = exc.message
         else:
-            return redirect("console-agents", business_id=business_id)
-    memberships = selectors.membership_list_for_user(user=request.user)
+            return redirect("console-agents", business_id=business.id)
     return render(
         request,
         "console/agents.html",
         {
-            "business": mine.business,
-            "team": selectors.membership_list_for_business(business_id=business_id),
+            "business": business,
+            "team": selectors.membership_list_for_business(business_id=business.id),
             "roles": Membership.Role.choices,
             "error": error,
-            "memberships": memberships,
-            "admin_memberships": [
-                m for m in memberships if m.role == Membership.Role.ADMIN
-            ],
         },
         status=400 if error else 200,
     )
 
 
-@login_required
+@admin_required
 @require_POST
 def business_agent_remove(
-    request: HttpRequest, business_id: int, membership_id: int
+    request: HttpRequest, business: Business, membership_id: int
 ) -> HttpResponse:
-    mine = _admin_membership(request, business_id)
     try:
         services.membership_remove(
-            business=mine.business, actor=request.user, membership_id=membership_id
+            business=business, actor=request.user, membership_id=membership_id
         )
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
@@ -237,4 +212,4 @@ def business_agent_remove(
         raise Http404(exc.message) from exc
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=409, content_type="text/plain")
-    return redirect("console-agents", business_id=business_id)
+    return redirect("console-agents", business_id=business.id)

@@ -22,9 +22,9 @@ from conversations import realtime
 from conversations.exceptions import (
     ApplicationError,
     NotFoundError,
-    PermissionDeniedError,
 )
-from conversations.models import Business, Conversation, Membership, Message
+from conversations.models import Business, Conversation, Message
+from conversations.permissions import business_admin_check
 from conversations.services import message_queue
 from richobjects import builders, parsers
 from richobjects.builders import MerchantSettings
@@ -63,15 +63,6 @@ APPLE_PAY_STATUSES = frozenset(
 )
 
 
-def _require_admin(*, business: Business, actor: AbstractBaseUser) -> None:
-    if not Membership.objects.filter(
-        user=actor, business=business, role=Membership.Role.ADMIN
-    ).exists():
-        raise PermissionDeniedError(
-            "Only admins of this business can change its integrations."
-        )
-
-
 # --- channel settings ------------------------------------------------------------------------
 
 
@@ -83,7 +74,7 @@ def oauth_provider_save(
     client_secret: str = "",
 ) -> OAuthProvider:
     """Create or update the provider; an empty ``client_secret`` keeps the stored one."""
-    _require_admin(business=business, actor=actor)
+    business_admin_check(business=business, actor=actor)
     provider = OAuthProvider.objects.filter(business=business).first() or OAuthProvider(
         business=business
     )
@@ -107,7 +98,7 @@ def apple_pay_save(
     processor_secret: str = "",
 ) -> ApplePayMerchant:
     """Create or update the merchant; empty secrets keep the stored ones."""
-    _require_admin(business=business, actor=actor)
+    business_admin_check(business=business, actor=actor)
     merchant = ApplePayMerchant.objects.filter(
         business=business
     ).first() or ApplePayMerchant(business=business)
@@ -134,7 +125,7 @@ def webhook_endpoint_create(
     secret: str = "",
 ) -> tuple[WebhookEndpoint, str]:
     """Add an endpoint; returns it with its secret, shown to the admin this once."""
-    _require_admin(business=business, actor=actor)
+    business_admin_check(business=business, actor=actor)
     unknown = set(event_types) - set(WebhookEndpoint.Event.values)
     if unknown or not event_types:
         raise ApplicationError(
@@ -150,7 +141,7 @@ def webhook_endpoint_create(
 def webhook_endpoint_delete(
     *, business: Business, actor: AbstractBaseUser, endpoint_id: int
 ) -> None:
-    _require_admin(business=business, actor=actor)
+    business_admin_check(business=business, actor=actor)
     deleted, _ = WebhookEndpoint.objects.filter(
         business=business, id=endpoint_id
     ).delete()

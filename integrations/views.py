@@ -6,16 +6,14 @@ from __future__ import annotations
 import json
 import logging
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from conversations import selectors as conversation_selectors
 from conversations.exceptions import ApplicationError, NotFoundError
-from conversations.models import Membership
+from conversations.models import Business
+from conversations.permissions import admin_required
 
 from . import selectors, services
 from .forms import ApplePayForm, OAuthProviderForm, WebhookEndpointForm
@@ -25,61 +23,37 @@ logger = logging.getLogger(__name__)
 MAX_PAYMENT_BODY_BYTES = 256 * 1024
 
 
-def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
-    try:
-        membership = conversation_selectors.business_get_for_user(
-            user=request.user, business_id=business_id
-        )
-    except NotFoundError as exc:
-        raise Http404("No such business.") from exc
-    if membership.role != Membership.Role.ADMIN:
-        raise PermissionDenied("Only admins change integrations.")
-    return membership
+def _context(business: Business, **extra: object) -> dict[str, object]:
+    return {"business": business, **extra}
 
 
-def _context(
-    request: HttpRequest, membership: Membership, **extra: object
-) -> dict[str, object]:
-    memberships = conversation_selectors.membership_list_for_user(user=request.user)
-    return {
-        "business": membership.business,
-        "memberships": memberships,
-        "admin_memberships": [
-            m for m in memberships if m.role == Membership.Role.ADMIN
-        ],
-        **extra,
-    }
-
-
-@login_required
+@admin_required
 @require_http_methods(["GET", "POST"])
-def oauth_settings(request: HttpRequest, business_id: int) -> HttpResponse:
-    mine = _admin_membership(request, business_id)
-    instance = OAuthProvider.objects.filter(business=mine.business).first()
+def oauth_settings(request: HttpRequest, business: Business) -> HttpResponse:
+    instance = OAuthProvider.objects.filter(business=business).first()
     form = OAuthProviderForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         secret = data.pop("client_secret_new", "")
         services.oauth_provider_save(
-            business=mine.business,
+            business=business,
             actor=request.user,
             fields=data,
             client_secret=secret,
         )
-        return redirect("integrations:oauth", business_id=business_id)
+        return redirect("integrations:oauth", business_id=business.id)
     return render(
         request,
         "integrations/oauth.html",
-        _context(request, mine, section="oauth", form=form, saved=instance is not None),
+        _context(business, section="oauth", form=form, saved=instance is not None),
         status=400 if form.errors else 200,
     )
 
 
-@login_required
+@admin_required
 @require_http_methods(["GET", "POST"])
-def apple_pay_settings(request: HttpRequest, business_id: int) -> HttpResponse:
-    mine = _admin_membership(request, business_id)
-    instance = ApplePayMerchant.objects.filter(business=mine.business).first()
+def apple_pay_settings(request: HttpRequest, business: Business) -> HttpResponse:
+    instance = ApplePayMerchant.objects.filter(business=business).first()
     form = ApplePayForm(request.POST or None, request.FILES or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -89,19 +63,18 @@ def apple_pay_settings(request: HttpRequest, business_id: int) -> HttpResponse:
         if certificate:
             data["certificate_pem"] = certificate
         services.apple_pay_save(
-            business=mine.business,
+            business=business,
             actor=request.user,
             fields=data,
             private_key_pem=key,
             processor_secret=secret,
         )
-        return redirect("integrations:apple-pay", business_id=business_id)
+        return redirect("integrations:apple-pay", business_id=business.id)
     return render(
         request,
         "integrations/apple_pay.html",
         _context(
-            request,
-            mine,
+            business,
             section="apple_pay",
             form=form,
             merchant=instance,
@@ -115,17 +88,16 @@ def apple_pay_settings(request: HttpRequest, business_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@admin_required
 @require_http_methods(["GET", "POST"])
-def webhooks(request: HttpRequest, business_id: int) -> HttpResponse:
-    mine = _admin_membership(request, business_id)
+def webhooks(request: HttpRequest, business: Business) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     new_secret = ""
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
             _, new_secret = services.webhook_endpoint_create(
-                business=mine.business,
+                business=business,
                 actor=request.user,
                 url=form.cleaned_data["url"],
                 event_types=form.cleaned_data["event_types"],
@@ -139,32 +111,30 @@ def webhooks(request: HttpRequest, business_id: int) -> HttpResponse:
         request,
         "integrations/webhooks.html",
         _context(
-            request,
-            mine,
+            business,
             section="webhooks",
             form=form,
             error=error,
             new_secret=new_secret,
-            endpoints=selectors.webhook_endpoint_list(business=mine.business),
-            deliveries=selectors.webhook_delivery_list(business=mine.business),
+            endpoints=selectors.webhook_endpoint_list(business=business),
+            deliveries=selectors.webhook_delivery_list(business=business),
         ),
         status=400 if (form.errors or error) else 200,
     )
 
 
-@login_required
+@admin_required
 @require_POST
 def webhook_delete(
-    request: HttpRequest, business_id: int, endpoint_id: int
+    request: HttpRequest, business: Business, endpoint_id: int
 ) -> HttpResponse:
-    mine = _admin_membership(request, business_id)
     try:
         services.webhook_endpoint_delete(
-            business=mine.business, actor=request.user, endpoint_id=endpoint_id
+            business=business, actor=request.user, endpoint_id=endpoint_id
         )
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    return redirect("integrations:webhooks", business_id=business_id)
+    return redirect("integrations:webhooks", business_id=business.id)
 
 
 @csrf_exempt

@@ -8,8 +8,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations.exceptions import NotFoundError, PermissionDeniedError
-from conversations.models import Business, Membership
+from conversations.exceptions import NotFoundError
+from conversations.permissions import business_admin_get
 from conversations.selectors import conversation_get_for_user
 from conversations.serializers import MessageOutputSerializer
 
@@ -124,28 +124,15 @@ class RichObjectSendApi(APIView):
         )
 
 
-def _admin_business(request: HttpRequest, business_id: int) -> Business:
-    membership = (
-        Membership.objects.filter(user=request.user, business_id=business_id)
-        .select_related("business")
-        .first()
-    )
-    if membership is None:
-        raise NotFoundError("No such business.")
-    if membership.role != Membership.Role.ADMIN:
-        raise PermissionDeniedError("Only admins of this business manage its library.")
-    return membership.business
-
-
 class RichObjectExportApi(APIView):
     def get(self, request: HttpRequest, business_id: int) -> Response:
-        business = _admin_business(request, business_id)
+        business = business_admin_get(user=request.user, business_id=business_id)
         return Response(services.rich_object_export(business))
 
 
 class RichObjectImportApi(APIView):
     def post(self, request: HttpRequest, business_id: int) -> Response:
-        business = _admin_business(request, business_id)
+        business = business_admin_get(user=request.user, business_id=business_id)
         report = services.rich_object_import(business, request.data)
         return Response(
             {

@@ -14,7 +14,6 @@ from ..exceptions import (
     ApplicationError,
     ConflictError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from ..models import (
     Business,
@@ -23,6 +22,7 @@ from ..models import (
     Message,
     ReadMarker,
 )
+from ..permissions import business_admin_check
 from .outbound import MAX_TEXT_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -171,20 +171,11 @@ def conversation_presence(
     )
 
 
-def _require_admin(*, business: Business, actor: AbstractBaseUser) -> None:
-    if not Membership.objects.filter(
-        user=actor, business=business, role=Membership.Role.ADMIN
-    ).exists():
-        raise PermissionDeniedError(
-            "Only admins of this business can manage its agents."
-        )
-
-
 def membership_add(
     *, business: Business, actor: AbstractBaseUser, username: str, role: str
 ) -> Membership:
     """An admin adds an existing user to the business as agent or admin."""
-    _require_admin(business=business, actor=actor)
+    business_admin_check(business=business, actor=actor)
     if role not in Membership.Role.values:
         raise ApplicationError("Unknown role.", code="invalid_role")
     user = get_user_model().objects.filter(username=username.strip()).first()
@@ -204,7 +195,7 @@ def membership_remove(
     *, business: Business, actor: AbstractBaseUser, membership_id: int
 ) -> None:
     """An admin removes an agent; the business always keeps at least one admin."""
-    _require_admin(business=business, actor=actor)
+    business_admin_check(business=business, actor=actor)
     with transaction.atomic():
         membership = (
             Membership.objects.select_for_update()

@@ -178,7 +178,7 @@ def test_a_long_upload_renews_the_claim_so_the_sweeper_leaves_it(conversation):
 
     from django.utils import timezone
 
-    from conversations.attachments import LEASE_EVERY_BYTES, _leased
+    from conversations.attachments.files import LEASE_EVERY_BYTES, leased_chunks
 
     message = Message.objects.create(
         conversation=conversation,
@@ -189,7 +189,10 @@ def test_a_long_upload_renews_the_claim_so_the_sweeper_leaves_it(conversation):
     stale = timezone.now() - timedelta(minutes=5)
     Message.objects.filter(pk=message.pk).update(status_changed_at=stale)
     chunks = [bytes(1024 * 1024)] * (LEASE_EVERY_BYTES // (1024 * 1024) + 1)
-    assert sum(len(c) for c in _leased(chunks, message.id)) == len(chunks) * 1024 * 1024
+    assert (
+        sum(len(c) for c in leased_chunks(chunks, message.id))
+        == len(chunks) * 1024 * 1024
+    )
     message.refresh_from_db()
     assert message.status_changed_at > stale + timedelta(minutes=4)
 

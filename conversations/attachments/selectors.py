@@ -1,0 +1,28 @@
+"""Reading attachments: only for members of their business."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..exceptions import (
+    NotFoundError,
+)
+from ..models import Attachment
+
+logger = logging.getLogger(__name__)
+
+
+def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
+    """An attachment in one of the user's businesses; 404 otherwise (no leak)."""
+    attachment = (
+        Attachment.objects.filter(
+            id=attachment_id,
+            message__conversation__business__memberships__user=user,
+        )
+        .select_related("message__conversation")
+        .first()
+    )
+    if attachment is None:
+        raise NotFoundError("No such attachment.")
+    return attachment

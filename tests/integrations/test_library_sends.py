@@ -191,7 +191,7 @@ def test_library_payment_is_failed_when_its_bubble_cannot_be_queued(
     def refuse(**kwargs):
         raise ApplicationError("The conversation is closed.", code="closed")
 
-    monkeypatch.setattr(rich_services, "message_queue", refuse)
+    monkeypatch.setattr(rich_services.send, "message_queue", refuse)
     with pytest.raises(ApplicationError):
         rich_services.rich_object_send(
             conversation=conversation,

@@ -115,7 +115,7 @@ def test_device_without_the_capability_receives_the_text_alternative(
 ) -> None:
     settings.PUBLIC_BASE_URL = "https://msp.example"
     monkeypatch.setattr(
-        services,
+        services.send,
         "oauth_settings_for",
         lambda business, **_: OAuthSettings(redirect_uri="https://acme.example/cb"),
     )
@@ -153,7 +153,7 @@ def test_authentication_goes_to_the_authenticate_endpoint(
 ) -> None:
     settings.PUBLIC_BASE_URL = "https://msp.example"
     monkeypatch.setattr(
-        services,
+        services.send,
         "oauth_settings_for",
         lambda business, **_: OAuthSettings(redirect_uri="https://acme.example/cb"),
     )
@@ -191,7 +191,9 @@ def test_apple_pay_needs_merchant_settings(
 ) -> None:
     settings.PUBLIC_BASE_URL = "https://msp.example"
     rich_object = published(business, RichObject.Kind.APPLE_PAY, apple_pay_spec)
-    monkeypatch.setattr(services, "merchant_settings_for", lambda business, **_: None)
+    monkeypatch.setattr(
+        services.send, "merchant_settings_for", lambda business, **_: None
+    )
     with pytest.raises(ApplicationError) as caught:
         services.rich_object_send(
             conversation=conversation, object_or_version=rich_object, sender=agent
@@ -201,7 +203,7 @@ def test_apple_pay_needs_merchant_settings(
     )
 
     monkeypatch.setattr(
-        services, "merchant_settings_for", lambda business, **_: merchant
+        services.send, "merchant_settings_for", lambda business, **_: merchant
     )
     prepared: dict[str, Any] = {}
 
@@ -215,7 +217,7 @@ def test_apple_pay_needs_merchant_settings(
             merchant_session={"merchantSessionIdentifier": "s1"},
         )
 
-    monkeypatch.setattr(services, "payment_prepare", prepare)
+    monkeypatch.setattr(services.send, "payment_prepare", prepare)
     message, _ = send_and_deliver(conversation, rich_object, sender=agent)
     payment = apple_gateway.requests[0].json["interactiveData"]["data"]["payment"]
     assert (
@@ -244,10 +246,10 @@ def test_apple_pay_and_signin_without_a_public_address_are_a_clear_400(
     # No request (a bot through the service, a routing auto-reply) and no
     # PUBLIC_BASE_URL: nothing absolute can be built, so nothing is sent.
     monkeypatch.setattr(
-        services, "merchant_settings_for", lambda business, **_: merchant
+        services.send, "merchant_settings_for", lambda business, **_: merchant
     )
     monkeypatch.setattr(
-        services,
+        services.send,
         "oauth_settings_for",
         lambda business, **_: OAuthSettings(redirect_uri="/integrations/oauth/"),
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from . import mmcs
+from . import gateway, mmcs
 from .gateway import BUSINESS_EXTENSION_BID
 
 PAYMENT_TIMEOUT_SECONDS = 15.0
@@ -25,12 +25,18 @@ def tapback_subject(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
     return None, "1 Business Message"
 
 
-def store_reply_as_ref(data: dict[str, Any]) -> dict[str, str]:
+def store_reply_as_ref(data: dict[str, Any]) -> dict[str, Any]:
     """Store a large reply in the simulated MMCS and describe it as Apple's interactiveDataRef."""
     upload, key = mmcs.store_payload(data)
-    ref = mmcs.data_ref(upload, key, bid=str(data.get("bid") or BUSINESS_EXTENSION_BID))
-    # Inbound descriptors carry the signature in hex only (spec §6, §8).
-    ref.pop("signature-base64", None)
+    ref = mmcs.data_ref(
+        upload,
+        key,
+        bid=str(data.get("bid") or BUSINESS_EXTENSION_BID),
+        title=gateway.bubble_title(data),
+    )
+    # Inbound refs carry the signature in hex only and no business-side fields (spec §8).
+    for field in ("signature-base64", "title", "dataRefSig"):
+        ref.pop(field, None)
     return ref
 
 

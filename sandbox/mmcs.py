@@ -33,6 +33,7 @@ from .models import SandboxUpload
 CHUNK_BYTES = 256 * 1024
 DOWNLOAD_URL_MAX_AGE_SECONDS = 600
 _DOWNLOAD_SALT = "sandbox.mmcs.download"
+_DATA_REF_SALT = "sandbox.mmcs.data-ref"
 
 # First bytes of common types: a key that decrypts to anything else is wrong.
 _MAGIC: dict[str, tuple[bytes, ...]] = {
@@ -101,15 +102,24 @@ def store_encrypted(
     return upload, key
 
 
+def signature_hex(upload: SandboxUpload) -> str:
+    """The file's checksum as Apple's inbound examples write it: upper-case hex."""
+    return base64.b64decode(upload.checksum).hex().upper()
+
+
 def descriptor(
     upload: SandboxUpload, key: bytes, *, name: str, mime_type: str
-) -> dict[str, str]:
-    """An inbound attachment descriptor as Apple sends it (signature in hex, spec §6)."""
+) -> dict[str, Any]:
+    """An inbound attachment descriptor as Apple sends it (spec §6).
+
+    Like Apple's examples: ``size`` a number and the signature in upper-case hex,
+    the spellings a receiver is most likely to get wrong.
+    """
     return {
         "name": name,
         "mimeType": mime_type,
-        "size": str(upload.size),
-        "signature": base64.b64decode(upload.checksum).hex(),
+        "size": upload.size,
+        "signature": signature_hex(upload),
         "url": upload.mmcs_url,
         "owner": upload.owner,
         "key": key_to_wire(key),
@@ -164,16 +174,28 @@ def store_payload(interactive_data: dict[str, Any]) -> tuple[SandboxUpload, byte
     return store_encrypted([packed], declared_size=len(packed))
 
 
-def data_ref(upload: SandboxUpload, key: bytes, *, bid: str) -> dict[str, str]:
-    return {
+def data_ref(
+    upload: SandboxUpload, key: bytes, *, bid: str, title: str
+) -> dict[str, Any]:
+    """Apple's answer to ``include-data-ref: true`` (spec §8, Apple's MSP tutorial).
+
+    ``title`` is the bubble's title; ``dataRefSig`` is opaque (Apple documents no
+    meaning for it), so the sandbox signs the ref but never checks it on the way back.
+    """
+    ref: dict[str, Any] = {
         "bid": bid,
-        "url": upload.mmcs_url,
         "owner": upload.owner,
+        "url": upload.mmcs_url,
         "key": key_to_wire(key),
-        "size": str(upload.size),
-        "signature": base64.b64decode(upload.checksum).hex(),
+        "size": upload.size,
+        "signature": signature_hex(upload),
         "signature-base64": upload.checksum,
+        "title": title,
     }
+    ref["dataRefSig"] = signing.Signer(salt=_DATA_REF_SALT).signature(
+        f"{upload.mmcs_url}|{upload.owner}|{upload.checksum}"
+    )
+    return ref
 
 
 def load_payload(upload: SandboxUpload, key: bytes) -> Any:

@@ -14,7 +14,7 @@ from conversations.apple.crypto import key_from_wire
 from conversations.models import Business
 
 from . import mmcs
-from .gateway import GatewayError, bad, check_interactive
+from .gateway import GatewayError, bad, bubble_title, check_interactive
 from .models import SandboxCustomer, SandboxMessage
 
 CLOSED_STATUS = (
@@ -28,7 +28,7 @@ class Accepted:
 
     customer_key: str
     message: dict[str, Any] | None  # None for typing and for a duplicate id
-    data_ref: dict[str, str] | None = None
+    data_ref: dict[str, Any] | None = None
 
 
 def message_data(message: SandboxMessage) -> dict[str, Any]:
@@ -109,8 +109,9 @@ def gateway_accept(
     ).exists()
     data_ref = None
     if include_data_ref and kind == "interactive" and "interactiveData" in body:
-        upload, key = mmcs.store_payload(body["interactiveData"])
-        data_ref = mmcs.data_ref(upload, key, bid=body["interactiveData"]["bid"])
+        data = body["interactiveData"]
+        upload, key = mmcs.store_payload(data)
+        data_ref = mmcs.data_ref(upload, key, bid=data["bid"], title=bubble_title(data))
     if duplicate:
         # A retry with the same id: acknowledged, shown once (spec §4).
         return Accepted(customer_key=customer.key, message=None, data_ref=data_ref)
@@ -157,7 +158,11 @@ def _resolve_data_ref(ref: dict[str, Any], endpoint: str) -> dict[str, Any]:
     if signature != upload.checksum:
         raise bad("interactiveDataRef signature does not match the stored payload")
     try:
-        payload = mmcs.load_payload(upload, key_from_wire(ref["key"]))
+        key = key_from_wire(ref["key"])
+    except ValueError as exc:
+        raise bad(f"interactiveDataRef.key: {exc}") from exc
+    try:
+        payload = mmcs.load_payload(upload, key)
     except ValueError as exc:
         raise bad(f"interactiveDataRef does not decrypt to a payload: {exc}") from exc
     data = (

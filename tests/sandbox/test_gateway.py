@@ -433,7 +433,8 @@ DELETE = object()
     [
         ("listPicker", "receivedMessage", DELETE, ["receivedMessage"]),
         ("listPicker", "bid", "com.example.plugin", ["bid"]),
-        ("listPicker", "data.version", DELETE, ["version"]),
+        ("listPicker", "data.version", 1, ["data.version", "string"]),
+        ("listPicker", "data.mspVersion", "", ["data.mspVersion", "empty"]),
         ("listPicker", "data.requestIdentifier", "", ["requestIdentifier"]),
         ("listPicker", "data.listPicker", DELETE, ["no feature"]),
         ("listPicker", "data.listPicker.sections", [], ["sections"]),
@@ -528,6 +529,16 @@ def test_malformed_interactive_is_400(
 ) -> None:
     data = _break(samples.interactive(name), path, value)
     assert_refused(post(client, interactive_body(customer, data)), 400, *words)
+
+
+def test_interactive_without_any_version_is_400(
+    client: Client, customer: SandboxCustomer
+) -> None:
+    data = samples.interactive("listPicker")
+    del data["data"]["version"], data["data"]["mspVersion"]
+    assert_refused(
+        post(client, interactive_body(customer, data)), 400, "version", "mspVersion"
+    )
 
 
 def test_quick_reply_with_six_items_is_400(

@@ -392,8 +392,15 @@ def _check_data_ref(ref: Any) -> None:
     path = "interactiveDataRef"
     if not isinstance(ref, dict):
         raise bad(f"{path} must be an object, not {_json_type(ref)}")
-    for field in ("bid", "url", "owner", "key"):
+    for field in ("bid", "url", "owner"):
         _string(ref, field, path)
+    # Apple's own answer to include-data-ref has no key, only its opaque dataRefSig.
+    if "key" in ref or "dataRefSig" not in ref:
+        _string(
+            ref, "key", path, hint=" (or send back the dataRefSig the gateway gave)"
+        )
+    else:
+        _string(ref, "dataRefSig", path)
     size = ref.get("size")
     if size is None:
         raise bad(f"{path}.size is missing (the encrypted size in bytes)")

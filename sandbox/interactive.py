@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from . import gateway, mmcs
+from . import mmcs
 from .gateway import BUSINESS_EXTENSION_BID
 
 PAYMENT_TIMEOUT_SECONDS = 15.0
@@ -28,16 +28,9 @@ def tapback_subject(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
 def store_reply_as_ref(data: dict[str, Any]) -> dict[str, Any]:
     """Store a large reply in the simulated MMCS and describe it as Apple's interactiveDataRef."""
     upload, key = mmcs.store_payload(data)
-    ref = mmcs.data_ref(
-        upload,
-        key,
-        bid=str(data.get("bid") or BUSINESS_EXTENSION_BID),
-        title=gateway.bubble_title(data),
+    return mmcs.inbound_data_ref(
+        upload, key, bid=str(data.get("bid") or BUSINESS_EXTENSION_BID)
     )
-    # Inbound refs carry the signature in hex only and no business-side fields (spec §8).
-    for field in ("signature-base64", "title", "dataRefSig"):
-        ref.pop(field, None)
-    return ref
 
 
 async def payment_reply(

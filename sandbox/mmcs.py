@@ -174,28 +174,52 @@ def store_payload(interactive_data: dict[str, Any]) -> tuple[SandboxUpload, byte
     return store_encrypted([packed], declared_size=len(packed))
 
 
-def data_ref(
-    upload: SandboxUpload, key: bytes, *, bid: str, title: str
-) -> dict[str, Any]:
-    """Apple's answer to ``include-data-ref: true`` (spec §8, Apple's MSP tutorial).
-
-    ``title`` is the bubble's title; ``dataRefSig`` is opaque (Apple documents no
-    meaning for it), so the sandbox signs the ref but never checks it on the way back.
-    """
-    ref: dict[str, Any] = {
+def inbound_data_ref(upload: SandboxUpload, key: bytes, *, bid: str) -> dict[str, Any]:
+    """An ``interactiveDataRef`` as Apple delivers a large reply (spec §8): key included."""
+    return {
         "bid": bid,
         "owner": upload.owner,
         "url": upload.mmcs_url,
         "key": key_to_wire(key),
         "size": upload.size,
         "signature": signature_hex(upload),
+    }
+
+
+def answered_data_ref(
+    upload: SandboxUpload, key: bytes, *, bid: str, title: str
+) -> dict[str, Any]:
+    """Apple's answer to ``include-data-ref: true``, field for field as its tutorial shows.
+
+    Apple keeps the key to itself and returns an opaque ``dataRefSig`` instead;
+    here that is a signed token holding the key, so the ref can be sent back as is.
+    """
+    return {
+        "bid": bid,
+        "owner": upload.owner,
+        "url": upload.mmcs_url,
+        "size": upload.size,
+        "signature": signature_hex(upload),
         "signature-base64": upload.checksum,
         "title": title,
+        "dataRefSig": signing.dumps(
+            {"token": str(upload.token), "key": key.hex()}, salt=_DATA_REF_SALT
+        ),
     }
-    ref["dataRefSig"] = signing.Signer(salt=_DATA_REF_SALT).signature(
-        f"{upload.mmcs_url}|{upload.owner}|{upload.checksum}"
-    )
-    return ref
+
+
+def key_from_data_ref_sig(value: str, upload: SandboxUpload) -> bytes | None:
+    """The key behind a ``dataRefSig`` this gateway handed out for ``upload``, else None."""
+    try:
+        content = signing.loads(value, salt=_DATA_REF_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(content, dict) or content.get("token") != str(upload.token):
+        return None
+    try:
+        return bytes.fromhex(str(content.get("key", "")))
+    except ValueError:
+        return None
 
 
 def load_payload(upload: SandboxUpload, key: bytes) -> Any:

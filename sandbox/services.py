@@ -15,7 +15,7 @@ from conversations.models import Business
 
 from . import mmcs
 from .gateway import GatewayError, bad, bubble_title, check_interactive
-from .models import SandboxCustomer, SandboxMessage
+from .models import SandboxCustomer, SandboxMessage, SandboxUpload
 
 CLOSED_STATUS = (
     410  # Gone: the customer deleted the conversation (see README of the sandbox)
@@ -111,7 +111,9 @@ def gateway_accept(
     if include_data_ref and kind == "interactive" and "interactiveData" in body:
         data = body["interactiveData"]
         upload, key = mmcs.store_payload(data)
-        data_ref = mmcs.data_ref(upload, key, bid=data["bid"], title=bubble_title(data))
+        data_ref = mmcs.answered_data_ref(
+            upload, key, bid=data["bid"], title=bubble_title(data)
+        )
     if duplicate:
         # A retry with the same id: acknowledged, shown once (spec §4).
         return Accepted(customer_key=customer.key, message=None, data_ref=data_ref)
@@ -157,10 +159,7 @@ def _resolve_data_ref(ref: dict[str, Any], endpoint: str) -> dict[str, Any]:
     signature = ref.get("signature-base64") or _hex_to_base64(ref.get("signature", ""))
     if signature != upload.checksum:
         raise bad("interactiveDataRef signature does not match the stored payload")
-    try:
-        key = key_from_wire(ref["key"])
-    except ValueError as exc:
-        raise bad(f"interactiveDataRef.key: {exc}") from exc
+    key = _data_ref_key(ref, upload)
     try:
         payload = mmcs.load_payload(upload, key)
     except ValueError as exc:
@@ -170,6 +169,20 @@ def _resolve_data_ref(ref: dict[str, Any], endpoint: str) -> dict[str, Any]:
     )
     check_interactive({"interactiveData": data}, endpoint=endpoint)
     return data
+
+
+def _data_ref_key(ref: dict[str, Any], upload: SandboxUpload) -> bytes:
+    if "key" in ref:
+        try:
+            return key_from_wire(ref["key"])
+        except ValueError as exc:
+            raise bad(f"interactiveDataRef.key: {exc}") from exc
+    key = mmcs.key_from_data_ref_sig(ref["dataRefSig"], upload)
+    if key is None:
+        raise bad(
+            "interactiveDataRef.dataRefSig was not handed out by this gateway for this payload"
+        )
+    return key
 
 
 def _hex_to_base64(text: str) -> str:

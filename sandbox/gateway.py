@@ -698,7 +698,7 @@ def _string(
 ) -> str:
     """``container[field]`` as a string, or a refusal saying whether it is missing, mistyped or empty."""
     value = container.get(field)
-    if value is None:
+    if field not in container:
         raise bad(f"{path}.{field} is missing{hint}")
     if not isinstance(value, str):
         raise bad(f"{path}.{field} must be a string, not {_json_type(value)}{hint}")

@@ -242,6 +242,12 @@ def check_text(body: dict[str, Any]) -> list[dict[str, Any]]:
 def check_attachment(item: Any, path: str) -> None:
     if not isinstance(item, dict):
         raise bad(f"{path} must be an object")
+    size = item.get("size")
+    if _is_int(size):
+        # Apple's tutorial: the outbound size "has to be of type string".
+        raise bad(
+            f'{path}.size must be a string of digits such as "{size}", not a number'
+        )
     for field in (
         "name",
         "mimeType",
@@ -251,12 +257,10 @@ def check_attachment(item: Any, path: str) -> None:
         "key",
         "signature-base64",
     ):
-        value = item.get(field)
-        if not isinstance(value, str) or not value:
-            raise bad(f"{path}.{field} must be a non-empty string")
+        _string(item, field, path)
     if not item["size"].isdigit() or not 0 < int(item["size"]) <= MAX_ATTACHMENT_BYTES:
         raise bad(
-            f"{path}.size must be the encrypted size in bytes, 1 to 100 MB, as a string"
+            f"{path}.size {item['size']!r} must be the encrypted size in bytes, 1 to 100 MB"
         )
     if "/" not in item["mimeType"]:
         raise bad(f"{path}.mimeType {item['mimeType']!r} is not a MIME type")
@@ -279,8 +283,7 @@ def check_rich_link(body: dict[str, Any]) -> None:
     if not isinstance(data, dict):
         raise bad("richLinkData must be an object")
     _http_url(data.get("url"), "richLinkData.url")
-    if not isinstance(data.get("title"), str) or not data["title"].strip():
-        raise bad("richLinkData.title must be a non-empty string")
+    _string(data, "title", "richLinkData")
     assets = data.get("assets")
     if assets is None:
         return
@@ -311,40 +314,38 @@ def check_rich_link(body: dict[str, Any]) -> None:
 def check_interactive(body: dict[str, Any], *, endpoint: str) -> str:
     """Check an interactive message; return its feature (or 'app' / 'dataRef')."""
     if "interactiveDataRef" in body and "interactiveData" not in body:
-        ref = body["interactiveDataRef"]
-        if not isinstance(ref, dict):
-            raise bad("interactiveDataRef must be an object")
-        for field in ("bid", "url", "owner", "key", "size"):
-            if not isinstance(ref.get(field), str) or not ref[field]:
-                raise bad(f"interactiveDataRef.{field} must be a non-empty string")
-        if not (ref.get("signature-base64") or ref.get("signature")):
-            raise bad("interactiveDataRef needs signature-base64 (or signature)")
+        _check_data_ref(body["interactiveDataRef"])
         return "dataRef"
     data = body.get("interactiveData")
     if not isinstance(data, dict):
-        raise bad("interactiveData must be an object")
-    bid = data.get("bid")
-    if not isinstance(bid, str) or not bid.startswith(APP_BID_PREFIX):
-        raise bad(f"interactiveData.bid must start with {APP_BID_PREFIX!r}")
-    _bubble(
-        data.get("receivedMessage"), "interactiveData.receivedMessage", required=True
-    )
+        raise bad(
+            "interactiveData must be an object, not " + _json_type(data)
+            if "interactiveData" in body
+            else "interactiveData (or interactiveDataRef) is missing"
+        )
+    bid = _string(data, "bid", "interactiveData")
+    if not bid.startswith(APP_BID_PREFIX):
+        raise bad(f"interactiveData.bid {bid!r} must start with {APP_BID_PREFIX!r}")
     _bubble(data.get("replyMessage"), "interactiveData.replyMessage", required=False)
     if bid != BUSINESS_EXTENSION_BID:
         if endpoint == "authenticate":
             raise bad("/authenticate takes only authentication requests")
+        _bubble(
+            data.get("receivedMessage"),
+            "interactiveData.receivedMessage",
+            required=True,
+        )
         _check_app(data)
         return "app"
     inner = data.get("data")
     if not isinstance(inner, dict):
-        raise bad("interactiveData.data must be an object")
-    if not isinstance(inner.get("version"), str) or not inner["version"]:
-        raise bad("interactiveData.data.version is required (e.g. '1.0')")
-    if (
-        not isinstance(inner.get("requestIdentifier"), str)
-        or not inner["requestIdentifier"]
-    ):
-        raise bad("interactiveData.data.requestIdentifier is required (a UUID)")
+        raise bad(
+            "interactiveData.data must be an object, not " + _json_type(inner)
+            if "data" in data
+            else "interactiveData.data is missing"
+        )
+    _check_version(inner)
+    _string(inner, "requestIdentifier", "interactiveData.data", hint=" (a UUID)")
     images = _images(inner.get("images"))
     present = [feature for feature in FEATURES if feature in inner]
     if not present:
@@ -358,6 +359,12 @@ def check_interactive(body: dict[str, Any], *, endpoint: str) -> str:
         raise bad("authentication requests go to /authenticate, not /message")
     if feature != "authenticate" and endpoint == "authenticate":
         raise bad("/authenticate takes only authentication requests")
+    # Apple's quick reply has no bubble of its own: the items are the message.
+    _bubble(
+        data.get("receivedMessage"),
+        "interactiveData.receivedMessage",
+        required=feature != "quick-reply",
+    )
     _image_ref(data.get("receivedMessage"), images, "interactiveData.receivedMessage")
     checks = {
         "listPicker": _check_list_picker,
@@ -369,6 +376,54 @@ def check_interactive(body: dict[str, Any], *, endpoint: str) -> str:
     }
     checks[feature](inner[feature], images)
     return feature
+
+
+def _check_version(inner: dict[str, Any]) -> None:
+    # Apple's reference names `version`; its tutorial samples send only `mspVersion`.
+    path = "interactiveData.data"
+    for field in ("version", "mspVersion"):
+        if field in inner:
+            _string(inner, field, path, hint=" such as '1.0'")
+    if "version" not in inner and "mspVersion" not in inner:
+        raise bad(f"{path}.version (or mspVersion) is missing; send e.g. '1.0'")
+
+
+def _check_data_ref(ref: Any) -> None:
+    path = "interactiveDataRef"
+    if not isinstance(ref, dict):
+        raise bad(f"{path} must be an object, not {_json_type(ref)}")
+    for field in ("bid", "url", "owner"):
+        _string(ref, field, path)
+    # Apple's own answer to include-data-ref has no key, only its opaque dataRefSig.
+    if "key" in ref or "dataRefSig" not in ref:
+        _string(
+            ref, "key", path, hint=" (or send back the dataRefSig the gateway gave)"
+        )
+    else:
+        _string(ref, "dataRefSig", path)
+    size = ref.get("size")
+    if size is None:
+        raise bad(f"{path}.size is missing (the encrypted size in bytes)")
+    # Apple hands the size out as a number; a string of digits is understood too.
+    if not (
+        (_is_int(size) and size > 0)
+        or (isinstance(size, str) and size.isdigit() and int(size) > 0)
+    ):
+        raise bad(
+            f"{path}.size must be the encrypted size in bytes (a positive number), not {size!r}"
+        )
+    for field in ("signature-base64", "signature"):
+        if field in ref:
+            _string(ref, field, path)
+    if not (ref.get("signature-base64") or ref.get("signature")):
+        raise bad(f"{path} needs signature-base64 (or signature in hex)")
+
+
+def bubble_title(interactive_data: dict[str, Any]) -> str:
+    """The title of the bubble an interactive message shows, or ""."""
+    bubble = interactive_data.get("receivedMessage")
+    title = bubble.get("title") if isinstance(bubble, dict) else None
+    return title if isinstance(title, str) else ""
 
 
 def _check_list_picker(picker: Any, images: set[str]) -> None:
@@ -405,8 +460,8 @@ def _check_event(event: Any, images: set[str]) -> None:
     path = "interactiveData.data.event"
     if not isinstance(event, dict):
         raise bad(f"{path} must be an object")
-    if not isinstance(event.get("title"), str) or not event["title"]:
-        raise bad(f"{path}.title must be a non-empty string")
+    # Apple's own time picker sample sends an empty title.
+    _string(event, "title", path, allow_empty=True)
     if "timezoneOffset" in event and not _is_int(event["timezoneOffset"]):
         raise bad(f"{path}.timezoneOffset must be minutes as a whole number")
     location = event.get("location")
@@ -422,8 +477,7 @@ def _check_event(event: Any, images: set[str]) -> None:
         s_path = f"{path}.timeslots[{index}]"
         if not isinstance(slot, dict):
             raise bad(f"{s_path} must be an object")
-        if not isinstance(slot.get("identifier"), str) or not slot["identifier"]:
-            raise bad(f"{s_path}.identifier must be a non-empty string")
+        _string(slot, "identifier", s_path)
         start = slot.get("startTime")
         if not isinstance(start, str) or not _TIMESLOT_RE.match(start):
             raise bad(f"{s_path}.startTime must look like 2025-01-31T09:30+0000")
@@ -441,11 +495,11 @@ def _check_quick_reply(quick: Any, images: set[str]) -> None:
     path = "interactiveData.data.quick-reply"
     if not isinstance(quick, dict):
         raise bad(f"{path} must be an object")
-    if not isinstance(quick.get("summaryText"), str) or not quick["summaryText"]:
-        raise bad(f"{path}.summaryText must be a non-empty string")
+    _string(quick, "summaryText", path)
     items = quick.get("items")
     if not isinstance(items, list) or not 2 <= len(items) <= 5:
-        raise bad(f"{path}.items must hold 2 to 5 items")
+        found = f"{len(items)}" if isinstance(items, list) else _json_type(items)
+        raise bad(f"{path}.items must hold 2 to 5 items, not {found}")
     seen: set[str] = set()
     for index, item in enumerate(items):
         _identified(item, f"{path}.items[{index}]")
@@ -476,11 +530,7 @@ def _check_payment(payment: Any, images: set[str]) -> None:
     apple_pay = request.get("applePay")
     if not isinstance(apple_pay, dict):
         raise bad(f"{r_path}.applePay must be an object")
-    if (
-        not isinstance(apple_pay.get("merchantIdentifier"), str)
-        or not apple_pay["merchantIdentifier"]
-    ):
-        raise bad(f"{r_path}.applePay.merchantIdentifier must be a non-empty string")
+    _string(apple_pay, "merchantIdentifier", f"{r_path}.applePay")
     for field in ("supportedNetworks", "merchantCapabilities"):
         _list(apple_pay.get(field), f"{r_path}.applePay.{field}")
     country = request.get("countryCode")
@@ -510,8 +560,7 @@ def _check_authenticate(auth: Any, images: set[str]) -> None:
     if not isinstance(oauth, dict):
         raise bad(f"{path}.oauth2 must be an object")
     for field in ("responseType", "state"):
-        if not isinstance(oauth.get(field), str) or not oauth[field]:
-            raise bad(f"{path}.oauth2.{field} must be a non-empty string")
+        _string(oauth, field, f"{path}.oauth2")
     scope = oauth.get("scope")
     if not isinstance(scope, list) or not all(isinstance(s, str) for s in scope):
         raise bad(f"{path}.oauth2.scope must be a list of strings")
@@ -540,8 +589,14 @@ def _check_form(form: Any, images: set[str]) -> None:
         if not isinstance(page, dict):
             raise bad(f"{p_path} must be an object")
         page_id = page.get("pageIdentifier")
-        if not isinstance(page_id, str | int) or page_id == "":
-            raise bad(f"{p_path}.pageIdentifier is required")
+        if page_id is None:
+            raise bad(f"{p_path}.pageIdentifier is missing")
+        if isinstance(page_id, bool) or not isinstance(page_id, str | int):
+            raise bad(
+                f"{p_path}.pageIdentifier must be a string or a whole number, not {_json_type(page_id)}"
+            )
+        if page_id == "":
+            raise bad(f"{p_path}.pageIdentifier is empty")
         identifiers.add(str(page_id))
         if page.get("type") not in FORM_PAGE_TYPES:
             raise bad(f"{p_path}.type must be one of {', '.join(FORM_PAGE_TYPES)}")
@@ -568,9 +623,18 @@ def _check_app(data: dict[str, Any]) -> None:
         raise bad(
             "interactiveData.bid of an iMessage app must be '<prefix>:<team id>:<bundle id>'"
         )
-    for field in ("appId", "appName", "URL"):
-        if not isinstance(data.get(field), str) or not data[field]:
-            raise bad(f"interactiveData.{field} is required for an iMessage app")
+    app_id = data.get("appId")
+    if app_id is None:
+        raise bad(
+            "interactiveData.appId is missing; an iMessage app needs its App Store id"
+        )
+    # Apple's reference shows the App Store id as a number; a string is taken too.
+    if not ((_is_int(app_id) and app_id > 0) or (isinstance(app_id, str) and app_id)):
+        raise bad(
+            f"interactiveData.appId must be the App Store id as a number or a string, not {app_id!r}"
+        )
+    for field in ("appName", "URL"):
+        _string(data, field, "interactiveData", hint=" (needed for an iMessage app)")
     if len(data["URL"].encode()) > MAX_APP_URL_BYTES:
         raise bad("interactiveData.URL is longer than 64 kB")
 
@@ -584,9 +648,8 @@ def _bubble(value: Any, path: str, *, required: bool) -> None:
             raise bad(f"{path} is required (the bubble the customer sees)")
         return
     if not isinstance(value, dict):
-        raise bad(f"{path} must be an object")
-    if not isinstance(value.get("title"), str) or not value["title"]:
-        raise bad(f"{path}.title must be a non-empty string")
+        raise bad(f"{path} must be an object, not {_json_type(value)}")
+    _string(value, "title", path)
     if "style" in value and value["style"] not in BUBBLE_STYLES:
         raise bad(f"{path}.style must be one of {', '.join(BUBBLE_STYLES)}")
 
@@ -596,11 +659,12 @@ def _images(value: Any) -> set[str]:
         return set()
     path = "interactiveData.data.images"
     if not isinstance(value, list):
-        raise bad(f"{path} must be a list")
+        raise bad(f"{path} must be a list, not {_json_type(value)}")
     identifiers: set[str] = set()
     for index, image in enumerate(value):
-        if not isinstance(image, dict) or not isinstance(image.get("identifier"), str):
-            raise bad(f"{path}[{index}] must be an object with an identifier")
+        if not isinstance(image, dict):
+            raise bad(f"{path}[{index}] must be an object, not {_json_type(image)}")
+        _string(image, "identifier", f"{path}[{index}]")
         _base64(image.get("data"), f"{path}[{index}].data")
         identifiers.add(image["identifier"])
     return identifiers
@@ -619,16 +683,52 @@ def _image_ref(item: Any, images: set[str], path: str) -> None:
 
 def _identified(item: Any, path: str) -> None:
     if not isinstance(item, dict):
-        raise bad(f"{path} must be an object")
-    if not isinstance(item.get("identifier"), str) or not item["identifier"]:
-        raise bad(f"{path}.identifier must be a non-empty string")
-    if not isinstance(item.get("title"), str) or not item["title"]:
-        raise bad(f"{path}.title must be a non-empty string")
+        raise bad(f"{path} must be an object, not {_json_type(item)}")
+    _string(item, "identifier", path)
+    _string(item, "title", path)
+
+
+def _string(
+    container: dict[str, Any],
+    field: str,
+    path: str,
+    *,
+    hint: str = "",
+    allow_empty: bool = False,
+) -> str:
+    """``container[field]`` as a string, or a refusal saying whether it is missing, mistyped or empty."""
+    value = container.get(field)
+    if field not in container:
+        raise bad(f"{path}.{field} is missing{hint}")
+    if not isinstance(value, str):
+        raise bad(f"{path}.{field} must be a string, not {_json_type(value)}{hint}")
+    if not allow_empty and not value.strip():
+        raise bad(f"{path}.{field} is empty{hint}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    """Name a JSON value as the sender would recognise it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
 
 
 def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list) or not value:
-        raise bad(f"{path} must be a non-empty list")
+    if value is None:
+        raise bad(f"{path} is missing")
+    if not isinstance(value, list):
+        raise bad(f"{path} must be a list, not {_json_type(value)}")
+    if not value:
+        raise bad(f"{path} is empty; it needs at least one entry")
     return value
 
 

@@ -25,13 +25,12 @@ def tapback_subject(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
     return None, "1 Business Message"
 
 
-def store_reply_as_ref(data: dict[str, Any]) -> dict[str, str]:
+def store_reply_as_ref(data: dict[str, Any]) -> dict[str, Any]:
     """Store a large reply in the simulated MMCS and describe it as Apple's interactiveDataRef."""
     upload, key = mmcs.store_payload(data)
-    ref = mmcs.data_ref(upload, key, bid=str(data.get("bid") or BUSINESS_EXTENSION_BID))
-    # Inbound descriptors carry the signature in hex only (spec §6, §8).
-    ref.pop("signature-base64", None)
-    return ref
+    return mmcs.inbound_data_ref(
+        upload, key, bid=str(data.get("bid") or BUSINESS_EXTENSION_BID)
+    )
 
 
 async def payment_reply(

@@ -33,6 +33,7 @@ from .models import SandboxUpload
 CHUNK_BYTES = 256 * 1024
 DOWNLOAD_URL_MAX_AGE_SECONDS = 600
 _DOWNLOAD_SALT = "sandbox.mmcs.download"
+_DATA_REF_SALT = "sandbox.mmcs.data-ref"
 
 # First bytes of common types: a key that decrypts to anything else is wrong.
 _MAGIC: dict[str, tuple[bytes, ...]] = {
@@ -101,15 +102,24 @@ def store_encrypted(
     return upload, key
 
 
+def signature_hex(upload: SandboxUpload) -> str:
+    """The file's checksum as Apple's inbound examples write it: upper-case hex."""
+    return base64.b64decode(upload.checksum).hex().upper()
+
+
 def descriptor(
     upload: SandboxUpload, key: bytes, *, name: str, mime_type: str
-) -> dict[str, str]:
-    """An inbound attachment descriptor as Apple sends it (signature in hex, spec §6)."""
+) -> dict[str, Any]:
+    """An inbound attachment descriptor as Apple sends it (spec §6).
+
+    Like Apple's examples: ``size`` a number and the signature in upper-case hex,
+    the spellings a receiver is most likely to get wrong.
+    """
     return {
         "name": name,
         "mimeType": mime_type,
-        "size": str(upload.size),
-        "signature": base64.b64decode(upload.checksum).hex(),
+        "size": upload.size,
+        "signature": signature_hex(upload),
         "url": upload.mmcs_url,
         "owner": upload.owner,
         "key": key_to_wire(key),
@@ -164,16 +174,52 @@ def store_payload(interactive_data: dict[str, Any]) -> tuple[SandboxUpload, byte
     return store_encrypted([packed], declared_size=len(packed))
 
 
-def data_ref(upload: SandboxUpload, key: bytes, *, bid: str) -> dict[str, str]:
+def inbound_data_ref(upload: SandboxUpload, key: bytes, *, bid: str) -> dict[str, Any]:
+    """An ``interactiveDataRef`` as Apple delivers a large reply (spec §8): key included."""
     return {
         "bid": bid,
-        "url": upload.mmcs_url,
         "owner": upload.owner,
+        "url": upload.mmcs_url,
         "key": key_to_wire(key),
-        "size": str(upload.size),
-        "signature": base64.b64decode(upload.checksum).hex(),
-        "signature-base64": upload.checksum,
+        "size": upload.size,
+        "signature": signature_hex(upload),
     }
+
+
+def answered_data_ref(
+    upload: SandboxUpload, key: bytes, *, bid: str, title: str
+) -> dict[str, Any]:
+    """Apple's answer to ``include-data-ref: true``, field for field as its tutorial shows.
+
+    Apple keeps the key to itself and returns an opaque ``dataRefSig`` instead;
+    here that is a signed token holding the key, so the ref can be sent back as is.
+    """
+    return {
+        "bid": bid,
+        "owner": upload.owner,
+        "url": upload.mmcs_url,
+        "size": upload.size,
+        "signature": signature_hex(upload),
+        "signature-base64": upload.checksum,
+        "title": title,
+        "dataRefSig": signing.dumps(
+            {"token": str(upload.token), "key": key.hex()}, salt=_DATA_REF_SALT
+        ),
+    }
+
+
+def key_from_data_ref_sig(value: str, upload: SandboxUpload) -> bytes | None:
+    """The key behind a ``dataRefSig`` this gateway handed out for ``upload``, else None."""
+    try:
+        content = signing.loads(value, salt=_DATA_REF_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(content, dict) or content.get("token") != str(upload.token):
+        return None
+    try:
+        return bytes.fromhex(str(content.get("key", "")))
+    except ValueError:
+        return None
 
 
 def load_payload(upload: SandboxUpload, key: bytes) -> Any:

@@ -14,8 +14,8 @@ from conversations.apple.crypto import key_from_wire
 from conversations.models import Business
 
 from . import mmcs
-from .gateway import GatewayError, bad, check_interactive
-from .models import SandboxCustomer, SandboxMessage
+from .gateway import GatewayError, bad, bubble_title, check_interactive
+from .models import SandboxCustomer, SandboxMessage, SandboxUpload
 
 CLOSED_STATUS = (
     410  # Gone: the customer deleted the conversation (see README of the sandbox)
@@ -28,7 +28,7 @@ class Accepted:
 
     customer_key: str
     message: dict[str, Any] | None  # None for typing and for a duplicate id
-    data_ref: dict[str, str] | None = None
+    data_ref: dict[str, Any] | None = None
 
 
 def message_data(message: SandboxMessage) -> dict[str, Any]:
@@ -109,8 +109,11 @@ def gateway_accept(
     ).exists()
     data_ref = None
     if include_data_ref and kind == "interactive" and "interactiveData" in body:
-        upload, key = mmcs.store_payload(body["interactiveData"])
-        data_ref = mmcs.data_ref(upload, key, bid=body["interactiveData"]["bid"])
+        data = body["interactiveData"]
+        upload, key = mmcs.store_payload(data)
+        data_ref = mmcs.answered_data_ref(
+            upload, key, bid=data["bid"], title=bubble_title(data)
+        )
     if duplicate:
         # A retry with the same id: acknowledged, shown once (spec §4).
         return Accepted(customer_key=customer.key, message=None, data_ref=data_ref)
@@ -156,8 +159,9 @@ def _resolve_data_ref(ref: dict[str, Any], endpoint: str) -> dict[str, Any]:
     signature = ref.get("signature-base64") or _hex_to_base64(ref.get("signature", ""))
     if signature != upload.checksum:
         raise bad("interactiveDataRef signature does not match the stored payload")
+    key = _data_ref_key(ref, upload)
     try:
-        payload = mmcs.load_payload(upload, key_from_wire(ref["key"]))
+        payload = mmcs.load_payload(upload, key)
     except ValueError as exc:
         raise bad(f"interactiveDataRef does not decrypt to a payload: {exc}") from exc
     data = (
@@ -165,6 +169,20 @@ def _resolve_data_ref(ref: dict[str, Any], endpoint: str) -> dict[str, Any]:
     )
     check_interactive({"interactiveData": data}, endpoint=endpoint)
     return data
+
+
+def _data_ref_key(ref: dict[str, Any], upload: SandboxUpload) -> bytes:
+    if "key" in ref:
+        try:
+            return key_from_wire(ref["key"])
+        except ValueError as exc:
+            raise bad(f"interactiveDataRef.key: {exc}") from exc
+    key = mmcs.key_from_data_ref_sig(ref["dataRefSig"], upload)
+    if key is None:
+        raise bad(
+            "interactiveDataRef.dataRefSig was not handed out by this gateway for this payload"
+        )
+    return key
 
 
 def _hex_to_base64(text: str) -> str:

@@ -281,6 +281,18 @@ def test_setup_page_lists_businesses(client: Client, shop: Business) -> None:
     assert 'value="sales"' in content
 
 
+def test_setup_page_says_what_is_simulated_and_what_is_not(
+    client: Client, shop: Business
+) -> None:
+    content = client.get("/sandbox/").content.decode()
+    simulated = content.split('id="simulated"')[1].split("</ul>")[0]
+    not_simulated = content.split('id="not-simulated"')[1].split("</ul>")[0]
+    assert "mspVersion" in simulated
+    assert "upper-case hex" in simulated
+    assert "Delivery to a real device" in not_simulated
+    assert "rate limits" in not_simulated
+
+
 def test_setup_creates_a_customer_and_opens_the_chat(
     client: Client, shop: Business
 ) -> None:

@@ -433,7 +433,8 @@ DELETE = object()
     [
         ("listPicker", "receivedMessage", DELETE, ["receivedMessage"]),
         ("listPicker", "bid", "com.example.plugin", ["bid"]),
-        ("listPicker", "data.version", DELETE, ["version"]),
+        ("listPicker", "data.version", 1, ["data.version", "string"]),
+        ("listPicker", "data.mspVersion", "", ["data.mspVersion", "empty"]),
         ("listPicker", "data.requestIdentifier", "", ["requestIdentifier"]),
         ("listPicker", "data.listPicker", DELETE, ["no feature"]),
         ("listPicker", "data.listPicker.sections", [], ["sections"]),
@@ -528,6 +529,77 @@ def test_malformed_interactive_is_400(
 ) -> None:
     data = _break(samples.interactive(name), path, value)
     assert_refused(post(client, interactive_body(customer, data)), 400, *words)
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "value", "words"),
+    [
+        ("app", "appId", True, ["appId", "number or a string", "True"]),
+        ("app", "appId", [], ["appId", "number or a string"]),
+        ("app", "appName", 7, ["appName", "string", "number"]),
+        ("listPicker", "data.mspVersion", 1.0, ["mspVersion", "string"]),
+        ("listPicker", "data.requestIdentifier", 42, ["requestIdentifier", "string"]),
+        ("event", "data.event.title", 5, ["event.title", "string"]),
+        (
+            "quick-reply",
+            "receivedMessage",
+            {"title": 3, "style": "icon"},
+            ["receivedMessage.title", "string"],
+        ),
+        ("quick-reply", "data.quick-reply.items.0.title", None, ["items[0].title"]),
+        ("dynamic", "data.dynamic.data.pages.0.pageIdentifier", True, ["boolean"]),
+    ],
+)
+def test_refusal_of_a_present_field_says_what_is_wrong_with_it(
+    client: Client,
+    customer: SandboxCustomer,
+    name: str,
+    path: str,
+    value: Any,
+    words: list[str],
+) -> None:
+    data = _break(samples.interactive(name), path, value)
+    response = post(client, interactive_body(customer, data))
+    assert_refused(response, 400, *words)
+    if value is not None:
+        # The field is there: "missing" or "required" would send the developer astray.
+        message = response.json()["error"]
+        assert "missing" not in message, message
+        assert "required" not in message, message
+
+
+def test_attachment_size_as_a_number_is_named(
+    client: Client, apple: AppleClient, customer: SandboxCustomer
+) -> None:
+    plain = samples.PNG_1PX
+    descriptor = apple.upload_attachment(
+        source_id=BUSINESS,
+        chunks=[plain],
+        size=len(plain),
+        name="dot.png",
+        mime_type="image/png",
+    )
+    item = {
+        "name": descriptor.name,
+        "mimeType": descriptor.mime_type,
+        "size": descriptor.size,
+        "signature-base64": descriptor.signature_base64,
+        "url": descriptor.url,
+        "owner": descriptor.owner,
+        "key": descriptor.key,
+    }
+    body = text(customer, "\ufffc", attachments=[item])
+    assert_refused(post(client, body), 400, "attachments[0].size", "not a number")
+
+
+def test_interactive_without_any_version_is_400(
+    client: Client, customer: SandboxCustomer
+) -> None:
+    data = samples.interactive("listPicker")
+    del data["data"]["version"], data["data"]["mspVersion"]
+    assert_refused(
+        post(client, interactive_body(customer, data)), 400, "version", "mspVersion"
+    )
 
 
 def test_quick_reply_with_six_items_is_400(
@@ -946,6 +1018,53 @@ def test_include_data_ref_returns_a_ref_we_can_send_again(
     body["id"] = second
     apple.send_message(message_id=second, **common, body=body)
     assert SandboxMessage.objects.get(apple_id=second).body["interactiveData"] == data
+
+
+def _answered_ref(apple: AppleClient, customer: SandboxCustomer) -> dict[str, Any]:
+    message_id = str(uuid.uuid4())
+    common = {"source_id": BUSINESS, "destination_id": customer.opaque_id}
+    answer = apple.send_message(
+        message_id=message_id,
+        **common,
+        body=outbound_interactive_body(
+            message_id=message_id,
+            **common,
+            interactive_data=samples.interactive("listPicker"),
+        ),
+        include_data_ref=True,
+    )
+    assert answer is not None
+    return dict(answer["dataRef"])
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"size": "12kB"}, ["interactiveDataRef.size", "12kB"]),
+        ({"size": 0}, ["interactiveDataRef.size"]),
+        ({"dataRefSig": None}, ["interactiveDataRef.key", "dataRefSig"]),
+        ({"dataRefSig": "forged"}, ["dataRefSig", "not handed out"]),
+        ({"key": "00abc"}, ["interactiveDataRef.key"]),
+        ({"signature": 7, "signature-base64": None}, ["signature", "string"]),
+    ],
+)
+def test_bad_data_ref_is_400_and_named(
+    client: Client,
+    apple: AppleClient,
+    customer: SandboxCustomer,
+    change: dict[str, Any],
+    words: list[str],
+) -> None:
+    ref = _answered_ref(apple, customer)
+    for field, value in change.items():
+        if value is None:
+            ref.pop(field, None)
+        else:
+            ref[field] = value
+    body = samples.envelope(
+        BUSINESS, customer.opaque_id, "interactive", interactiveDataRef=ref
+    )
+    assert_refused(post(client, body), 400, *words)
 
 
 def test_decode_payload_needs_a_body(client: Client) -> None:

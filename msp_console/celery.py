@@ -9,11 +9,17 @@ from typing import Any
 from celery import Celery, Task
 from django.utils.module_loading import import_string
 
+from msp_console.env import load_dotenv
+
+load_dotenv()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_console.settings")
 
 app = Celery("msp_console")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Delivery counters hang on Celery's signals (and serve WORKER_METRICS_PORT).
+from msp_console import metrics  # noqa: E402, F401
 
 
 def final_failure_handler(service_path: str, id_name: str) -> Callable[..., None]:

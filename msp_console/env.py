@@ -9,7 +9,6 @@ another file; ``DOTENV_PATH=`` (empty) reads none.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dotenv
@@ -27,9 +26,8 @@ def load_dotenv(path: Path | None = None) -> None:
         dotenv.load_dotenv(path, override=False)
 
 
-if __name__ == "__main__":
-    # For shell scripts: print the values the Python entry points would see,
-    # one per line, e.g. `python -m msp_console.env REDIS_URL`.
+def print_values(names: list[str]) -> None:
+    """For shell scripts: the values the Python entry points would see, one a line."""
     load_dotenv()
-    for name in sys.argv[1:]:
+    for name in names:
         print(os.environ.get(name, ""))  # noqa: T201

@@ -138,6 +138,7 @@ def production_stack(
     instances: int = 2,
     web_concurrency: int = 2,
     gateway_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[ProductionStack]:
     """``instances`` servers started like `make serve`, one worker, and unless a
     ``gateway_url`` is given, the sandbox as its own (development) process playing
@@ -155,12 +156,14 @@ def production_stack(
         # Browsers in the tests speak plain HTTP to the instances, so their
         # Origin is http://; behind a real proxy it is the https:// site itself.
         env["CSRF_TRUSTED_ORIGINS"] = ",".join(urls)
+        env.update(extra_env or {})
         sandbox_env = {
             **env,
             "DJANGO_DEBUG": "True",
             "SANDBOX_ENABLED": "True",
             "TRUSTED_PROXY": "False",
             "DJANGO_SECURE_SSL_REDIRECT": "False",
+            "STATIC_ROOT": str(BUILD / "production-sandbox-static"),
             "SANDBOX_WEBHOOK_URL": f"{urls[0]}/message",
             "CHANNELS_PREFIX": f"{namespace}-sandbox",
             "CELERY_QUEUE": f"{namespace}-sandbox",

@@ -91,7 +91,7 @@ def test_production_check_deploy_is_clean():
     env = {
         **SAFE,
         "DJANGO_SETTINGS_MODULE": "msp_console.settings",
-        "DJANGO_SECRET_KEY": "q8$Zr!v2@Lk#9pW^t5&mN*e7(Yc)uB0_hJ3-gF6+xD1=sA4~",
+        "DJANGO_SECRET_KEY": "q8$Zr!v2@Lk#9pW^t5&mN*e7(Yc)uB0_hJ3-gF6+xD1=sA4~Kp2%Vw9",
         "ALLOWED_HOSTS": "console.example.com",
         "TRUSTED_PROXY": "True",
     }

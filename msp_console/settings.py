@@ -178,7 +178,7 @@ STORAGES = {
             "STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
         )
     },
-    # Hashed names and gzip/brotli copies, made by `collectstatic` (run by
+    # Hashed names and gzip copies, made by `collectstatic` (run by
     # `make serve`); development serves the source files as they are.
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -186,6 +186,16 @@ STORAGES = {
         else "msp_console.staticfiles.StaticFilesStorage"
     },
 }
+if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+    # Any S3-compatible store (AWS, MinIO, R2…); credentials come from the
+    # usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables.
+    STORAGES["default"]["OPTIONS"] = {
+        "bucket_name": env_str("S3_BUCKET"),
+        "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+        "region_name": env_str("S3_REGION") or None,
+        "default_acl": None,
+        "file_overwrite": False,
+    }
 
 # Security: behind TLS in production, plain HTTP in development.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)

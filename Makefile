@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msp_console
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 PORT ?= 8000
 
-.PHONY: help install run test test-fast lint fmt check worker bench bench-attachments bench-console clean
+.PHONY: help install run serve worker beat migrate test test-fast lint fmt check bench bench-attachments bench-console clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,8 +24,17 @@ install: $(VENV)/.installed  ## create the virtualenv and install everything
 run: install  ## migrate, seed the demo business and serve it with the sandbox on :8000
 	PORT=$(PORT) scripts/dev.sh
 
-worker: install  ## a Celery worker and beat (needs REDIS_URL)
-	mkdir -p build; set -a; [ -f .env ] && . ./.env; set +a; $(VENV)/bin/celery -A msp_console worker -B -s build/celerybeat-schedule -l INFO
+serve: install  ## production web server on $$PORT: WEB_CONCURRENCY processes (README "Deploying")
+	PORT=$(PORT) scripts/serve.sh
+
+migrate: install  ## apply migrations (a release step: before new code serves)
+	$(PY) manage.py migrate --noinput
+
+worker: install  ## a Celery worker (run as many as the queue needs; needs REDIS_URL)
+	$(VENV)/bin/celery -A msp_console worker -P threads -c $${WORKER_CONCURRENCY:-8} -l INFO --without-gossip --without-mingle
+
+beat: install  ## Celery beat, the scheduler: exactly one per deployment
+	mkdir -p build; $(VENV)/bin/celery -A msp_console beat -s $${BEAT_SCHEDULE_FILE:-build/celerybeat-schedule} -l INFO
 
 test: install  ## the whole suite on PostgreSQL and Redis, browser tests included
 	DATABASE_URL=$(TEST_DATABASE_URL) E2E_REDIS_URL=$(TEST_REDIS_URL) \

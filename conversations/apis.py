@@ -127,6 +127,9 @@ class MessageSendApi(ConversationActionApi):
             default=False, help_text="true when a bot, not a person, sends it"
         )
 
+        class Meta:
+            ref_name = "MessageSendInput"
+
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
@@ -164,6 +167,9 @@ class MessageRetryApi(APIView):
 class ConversationTypingApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         typing = serializers.BooleanField()
+
+        class Meta:
+            ref_name = "ConversationTypingInput"
 
     @extend_schema(request=InputSerializer, responses={204: None})
     def post(self, request: HttpRequest, conversation_id: int) -> Response:

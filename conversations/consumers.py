@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -29,6 +30,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     groups_joined: list[str]
     focused: int | None = None
+    rejoin_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -36,15 +38,36 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        business_ids = await database_sync_to_async(business_ids_for_user)(user=user)
-        for business_id in business_ids:
-            group = realtime.business_group(business_id)
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
+        business_ids = await self._join_groups()
         await self.accept()
         await self.send_json({"type": "hello", "data": {"businesses": business_ids}})
+        self.rejoin_task = asyncio.create_task(self._rejoin_forever())
+
+    async def _join_groups(self) -> list[int]:
+        """Join this agent's business groups (again), leaving ones they lost."""
+        business_ids = await database_sync_to_async(business_ids_for_user)(
+            user=self.scope["user"]
+        )
+        groups = [realtime.business_group(business_id) for business_id in business_ids]
+        for group in set(self.groups_joined) - set(groups):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        return business_ids
+
+    async def _rejoin_forever(self) -> None:
+        # channels_redis forgets group members after group_expiry while sockets
+        # live far longer: re-join well before that, or the tab goes deaf while
+        # it still looks live.
+        expiry = getattr(self.channel_layer, "group_expiry", 86400)
+        while True:
+            await asyncio.sleep(max(expiry / 3, 0.5))
+            await self._join_groups()
 
     async def disconnect(self, code: int) -> None:
+        if self.rejoin_task is not None:
+            self.rejoin_task.cancel()
         if self.focused is not None:
             # A closed tab must not linger as a viewer until teammates' timers expire.
             with contextlib.suppress(ClientError):

@@ -24,6 +24,9 @@ class SigninRequestSendApi(APIView):
             default=False, help_text="the old AUTH flow (token ECIES-encrypted)"
         )
 
+        class Meta:
+            ref_name = "SigninRequestSendInput"
+
     @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -50,6 +53,9 @@ class PaymentRequestSendApi(APIView):
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
         line_items = serializers.ListField(min_length=1, max_length=50)
+
+        class Meta:
+            ref_name = "PaymentRequestSendInput"
 
     @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
     def post(self, request: HttpRequest, conversation_id: int) -> Response:

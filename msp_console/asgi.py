@@ -1,4 +1,5 @@
-"""ASGI entry: HTTP to Django, WebSockets through the session auth stack."""
+"""ASGI entry: HTTP to Django, WebSockets through the session auth stack, and the
+edge (health, metrics, cheap webhook refusals) in front of both."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from msp_console.env import load_dotenv
+
+load_dotenv()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_console.settings")
 django_asgi_app = get_asgi_application()
 
@@ -15,6 +19,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from conversations.routing import websocket_urlpatterns  # noqa: E402
+from msp_console.edge import EdgeMiddleware  # noqa: E402
 
 patterns = list(websocket_urlpatterns)
 if settings.SANDBOX_ENABLED:
@@ -22,11 +27,13 @@ if settings.SANDBOX_ENABLED:
 
     patterns += sandbox_patterns
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(patterns))
-        ),
-    }
+application = EdgeMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(patterns))
+            ),
+        }
+    )
 )

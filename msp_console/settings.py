@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,13 +45,29 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # Core
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off"
-        )
-    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
+if not DEBUG:
+    # Production refuses to start half-configured: a forgotten DATABASE_URL
+    # would silently mean SQLite, a forgotten secret a guessable one.
+    _required = {
+        "DATABASE_URL": ["DATABASE_URL"],
+        "REDIS_URL": ["REDIS_URL"],
+        "DJANGO_SECRET_KEY": ["DJANGO_SECRET_KEY"],
+        "MSP_ID and MSP_SECRETS": ["MSP_ID", "MSP_SECRETS"],
+        "FIELD_ENCRYPTION_KEY": ["FIELD_ENCRYPTION_KEY"],
+    }
+    _missing = [
+        label
+        for label, names in _required.items()
+        if not all(env_str(name) for name in names)
+    ]
+    _problems = [f"{label} is required when DJANGO_DEBUG is off" for label in _missing]
+    if SANDBOX_ENABLED:
+        # The sandbox lists every business and signs with the real MSP secret.
+        _problems.append("SANDBOX_ENABLED must be off when DJANGO_DEBUG is off")
+    if _problems:
+        raise ImproperlyConfigured("; ".join(_problems))
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "insecure-development-key-only-for-debug"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -62,6 +79,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_guid",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -75,6 +93,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app itself, compressed and hashed (README "Deploying").
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A request id on every log line of the request and of the tasks it enqueues.
+    "django_guid.middleware.guid_middleware",
+    "msp_console.access.AccessLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,7 +130,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # Under ASGI every request may run in another thread: persistent
+        # connections would pile up per thread, so the pool keeps them instead.
+        conn_max_age=0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -117,6 +142,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL;",
+    }
+elif env_bool("DATABASE_POOL", True):
+    # psycopg's pool, one per process: WEB_CONCURRENCY x DATABASE_POOL_MAX_SIZE
+    # (plus the workers') must stay under PostgreSQL's max_connections.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+        }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -133,7 +168,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Attachments go through Django's storage API and are served only by an
 # authorised view, never from MEDIA_URL. Any django-storages backend works:
@@ -144,16 +179,41 @@ STORAGES = {
             "STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
         )
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Hashed names and gzip copies, made by `collectstatic` (run by
+    # `make serve`); development serves the source files as they are.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "msp_console.staticfiles.StaticFilesStorage"
+    },
 }
+if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+    # Any S3-compatible store (AWS, MinIO, R2…); credentials come from the
+    # usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables.
+    STORAGES["default"]["OPTIONS"] = {
+        "bucket_name": env_str("S3_BUCKET"),
+        "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+        "region_name": env_str("S3_REGION") or None,
+        "default_acl": None,
+        "file_overwrite": False,
+    }
 
 # Security: behind TLS in production, plain HTTP in development.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = not DEBUG and SECURE_SSL_REDIRECT
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# Apple posts to /message over plain TLS termination; it must never be redirected.
-SECURE_REDIRECT_EXEMPT = [r"^message$"]
+# X-Forwarded-Proto is anyone's to send: trust it only when a TLS proxy in front
+# sets it (and strips what clients sent).
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# Production cookies never travel over plain HTTP, whoever does the redirect.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+# Apple posts to /message and load balancers probe health over plain HTTP
+# behind TLS termination; neither must be redirected.
+SECURE_REDIRECT_EXEMPT = [r"^message$", r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Django REST framework
 REST_FRAMEWORK = {
@@ -199,8 +259,6 @@ if REDIS_URL:
         }
     }
 else:
-    if not DEBUG:
-        raise ImproperlyConfigured("REDIS_URL is required when DJANGO_DEBUG is off")
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Celery
@@ -236,10 +294,6 @@ APPLE_GATEWAY_URL = env_str("APPLE_GATEWAY_URL", "https://mspgw.push.apple.com/v
 APPLE_TIMEOUT_SECONDS = float(env_str("APPLE_TIMEOUT_SECONDS", "15"))
 MSP_AGENT_NAME = env_str("MSP_AGENT_NAME", "msp-console")
 if not (MSP_ID and MSP_SECRETS):
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "MSP_ID and MSP_SECRETS are required when DJANGO_DEBUG is off"
-        )
     MSP_ID = MSP_ID or "dev-msp"
     # base64 of "development-secret-do-not-use-in-production!!"
     MSP_SECRETS = MSP_SECRETS or [
@@ -249,10 +303,6 @@ if not (MSP_ID and MSP_SECRETS):
 # Integrations: secrets at rest, Apple Pay, OAuth, outbound webhooks
 # A Fernet key (urlsafe base64 of 32 bytes); in DEBUG it is derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY")
-if not FIELD_ENCRYPTION_KEY and not DEBUG:
-    raise ImproperlyConfigured(
-        "FIELD_ENCRYPTION_KEY is required when DJANGO_DEBUG is off"
-    )
 # Our own address as devices and Apple see it (payment gateway, OAuth redirect);
 # empty means "the host of the request that sends the rich object".
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
@@ -265,7 +315,6 @@ INTEGRATIONS_HTTP_TIMEOUT_SECONDS = float(
 )
 
 # Sandbox: the stand-in for Apple and the customer's device (off in production).
-SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", False)
 # Where the sandbox posts Apple's inbound webhooks; our own /message by default.
 SANDBOX_WEBHOOK_URL = env_str("SANDBOX_WEBHOOK_URL", "")
 if SANDBOX_ENABLED:
@@ -282,10 +331,68 @@ if SANDBOX_ENABLED and APPLE_GATEWAY_URL.rstrip("/").endswith("/sandbox/v1"):
 # test live on localhost (the sandbox); production never does.
 RICH_LINK_ALLOW_PRIVATE = env_bool("RICH_LINK_ALLOW_PRIVATE", SANDBOX_ENABLED)
 
+# Logs: one JSON object per line in production (LOG_FORMAT=json), keeping the
+# `extra` fields the code passes and the request id of the request or task.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "correlation_id": "request_id",
+            },
+        },
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "django_guid": {"level": "WARNING"},
+        # msp_console.access logs each request once, with its request id.
+        "uvicorn.access": {"level": "WARNING"},
+    },
 }
+DJANGO_GUID = {
+    # A request id from the proxy in front is kept; otherwise one is made.
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "INTEGRATIONS": [
+        # Tasks log the id of the request that enqueued them; beat tasks get one.
+        CeleryIntegration(use_django_logging=True, log_parent=True),
+    ],
+}
+
+# Metrics: /metrics answers a bearer METRICS_TOKEN, or a client in
+# METRICS_ALLOWED_IPS (addresses or networks); nothing else.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+
+# Error tracking, only when a DSN is given.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        send_default_pii=False,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -97,6 +98,9 @@ class RichObjectSendApi(APIView):
             default=False, help_text="true when a bot, not a person, sends it"
         )
 
+        class Meta:
+            ref_name = "RichObjectSendInput"
+
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
     def post(self, request: HttpRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -125,12 +129,17 @@ class RichObjectSendApi(APIView):
 
 
 class RichObjectExportApi(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: HttpRequest, business_id: int) -> Response:
         business = business_admin_get(user=request.user, business_id=business_id)
         return Response(services.rich_object_export(business))
 
 
 class RichObjectImportApi(APIView):
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    )
     def post(self, request: HttpRequest, business_id: int) -> Response:
         business = business_admin_get(user=request.user, business_id=business_id)
         report = services.rich_object_import(business, request.data)

@@ -4,24 +4,31 @@
 # in-process (eager) and the channel layer is in memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-set -a
-[ -f .env ] && . ./.env
-set +a
-export DJANGO_DEBUG="${DJANGO_DEBUG:-True}"
-export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-False}"
-export SANDBOX_ENABLED="${SANDBOX_ENABLED:-True}"
+VENV=.venv
+# .env is read by the Python entry points themselves (msp_console/env.py, never
+# over the real environment); the shell asks them for the values it needs.
+{
+  read -r env_debug; read -r env_sandbox; read -r env_redis; read -r env_gateway
+  read -r env_public; read -r env_applepay; read -r env_ssl
+} < <(
+  "$VENV/bin/python" -c 'import sys; from msp_console.env import print_values; print_values(sys.argv[1:])' DJANGO_DEBUG SANDBOX_ENABLED REDIS_URL \
+    APPLE_GATEWAY_URL PUBLIC_BASE_URL APPLE_PAY_SESSION_URL DJANGO_SECURE_SSL_REDIRECT
+)
+export DJANGO_DEBUG="${env_debug:-True}"
+export DJANGO_SECURE_SSL_REDIRECT="${env_ssl:-False}"
+export SANDBOX_ENABLED="${env_sandbox:-True}"
 PORT="${PORT:-8000}"
-export APPLE_GATEWAY_URL="${APPLE_GATEWAY_URL:-http://127.0.0.1:${PORT}/sandbox/v1}"
+export APPLE_GATEWAY_URL="${env_gateway:-http://127.0.0.1:${PORT}/sandbox/v1}"
 # The sandbox also plays Apple Pay, the demo's OAuth provider and its payment
 # processor; payment gateway and OAuth redirect URLs name this server.
-export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:${PORT}}"
+export PUBLIC_BASE_URL="${env_public:-http://127.0.0.1:${PORT}}"
 case "${SANDBOX_ENABLED,,}" in
   true | 1 | yes | on)
-    export APPLE_PAY_SESSION_URL="${APPLE_PAY_SESSION_URL:-http://127.0.0.1:${PORT}/sandbox/applepay/paymentSession}"
+    export APPLE_PAY_SESSION_URL="${env_applepay:-http://127.0.0.1:${PORT}/sandbox/applepay/paymentSession}"
     ;;
 esac
-VENV=.venv
-
+REDIS_URL="${env_redis}"
+if [ -n "$REDIS_URL" ]; then export REDIS_URL; fi
 if [ -z "${REDIS_URL:-}" ] && "$VENV/bin/python" -c "import redis,sys; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; then
   export REDIS_URL="redis://127.0.0.1:6379/0"
 fi

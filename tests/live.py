@@ -48,6 +48,11 @@ class LiveStack:
         return manage(self.env, *args)
 
     @property
+    def sandbox_url(self) -> str:
+        """Where the customer page lives: the sandbox is mounted in this server."""
+        return self.base_url
+
+    @property
     def agent_socket_url(self) -> str:
         return self.base_url.replace("http://", "ws://") + "/ws/console/"
 

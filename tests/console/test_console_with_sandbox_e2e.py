@@ -62,7 +62,7 @@ def open_console(browser: Browser, stack: Any, errors: list[str]) -> Page:
 def open_customer_page(browser: Browser, stack: Any) -> Page:
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{stack.base_url}/sandbox/")
+    page.goto(f"{stack.sandbox_url}/sandbox/")
     page.select_option("#business", stack.business_apple_id)
     page.select_option("#device", "iphone")
     page.fill("#display_name", "Playwright")

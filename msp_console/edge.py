@@ -1,0 +1,230 @@
+"""ASGI middleware in front of Django: answers that must cost nothing.
+
+- ``/healthz`` answers at once (no I/O, no host check, no log line), and
+  ``/readyz`` checks PostgreSQL, Redis and migrations, for load balancers that
+  probe by IP over plain HTTP.
+- ``POST /message`` without ``Authorization`` or over the size limit is refused
+  before a byte of the body is read (Django would spool it all first), and
+  every webhook answer is counted and timed.
+- ``/metrics`` answers a token or an allowed address (``METRICS_*`` settings).
+- Open agent sockets are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from conversations.views import MAX_BODY_BYTES
+
+from . import metrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+WEBHOOK_PATH = "/message"
+AGENT_SOCKET_PATH = "/ws/console/"
+
+
+async def _answer(send: Send, status: int, body: dict[str, Any]) -> None:
+    content = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})
+
+
+def _database_ready() -> str | None:
+    from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        if not _migrated.get("done"):
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            if plan:
+                return "migrations"
+            # Migrations only appear with new code, i.e. a new process.
+            _migrated["done"] = True
+    except (DatabaseError, OSError):
+        return "database"
+    finally:
+        connection.close()
+    return None
+
+
+_migrated: dict[str, bool] = {}
+
+
+async def _redis_ready() -> bool:
+    if not settings.REDIS_URL:
+        return True
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+    )
+    try:
+        return bool(await client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
+async def readiness() -> dict[str, str]:
+    checks = {"database": "ok", "redis": "ok", "migrations": "ok"}
+    failed = await sync_to_async(_database_ready, thread_sensitive=False)()
+    if failed == "database":
+        checks["database"] = checks["migrations"] = "failed"
+    elif failed == "migrations":
+        checks["migrations"] = "pending"
+    if not await _redis_ready():
+        checks["redis"] = "failed"
+    return checks
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # Nothing to start or stop; answering keeps servers from logging that the
+    # protocol is unsupported.
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+class EdgeMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path == "/healthz":
+                await _answer(send, 200, {"status": "ok"})
+                return
+            if path == "/readyz":
+                checks = await readiness()
+                ready = all(value == "ok" for value in checks.values())
+                status = "ok" if ready else "unavailable"
+                await _answer(send, 200 if ready else 503, {"status": status, **checks})
+                return
+            if path == "/metrics":
+                await self._metrics(scope, send)
+                return
+            if path == WEBHOOK_PATH:
+                await self._webhook(scope, receive, send)
+                return
+        elif scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        elif scope["type"] == "websocket" and scope["path"] == AGENT_SOCKET_PATH:
+            await self._agent_socket(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _metrics(self, scope: Scope, send: Send) -> None:
+        headers = dict(scope["headers"])
+        client = scope.get("client") or ("", 0)
+        if not metrics.allowed(
+            authorization=headers.get(b"authorization", b"").decode("latin-1"),
+            client_ip=client[0],
+        ):
+            await _answer(send, 403, {"error": "metrics need a token"})
+            return
+        body = await sync_to_async(metrics.render, thread_sensitive=False)()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", CONTENT_TYPE_LATEST.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        answered: dict[str, int] = {}
+
+        async def counted_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answered["status"] = message["status"]
+                metrics.WEBHOOKS.labels(str(message["status"])).inc()
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                metrics.INBOUND_SECONDS.observe(time.perf_counter() - started)
+
+        if scope["method"] == "POST":
+            headers = dict(scope["headers"])
+            if not headers.get(b"authorization"):
+                await _answer(
+                    counted_send, 401, {"error": "Authorization header missing"}
+                )
+                return
+            length = headers.get(b"content-length")
+            if length is not None and (
+                not length.isdigit() or int(length) > MAX_BODY_BYTES
+            ):
+                await _answer(counted_send, 413, {"error": "body too large"})
+                return
+            received = 0
+            too_large = False
+
+            async def capped_receive() -> Message:
+                # A chunked body has no length to check up front: count it.
+                nonlocal received, too_large
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > MAX_BODY_BYTES:
+                        too_large = True
+                        return {"type": "http.disconnect"}
+                return message
+
+            await self.app(scope, capped_receive, counted_send)
+            if too_large and "status" not in answered:
+                await _answer(counted_send, 413, {"error": "body too large"})
+            return
+        await self.app(scope, receive, counted_send)
+
+    async def _agent_socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        accepted = False
+
+        async def counted_send(message: Message) -> None:
+            nonlocal accepted
+            if message["type"] == "websocket.accept" and not accepted:
+                accepted = True
+                metrics.AGENT_SOCKETS.inc()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted_send)
+        finally:
+            if accepted:
+                metrics.AGENT_SOCKETS.dec()

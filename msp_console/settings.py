@@ -3,6 +3,7 @@ environment (see .env.example); production differs from development only there."
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -277,9 +278,17 @@ if SANDBOX_ENABLED and APPLE_GATEWAY_URL.rstrip("/").endswith("/sandbox/v1"):
     if not env_str("APPLE_PAY_SESSION_URL"):
         APPLE_PAY_SESSION_URL = f"{_sandbox_host}/sandbox/applepay/paymentSession"
     PUBLIC_BASE_URL = PUBLIC_BASE_URL or _sandbox_host
-# Rich-link previews may fetch private/loopback pages only where the pages under
-# test live on localhost (the sandbox); production never does.
-RICH_LINK_ALLOW_PRIVATE = env_bool("RICH_LINK_ALLOW_PRIVATE", SANDBOX_ENABLED)
+# Webhooks, payment processors, OAuth token endpoints and rich-link previews reach
+# only public addresses (conversations/safe_http.py); these CIDRs are let through
+# as well: an internal identity provider, or loopback for the local sandbox.
+ALLOWED_PRIVATE_NETWORKS = env_list("ALLOWED_PRIVATE_NETWORKS")
+for _cidr in ALLOWED_PRIVATE_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"ALLOWED_PRIVATE_NETWORKS: {_cidr!r} is not a network (CIDR)"
+        ) from exc
 
 LOGGING = {
     "version": 1,

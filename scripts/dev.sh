@@ -11,6 +11,8 @@ export DJANGO_DEBUG="${DJANGO_DEBUG:-True}"
 export DJANGO_SECURE_SSL_REDIRECT="${DJANGO_SECURE_SSL_REDIRECT:-False}"
 export SANDBOX_ENABLED="${SANDBOX_ENABLED:-True}"
 PORT="${PORT:-8000}"
+# The sandbox plays the webhook receiver, processor and OAuth provider on loopback.
+export ALLOWED_PRIVATE_NETWORKS="${ALLOWED_PRIVATE_NETWORKS:-127.0.0.0/8,::1/128}"
 export APPLE_GATEWAY_URL="${APPLE_GATEWAY_URL:-http://127.0.0.1:${PORT}/sandbox/v1}"
 # The sandbox also plays Apple Pay, the demo's OAuth provider and its payment
 # processor; payment gateway and OAuth redirect URLs name this server.

@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from conversations.exceptions import ApplicationError, ConflictError, NotFoundError
 from conversations.models import Business, Membership
+from conversations.safe_image import ImageTooLarge, open_image
 
 from . import entry_links
 from .models import (
@@ -49,14 +50,14 @@ def logo_normalise(*, data: bytes) -> bytes:
     if len(data) > LOGO_MAX_UPLOAD_BYTES:
         raise ValidationError({"logo": "The logo can be at most 5 MB."})
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.width * probe.height > LOGO_MAX_SOURCE_PIXELS:
-                raise ValidationError({"logo": "The logo has too many pixels."})
+        with open_image(io.BytesIO(data), max_pixels=LOGO_MAX_SOURCE_PIXELS) as probe:
             probe.verify()
         # verify() leaves the image unusable, so it is opened again to convert.
-        with Image.open(io.BytesIO(data)) as image:
+        with open_image(io.BytesIO(data), max_pixels=LOGO_MAX_SOURCE_PIXELS) as image:
             image.load()
             converted = image.convert("RGBA")
+    except ImageTooLarge as exc:
+        raise ValidationError({"logo": "The logo has too many pixels."}) from exc
     except (
         UnidentifiedImageError,
         OSError,

@@ -30,6 +30,7 @@ import httpx
 from django.core.cache import cache
 
 from conversations import safe_http
+from conversations.safe_image import open_image
 
 from . import builders
 
@@ -156,9 +157,9 @@ def _shrink(data: bytes) -> tuple[bytes, str] | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        image = open_image(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError):  # ImageTooLarge too
         return None
     mime = Image.MIME.get(image.format or "", "")
     if len(data) <= IMAGE_MAX_BYTES and mime in (

@@ -224,7 +224,18 @@ class RichObjectAdmin(BusinessScopedAdmin):
         business, kind = _preview_target(
             body, self.get_queryset(request), scoped(Business.objects.all(), user)
         )
-        if business is None or not kind:
+        if (
+            business is None
+            and body.get("object") in (None, "")
+            and not body.get("business")
+        ):
+            return _preview_error(
+                400, "invalid_request", "Name the object, or its business and kind."
+            )
+        if business is None:
+            # Another tenant's row and no row at all answer alike.
+            return _preview_error(403, "forbidden", "You do not manage this business.")
+        if not kind:
             return _preview_error(
                 400, "invalid_request", "Name the object, or its business and kind."
             )

@@ -43,7 +43,14 @@ def two() -> dict[str, Any]:
     hook = WebhookEndpoint.objects.create(
         business=b, url="https://hooks.bravo.example/x", secret="s", event_types=[]
     )
-    return {"a": a, "b": b, "victim": victim, "mine": mine, "image": image, "hook": hook}
+    return {
+        "a": a,
+        "b": b,
+        "victim": victim,
+        "mine": mine,
+        "image": image,
+        "hook": hook,
+    }
 
 
 @pytest.fixture
@@ -76,7 +83,8 @@ def test_lists_show_only_their_businesses(attacker: Client, two) -> None:
         "integrations_webhookendpoint_changelist",
     ):
         page = attacker.get(url(name)).content.decode()
-        assert "Bravo" not in page and "bravo" not in page, name
+        assert "Bravo" not in page, name
+        assert "bravo" not in page, name
 
 
 @pytest.mark.parametrize(
@@ -150,7 +158,7 @@ def test_preview_of_another_business_is_refused(attacker: Client, two) -> None:
         response = attacker.post(
             preview, data=json.dumps(body), content_type="application/json"
         )
-        assert response.status_code in (400, 403)
+        assert response.status_code == 403
         assert "preview" not in response.json()
 
 
@@ -173,7 +181,11 @@ def test_import_and_export_of_another_business_are_refused(
 
 def test_superusers_see_every_business(admin_client: Client, two) -> None:
     page = admin_client.get(url("richobjects_richobject_changelist")).content.decode()
-    assert "Bravo private offer" in page and "Alpha offer" in page
-    assert admin_client.get(
-        url("richobjects_richobject_change", two["victim"].pk)
-    ).status_code == 200
+    assert "Bravo private offer" in page
+    assert "Alpha offer" in page
+    assert (
+        admin_client.get(
+            url("richobjects_richobject_change", two["victim"].pk)
+        ).status_code
+        == 200
+    )

@@ -155,6 +155,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Apple posts to /message over plain TLS termination; it must never be redirected.
 SECURE_REDIRECT_EXEMPT = [r"^message$"]
 
+# Sign-up and Business ID link requests, per signed-in user or else per address
+# (django-ratelimit counts in the cache: Redis when REDIS_URL is set).
+SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "10/h")
+LINK_RATE_LIMIT = env_str("LINK_RATE_LIMIT", "20/h")
+
 # Django REST framework
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -202,6 +207,16 @@ else:
     if not DEBUG:
         raise ImproperlyConfigured("REDIS_URL is required when DJANGO_DEBUG is off")
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# One cache every process shares (rate limits, lockouts, link previews).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CHANNELS_PREFIX", "msp_console"),
+        }
+    }
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -37,8 +37,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         business_ids = await database_sync_to_async(business_ids_for_user)(user=user)
-        for business_id in business_ids:
-            group = realtime.business_group(business_id)
+        groups = [realtime.user_group(user.pk)]
+        groups += [realtime.business_group(b) for b in business_ids]
+        for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.accept()
@@ -120,6 +121,14 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             join=join,
             exclude_channel=self.channel_name,
         )
+
+    async def session_end(self, event: dict[str, Any]) -> None:
+        # Membership removed, signed out or password changed (conversations/signals.py):
+        # leave every group now, not when the client gets round to disconnecting.
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+        await self.close(code=4403)
 
     async def realtime_push(self, event: dict[str, Any]) -> None:
         if (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from conversations.admin_scope import BusinessScopedAdmin
+
 from .models import (
     BusinessHours,
     BusinessLink,
@@ -17,41 +19,41 @@ from .models import (
 
 
 @admin.register(ChannelSettings)
-class ChannelSettingsAdmin(admin.ModelAdmin):
+class ChannelSettingsAdmin(BusinessScopedAdmin):
     list_display = ["business", "display_name", "timezone", "updated_at"]
     exclude = ["logo_png"]
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(BusinessScopedAdmin):
     list_display = ["business", "weekday", "opens", "closes"]
     list_filter = ["business"]
 
 
 @admin.register(IMessageApp)
-class IMessageAppAdmin(admin.ModelAdmin):
+class IMessageAppAdmin(BusinessScopedAdmin):
     list_display = ["name", "business", "app_id", "bid"]
 
 
 @admin.register(BusinessLink)
-class BusinessLinkAdmin(admin.ModelAdmin):
+class BusinessLinkAdmin(BusinessScopedAdmin):
     list_display = ["apple_id", "business", "brand_name", "linked_by", "created_at"]
     search_fields = ["apple_id", "brand_name"]
 
 
 @admin.register(EntryPoint)
-class EntryPointAdmin(admin.ModelAdmin):
+class EntryPointAdmin(BusinessScopedAdmin):
     list_display = ["name", "business", "intent", "group"]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(BusinessScopedAdmin):
     list_display = ["name", "business"]
     filter_horizontal = ["members"]
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(BusinessScopedAdmin):
     list_display = [
         "name",
         "business",
@@ -65,7 +67,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConversationRoute)
-class ConversationRouteAdmin(admin.ModelAdmin):
+class ConversationRouteAdmin(BusinessScopedAdmin):
     list_display = [
         "conversation",
         "team_name",

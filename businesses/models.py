@@ -121,6 +121,61 @@ class BusinessLink(models.Model):
         return f"{self.apple_id} → {self.business}"
 
 
+class LinkRequest(models.Model):
+    """A request to link an Apple Business ID, waiting for an MSP operator.
+
+    Business IDs are public (every entry link carries one), so claiming one
+    needs proof: an operator approves the request, or the requester came with
+    the operator's signed link (``businesses.link_grants``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+
+    apple_id = models.CharField("Apple business id", max_length=64)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # An existing account of the requester's, or None for a new one named new_name.
+    business = models.ForeignKey(
+        "conversations.Business",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    new_name = models.CharField(max_length=200, blank=True)
+    brand_name = models.CharField(max_length=200, blank=True)
+    brand_logo_url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["apple_id", "requested_by"],
+                condition=models.Q(status="pending"),
+                name="one_pending_link_request_per_user_and_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.apple_id} requested by {self.requested_by} ({self.status})"
+
+
 class EntryPoint(models.Model):
     """A saved ``bcrw.apple.com`` link for one intent and group (spec §10)."""
 

@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from conversations.exceptions import ApplicationError, ConflictError, NotFoundError
 from conversations.models import Business, Membership
+from conversations.safe_image import ImageTooLarge, open_image
 
 from . import entry_links
 from .models import (
@@ -27,6 +28,7 @@ from .models import (
     ChannelSettings,
     EntryPoint,
     IMessageApp,
+    LinkRequest,
     Priority,
     RoutingRule,
     Team,
@@ -49,14 +51,14 @@ def logo_normalise(*, data: bytes) -> bytes:
     if len(data) > LOGO_MAX_UPLOAD_BYTES:
         raise ValidationError({"logo": "The logo can be at most 5 MB."})
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.width * probe.height > LOGO_MAX_SOURCE_PIXELS:
-                raise ValidationError({"logo": "The logo has too many pixels."})
+        with open_image(io.BytesIO(data), max_pixels=LOGO_MAX_SOURCE_PIXELS) as probe:
             probe.verify()
         # verify() leaves the image unusable, so it is opened again to convert.
-        with Image.open(io.BytesIO(data)) as image:
+        with open_image(io.BytesIO(data), max_pixels=LOGO_MAX_SOURCE_PIXELS) as image:
             image.load()
             converted = image.convert("RGBA")
+    except ImageTooLarge as exc:
+        raise ValidationError({"logo": "The logo has too many pixels."}) from exc
     except (
         UnidentifiedImageError,
         OSError,
@@ -215,8 +217,10 @@ def business_link(
             or BusinessLink.objects.filter(apple_id=apple_id).exists()
         ):
             owner = linked or BusinessLink.objects.get(apple_id=apple_id).business
+            # Only operators learn which account holds it.
+            where = f" to {owner.name!r}" if operator else ""
             raise ConflictError(
-                f"Business ID {apple_id} is already linked to {owner.name!r}. "
+                f"Business ID {apple_id} is already linked{where}. "
                 "Ask your MSP to move it if that is wrong.",
                 code="already_linked",
                 extra={"business": owner.pk},
@@ -257,6 +261,90 @@ def business_link(
     logger.info(
         "business.linked",
         extra={"business": business.pk, "actor": actor.pk, "operator": operator},
+    )
+    return business
+
+
+def link_request_create(
+    *,
+    actor: AbstractBaseUser,
+    apple_id: str,
+    business: Business | None = None,
+    new_name: str = "",
+    brand_name: str = "",
+    brand_logo_url: str = "",
+) -> LinkRequest:
+    """Ask an MSP operator to link ``apple_id``; asking again updates the request."""
+    apple_id = apple_business_id_clean(apple_id)
+    if (
+        business is not None
+        and not Membership.objects.filter(
+            user=actor, business=business, role=Membership.Role.ADMIN
+        ).exists()
+    ):
+        raise NotFoundError("No such business account among the ones you administer.")
+    if business is None and not (new_name or brand_name).strip():
+        raise ValidationError({"name": "Give the business account a name."})
+    if (
+        Business.objects.filter(apple_id=apple_id).exists()
+        or BusinessLink.objects.filter(apple_id=apple_id).exists()
+    ):
+        raise ConflictError(
+            f"Business ID {apple_id} is already linked. Ask your MSP to move it "
+            "if that is wrong.",
+            code="already_linked",
+        )
+    request, _ = LinkRequest.objects.update_or_create(
+        apple_id=apple_id,
+        requested_by=actor,
+        status=LinkRequest.Status.PENDING,
+        defaults={
+            "business": business,
+            "new_name": new_name.strip()[:200],
+            "brand_name": brand_name[:200],
+            "brand_logo_url": brand_logo_url,
+        },
+    )
+    logger.info(
+        "business.link_requested",
+        extra={"request": request.pk, "actor": actor.pk},
+    )
+    return request
+
+
+def link_request_decide(
+    *, operator: AbstractBaseUser, request_id: int, approve: bool
+) -> Business | None:
+    """An operator approves (the link is made for the requester) or refuses."""
+    if not user_is_operator(user=operator):
+        raise NotFoundError("No such link request.")
+    with transaction.atomic():
+        request = (
+            LinkRequest.objects.select_for_update()
+            .filter(pk=request_id, status=LinkRequest.Status.PENDING)
+            .first()
+        )
+        if request is None:
+            raise NotFoundError("No such link request.")
+        business = None
+        if approve:
+            business = business_link(
+                actor=request.requested_by,
+                apple_id=request.apple_id,
+                business=request.business,
+                new_name=request.new_name,
+                brand_name=request.brand_name,
+                brand_logo_url=request.brand_logo_url,
+            )
+        request.status = (
+            LinkRequest.Status.APPROVED if approve else LinkRequest.Status.REFUSED
+        )
+        request.decided_by = operator
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_by", "decided_at"])
+    logger.info(
+        "business.link_decided",
+        extra={"request": request.pk, "operator": operator.pk, "approved": approve},
     )
     return business
 

@@ -11,6 +11,7 @@ app_name = "businesses"
 urlpatterns = [
     path("landing/", views.landing, name="landing"),
     path("landing/signup/", views.signup, name="signup"),
+    path("landing/requests/", views.link_requests, name="link-requests"),
     path(
         "console/businesses/<int:business_id>/settings/",
         views.channel_settings,

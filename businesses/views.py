@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from conversations import selectors as conversation_selectors
 from conversations.exceptions import (
@@ -29,7 +30,7 @@ from conversations.exceptions import (
 from conversations.models import Business, Membership
 from conversations.permissions import admin_required
 
-from . import entry_links, routing, selectors, services
+from . import entry_links, link_grants, routing, selectors, services
 from .forms import (
     ChannelSettingsForm,
     EntryPointForm,
@@ -39,7 +40,14 @@ from .forms import (
     TeamForm,
     business_has_attachment_types,
 )
-from .models import BusinessHours, EntryPoint, IMessageApp, RoutingRule, Team
+from .models import (
+    BusinessHours,
+    EntryPoint,
+    IMessageApp,
+    LinkRequest,
+    RoutingRule,
+    Team,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -394,6 +402,20 @@ def _safe_logo(value: str) -> str:
     return value if value.startswith("https://") else ""
 
 
+def _limited(request: HttpRequest, group: str, rate: str) -> bool:
+    """Count this POST against ``rate`` per signed-in user, else per address."""
+    return is_ratelimited(
+        request, group=group, key="user_or_ip", rate=rate, method="POST", increment=True
+    )
+
+
+def _too_many(
+    request: HttpRequest, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    context["error"] = "Too many attempts from here. Wait a while and try again."
+    return render(request, template, context, status=429)
+
+
 @require_http_methods(["GET", "POST"])
 def landing(request: HttpRequest) -> HttpResponse:
     raw_id = request.GET.get("id", "")
@@ -412,22 +434,35 @@ def landing(request: HttpRequest) -> HttpResponse:
         context["error"] = exc.message
         return render(request, "businesses/landing.html", context, status=400)
     context["apple_id"] = apple_id
+    if not request.user.is_authenticated:
+        # Anonymous visitors learn nothing about existing links.
+        return render(request, "businesses/landing.html", context)
+    operator = selectors.user_is_operator(user=request.user)
+    granted = link_grants.link_grant_valid(request.GET.get("grant", ""), apple_id)
     existing = Business.objects.filter(apple_id=apple_id).first()
     if existing is not None:
-        context["linked"] = existing
-        context["may_open"] = request.user.is_authenticated and (
-            selectors.user_is_operator(user=request.user)
+        may_open = (
+            operator
             or Membership.objects.filter(user=request.user, business=existing).exists()
         )
-        return render(request, "businesses/landing.html", context)
-    if not request.user.is_authenticated:
+        context["linked"] = existing if may_open else True
+        context["may_open"] = may_open
         return render(request, "businesses/landing.html", context)
     choices = list(selectors.business_list_administered(user=request.user))
     context.update(
-        choices=choices, operator=selectors.user_is_operator(user=request.user)
+        choices=choices,
+        operator=operator,
+        granted=granted,
+        pending=LinkRequest.objects.filter(
+            apple_id=apple_id,
+            requested_by=request.user,
+            status=LinkRequest.Status.PENDING,
+        ).exists(),
     )
     status = 200
     if request.method == "POST":
+        if not operator and _limited(request, "landing-link", settings.LINK_RATE_LIMIT):
+            return _too_many(request, "businesses/landing.html", context)
         target = request.POST.get("business", "new")
         business = None
         if target != "new":
@@ -435,26 +470,76 @@ def landing(request: HttpRequest) -> HttpResponse:
             if business is None:
                 context["error"] = "Choose one of the business accounts listed."
         if not context["error"]:
+            fields = {
+                "actor": request.user,
+                "apple_id": apple_id,
+                "business": business,
+                "new_name": request.POST.get("name", ""),
+                "brand_name": brand_name,
+                "brand_logo_url": brand_logo,
+            }
             try:
-                linked = services.business_link(
-                    actor=request.user,
-                    apple_id=apple_id,
-                    business=business,
-                    new_name=request.POST.get("name", ""),
-                    brand_name=brand_name,
-                    brand_logo_url=brand_logo,
-                )
+                if operator or granted:
+                    linked = services.business_link(**fields)
+                else:
+                    services.link_request_create(**fields)
+                    linked = None
             except ValidationError as exc:
                 context["error"] = " ".join(exc.messages)
             except ApplicationError as exc:
                 context["error"] = exc.message
             else:
+                if linked is None:
+                    context["pending"] = True
+                    return render(
+                        request, "businesses/landing.html", context, status=202
+                    )
                 messages.success(
                     request, f"Business ID {apple_id} is now linked to {linked.name}."
                 )
                 return redirect("businesses:settings", business_id=linked.pk)
         status = 400
     return render(request, "businesses/landing.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def link_requests(request: HttpRequest) -> HttpResponse:
+    """Operators: pending Business ID link requests, and signed links to hand out."""
+    if not selectors.user_is_operator(user=request.user):
+        raise Http404
+    context: dict[str, Any] = {"error": "", "grant_url": ""}
+    if request.method == "POST":
+        try:
+            if request.POST.get("grant_for"):
+                apple_id = services.apple_business_id_clean(request.POST["grant_for"])
+                context["grant_url"] = request.build_absolute_uri(
+                    link_grants.link_grant_url(apple_id)
+                )
+            else:
+                linked = services.link_request_decide(
+                    operator=request.user,
+                    request_id=int(request.POST.get("request", "0") or 0),
+                    approve=request.POST.get("decision") == "approve",
+                )
+                if linked is not None:
+                    messages.success(
+                        request, f"Linked {linked.apple_id} to {linked.name}."
+                    )
+                return redirect("businesses:link-requests")
+        except (ValueError, ValidationError) as exc:
+            context["error"] = " ".join(getattr(exc, "messages", [str(exc)]))
+        except ApplicationError as exc:
+            context["error"] = exc.message
+    context["pending"] = LinkRequest.objects.filter(
+        status=LinkRequest.Status.PENDING
+    ).select_related("requested_by", "business")
+    return render(
+        request,
+        "businesses/link_requests.html",
+        context,
+        status=400 if context["error"] else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -465,6 +550,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     ):
         next_url = "/console/"
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and _limited(
+        request, "signup", settings.SIGNUP_RATE_LIMIT
+    ):
+        return _too_many(
+            request, "businesses/signup.html", {"form": form, "next": next_url}
+        )
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
+from .admin_scope import BusinessScopedAdmin
 from .models import (
     Attachment,
     Business,
@@ -18,23 +21,34 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["user"]
 
+    # Business admins invite people from the console (the invitee accepts);
+    # only operators write memberships here.
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
 
 @admin.register(Business)
-class BusinessAdmin(admin.ModelAdmin):
+class BusinessAdmin(BusinessScopedAdmin):
     list_display = ["name", "apple_id", "created_at"]
     search_fields = ["name", "apple_id"]
     inlines = [MembershipInline]
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(BusinessScopedAdmin):
     list_display = ["apple_id", "display_name", "business"]
     search_fields = ["apple_id", "display_name"]
     list_select_related = ["business"]
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(BusinessScopedAdmin):
     list_display = [
         "id",
         "customer",
@@ -49,7 +63,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(BusinessScopedAdmin):
     list_display = [
         "id",
         "apple_id",
@@ -65,7 +79,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(BusinessScopedAdmin):
     # Read-only: the file itself is served only by the authorised API view, and
     # the descriptor may hold a decryption key.
     list_display = ["name", "mime_type", "size", "status", "message", "created_at"]

@@ -48,7 +48,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         business_ids = await database_sync_to_async(business_ids_for_user)(
             user=self.scope["user"]
         )
-        groups = [realtime.business_group(business_id) for business_id in business_ids]
+        # The user's own group carries "your session ended" (sign-out, removal).
+        groups = [realtime.user_group(self.scope["user"].pk)]
+        groups += [realtime.business_group(business_id) for business_id in business_ids]
         for group in set(self.groups_joined) - set(groups):
             await self.channel_layer.group_discard(group, self.channel_name)
         for group in groups:
@@ -143,6 +145,16 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             join=join,
             exclude_channel=self.channel_name,
         )
+
+    async def session_end(self, event: dict[str, Any]) -> None:
+        # Membership removed, signed out or password changed (conversations/signals.py):
+        # leave every group now, not when the client gets round to disconnecting.
+        if self.rejoin_task is not None:
+            self.rejoin_task.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+        await self.close(code=4403)
 
     async def realtime_push(self, event: dict[str, Any]) -> None:
         if (

@@ -44,6 +44,30 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every socket of one person: closed at once when their access changes."""
+    return f"user.{user_id}"
+
+
+def user_sockets_close_on_commit(user_id: int) -> None:
+    """Close every socket of ``user_id`` once the transaction commits; the
+    browser reconnects and joins only what the person may still see, or is
+    refused when their session is gone."""
+
+    def close() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(
+                user_group(user_id), {"type": "session.end"}
+            )
+        except Exception:
+            logger.exception("realtime.close_failed", extra={"user": user_id})
+
+    transaction.on_commit(close, robust=True)
+
+
 def conversation_groups(*, business_id: int, conversation_id: int) -> list[str]:
     return [business_group(business_id), conversation_group(conversation_id)]
 

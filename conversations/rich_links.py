@@ -9,9 +9,9 @@ How text with URLs is sent (``rich_link_plan``):
 
 The page is read in the delivery task, never in the request
 (``rich_link_data_for``): Open Graph first, then ``<title>`` and the icon, with
-a short timeout, a size cap, the image shrunk under Apple's 200 kB, and no
-requests to private or loopback addresses unless ``RICH_LINK_ALLOW_PRIVATE``
-(the sandbox and tests) says so. Results are cached; when the page cannot be
+a short timeout, a size cap, the image shrunk under Apple's 200 kB, and only
+through the safe client (``conversations.safe_http``: no private or loopback
+addresses unless ``ALLOWED_PRIVATE_NETWORKS`` opens them). Results are cached; when the page cannot be
 read, the link still goes out with its host name as the title.
 """
 
@@ -20,19 +20,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import ipaddress
 import logging
 import re
-import socket
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from django.conf import settings
 from django.core.cache import cache
 
+from . import safe_http
 from .apple import limits
+from .safe_image import open_image
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +51,8 @@ _URL = re.compile(r"https?://[^\s<>\"'\u00a0]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"\u00bb\u201d\u2019"
 
 
-class LinkBlocked(Exception):
-    """The URL points somewhere this server must not fetch."""
+# The URL points somewhere this server must not fetch.
+LinkBlocked = safe_http.UnsafeAddress
 
 
 def urls_in(text: str) -> list[str]:
@@ -89,45 +88,17 @@ def fallback_link(url: str) -> dict[str, Any]:
 # --- fetching --------------------------------------------------------------------------
 
 
-def _allow_private() -> bool:
-    return bool(getattr(settings, "RICH_LINK_ALLOW_PRIVATE", False))
-
-
-def _check_host(url: str) -> None:
-    """Refuse non-http(s) URLs and hosts resolving to private or loopback addresses.
-
-    The name is resolved here and again by the HTTP client; a DNS answer that
-    changes in between (rebinding) is not defended against, which is acceptable
-    for a preview fetch that sends no credentials and returns only metadata.
-    """
+def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise LinkBlocked(f"not an http(s) URL: {url!r}")
-    if _allow_private():
-        return
-    try:
-        infos = socket.getaddrinfo(
-            parts.hostname, parts.port or 80, type=socket.SOCK_STREAM
-        )
-    except OSError as exc:
-        raise LinkBlocked(f"cannot resolve {parts.hostname}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            raise LinkBlocked(f"{parts.hostname} resolves to a private address")
 
 
 def _get(client: httpx.Client, url: str, limit: int) -> tuple[str, str, bytes]:
-    """GET with redirects checked hop by hop; ``(final_url, content_type, body)``."""
+    """GET with redirects followed hop by hop (each connection is checked by the
+    safe client); ``(final_url, content_type, body)``."""
     for _ in range(MAX_REDIRECTS + 1):
-        _check_host(url)
+        _check_scheme(url)
         with client.stream("GET", url) as response:
             if response.is_redirect and response.headers.get("location"):
                 url = urljoin(url, response.headers["location"])
@@ -138,16 +109,11 @@ def _get(client: httpx.Client, url: str, limit: int) -> tuple[str, str, bytes]:
                     request=response.request,
                     response=response,
                 )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise ValueError(f"{url} is larger than {limit} bytes")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body.extend(chunk)
-                if len(body) > limit:
-                    raise ValueError(f"{url} is larger than {limit} bytes")
+            body = safe_http.read_capped(
+                response, limit=limit, seconds=FETCH_TIMEOUT_SECONDS * 2
+            )
             content_type = response.headers.get("content-type", "").split(";")[0]
-            return url, content_type.strip().lower(), bytes(body)
+            return url, content_type.strip().lower(), body
     raise ValueError(f"{url}: too many redirects")
 
 
@@ -190,9 +156,9 @@ def _shrink(data: bytes) -> tuple[bytes, str] | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        image = open_image(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError):  # ImageTooLarge too
         return None
     mime = Image.MIME.get(image.format or "", "")
     if len(data) <= IMAGE_MAX_BYTES and mime in (
@@ -217,9 +183,7 @@ def _shrink(data: bytes) -> tuple[bytes, str] | None:
 def _fetch(url: str) -> dict[str, Any]:
     timeout = httpx.Timeout(FETCH_TIMEOUT_SECONDS)
     headers = {"User-Agent": USER_AGENT, "Accept": "text/html,image/*;q=0.8"}
-    with httpx.Client(
-        timeout=timeout, headers=headers, follow_redirects=False
-    ) as client:
+    with safe_http.client(timeout=timeout, headers=headers) as client:
         final_url, content_type, body = _get(client, url, MAX_PAGE_BYTES)
         link = fallback_link(url)
         image_url = ""

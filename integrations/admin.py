@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+
+from conversations.admin_scope import BusinessScopedAdmin
+from conversations.safe_http import validate_public_url
 
 from .models import (
     ApplePayMerchant,
@@ -15,26 +21,37 @@ from .models import (
 )
 
 
+class _IntegrationAdmin(BusinessScopedAdmin):
+    def formfield_for_dbfield(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # URLs this server calls are refused here as in the console's forms.
+        if field is not None and db_field.name in ("url", "token_url", "processor_url"):
+            field.validators.append(validate_public_url)
+        return field
+
+
 @admin.register(OAuthProvider)
-class OAuthProviderAdmin(admin.ModelAdmin):
+class OAuthProviderAdmin(_IntegrationAdmin):
     list_display = ["business", "title", "client_id", "token_url", "updated_at"]
     exclude = ["client_secret", "library_key_pem"]
 
 
 @admin.register(ApplePayMerchant)
-class ApplePayMerchantAdmin(admin.ModelAdmin):
+class ApplePayMerchantAdmin(_IntegrationAdmin):
     list_display = ["business", "merchant_identifier", "merchant_name", "updated_at"]
     exclude = ["private_key_pem", "processor_secret"]
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(_IntegrationAdmin):
     list_display = ["business", "url", "is_active", "created_at"]
     exclude = ["secret"]
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(BusinessScopedAdmin):
     list_display = [
         "event",
         "endpoint",
@@ -48,19 +65,19 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(BusinessScopedAdmin):
     list_display = ["business", "amount", "currency", "status", "created_at"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in Payment._meta.fields]
 
 
 @admin.register(SigninRequest)
-class SigninRequestAdmin(admin.ModelAdmin):
+class SigninRequestAdmin(BusinessScopedAdmin):
     list_display = ["business", "conversation", "legacy", "status", "created_at"]
     exclude = ["private_key_pem", "state"]
 
 
 @admin.register(CustomerIdentity)
-class CustomerIdentityAdmin(admin.ModelAdmin):
+class CustomerIdentityAdmin(BusinessScopedAdmin):
     list_display = ["customer", "external_user_id", "display_name", "linked_at"]
     exclude = ["access_token"]

@@ -14,16 +14,19 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 import jwt
 from django.conf import settings
 
+from conversations import safe_http
+
 from .crypto import webhook_signature
 
 SIGNATURE_HEADER = "X-MSP-Signature"
-ERROR_BODY_CHARS = 200
+MAX_ANSWER_BYTES = 256 * 1024
 USER_AGENT = "msp-console-integrations/1"
 
 
@@ -42,7 +45,7 @@ def _timeout() -> httpx.Timeout:
 
 
 def _http_client(**kwargs: Any) -> httpx.Client:
-    """The single seam tests may replace; redirects are answers, never followed."""
+    """For the operator's own endpoints (Apple Pay); redirects are answers."""
     return httpx.Client(
         timeout=_timeout(),
         follow_redirects=False,
@@ -51,18 +54,50 @@ def _http_client(**kwargs: Any) -> httpx.Client:
     )
 
 
+def _tenant_client() -> httpx.Client:
+    """For URLs a business typed in: only public addresses (or the operator's
+    ALLOWED_PRIVATE_NETWORKS), redirects are answers, never followed."""
+    return safe_http.client(timeout=_timeout(), headers={"User-Agent": USER_AGENT})
+
+
+def _post_capped(client: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+    """POST and read at most ``MAX_ANSWER_BYTES`` of the answer."""
+    with client.stream("POST", url, **kwargs) as response:
+        body = safe_http.read_capped(
+            response,
+            limit=MAX_ANSWER_BYTES,
+            seconds=settings.INTEGRATIONS_HTTP_TIMEOUT_SECONDS,
+        )
+    return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+
 def _classify(response: httpx.Response, who: str) -> IntegrationError:
+    # The remote body never goes into the error: it is shown in logs and admin
+    # pages, and an internal service's answer must not leak through them.
     status = response.status_code
-    snippet = response.text[:ERROR_BODY_CHARS].strip() or response.reason_phrase
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "unknown status"
     # Timeouts, rate limits and 5xx pass; other answers say the request is wrong.
     transient = status in (408, 429) or status >= 500
     return IntegrationError(
-        f"{who} answered {status}: {snippet}", permanent=not transient, status=status
+        f"{who} answered {status} ({phrase})", permanent=not transient, status=status
     )
 
 
-def _network(exc: httpx.HTTPError, who: str) -> IntegrationError:
-    return IntegrationError(f"{who} unreachable: {exc}", permanent=False)
+def _network(exc: Exception, who: str) -> IntegrationError:
+    if isinstance(exc, safe_http.UnsafeAddress):
+        return IntegrationError(
+            f"{who} is not on the public internet; not called", permanent=True
+        )
+    if isinstance(exc, safe_http.TooLarge):
+        return IntegrationError(
+            f"{who} answered too much or too slowly", permanent=False
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return IntegrationError(f"{who} timed out", permanent=False)
+    return IntegrationError(f"{who} unreachable", permanent=False)
 
 
 # --- OAuth ---------------------------------------------------------------------------------
@@ -97,8 +132,9 @@ def oauth_code_exchange(
     (``user_id``, ``sub``, or the ``id_token``'s ``sub``)."""
     who = "The OAuth provider"
     try:
-        with _http_client() as client:
-            response = client.post(
+        with _tenant_client() as client:
+            response = _post_capped(
+                client,
                 token_url,
                 data={
                     "grant_type": "authorization_code",
@@ -109,7 +145,7 @@ def oauth_code_exchange(
                 auth=(client_id, client_secret),
                 headers={"Accept": "application/json"},
             )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ValueError) as exc:
         raise _network(exc, who) from exc
     if response.status_code != 200:
         raise _classify(response, who)
@@ -212,8 +248,9 @@ def signed_post(
     signature = webhook_signature(secret, int(time.time()), body)
     who = "The endpoint"
     try:
-        with _http_client() as client:
-            response = client.post(
+        with _tenant_client() as client:
+            response = _post_capped(
+                client,
                 url,
                 content=body,
                 headers={
@@ -222,7 +259,7 @@ def signed_post(
                     **headers,
                 },
             )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ValueError) as exc:
         raise _network(exc, who) from exc
     if not 200 <= response.status_code < 300:
         raise _classify(response, who)

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from django import forms
 from django.db import models
 
+from conversations.safe_http import validate_public_url
 from richobjects.builders import MERCHANT_CAPABILITIES, PAYMENT_NETWORKS
 
 from .models import ApplePayMerchant, OAuthProvider, WebhookEndpoint
@@ -26,10 +27,16 @@ class SecretInput(forms.PasswordInput):
         )
 
 
+# URLs this server itself calls (the browser follows the others).
+_SERVER_CALLED = {"token_url", "processor_url"}
+
+
 def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
     # Typed without a scheme, a URL means https (Django 6's default, chosen now).
     if isinstance(field, models.URLField):
         kwargs["assume_scheme"] = "https"
+        if field.name in _SERVER_CALLED:
+            kwargs["validators"] = [validate_public_url]
     return field.formfield(**kwargs)
 
 
@@ -189,7 +196,12 @@ class ApplePayForm(forms.ModelForm):
 
 
 class WebhookEndpointForm(forms.Form):
-    url = forms.URLField(label="Endpoint URL", max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label="Endpoint URL",
+        max_length=500,
+        assume_scheme="https",
+        validators=[validate_public_url],
+    )
     event_types = forms.MultipleChoiceField(
         choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
     )

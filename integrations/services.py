@@ -18,7 +18,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations import realtime
+from conversations import realtime, safe_http
 from conversations.exceptions import (
     ApplicationError,
     NotFoundError,
@@ -66,6 +66,19 @@ APPLE_PAY_STATUSES = frozenset(
 # --- channel settings ------------------------------------------------------------------------
 
 
+def _require_public_url(url: str | None) -> None:
+    """URLs this server will call are refused when saved, not only when called."""
+    if not url:
+        return
+    try:
+        safe_http.check_url(url)
+    except safe_http.UnsafeAddress as exc:
+        raise ApplicationError(
+            "This address is not on the public internet; this server will not call it.",
+            code="unsafe_url",
+        ) from exc
+
+
 def oauth_provider_save(
     *,
     business: Business,
@@ -75,6 +88,7 @@ def oauth_provider_save(
 ) -> OAuthProvider:
     """Create or update the provider; an empty ``client_secret`` keeps the stored one."""
     business_admin_check(business=business, actor=actor)
+    _require_public_url(fields.get("token_url"))
     provider = OAuthProvider.objects.filter(business=business).first() or OAuthProvider(
         business=business
     )
@@ -99,6 +113,7 @@ def apple_pay_save(
 ) -> ApplePayMerchant:
     """Create or update the merchant; empty secrets keep the stored ones."""
     business_admin_check(business=business, actor=actor)
+    _require_public_url(fields.get("processor_url"))
     merchant = ApplePayMerchant.objects.filter(
         business=business
     ).first() or ApplePayMerchant(business=business)
@@ -126,6 +141,7 @@ def webhook_endpoint_create(
 ) -> tuple[WebhookEndpoint, str]:
     """Add an endpoint; returns it with its secret, shown to the admin this once."""
     business_admin_check(business=business, actor=actor)
+    _require_public_url(url)
     unknown = set(event_types) - set(WebhookEndpoint.Event.values)
     if unknown or not event_types:
         raise ApplicationError(

@@ -3,6 +3,7 @@ environment (see .env.example); production differs from development only there."
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "conversations",
     "richobjects",
     "businesses",
@@ -104,7 +106,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Repeated failed sign-ins lock out the username and, separately, the address
+# (django-axes); a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "msp_console.urls"
 ASGI_APPLICATION = "msp_console.asgi.application"
@@ -156,7 +171,12 @@ elif env_bool("DATABASE_POOL", True):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"
@@ -215,6 +235,11 @@ CSRF_COOKIE_SECURE = not DEBUG
 # behind TLS termination; neither must be redirected.
 SECURE_REDIRECT_EXEMPT = [r"^message$", r"^healthz$", r"^readyz$", r"^metrics$"]
 
+# Sign-up and Business ID link requests, per signed-in user or else per address
+# (django-ratelimit counts in the cache: Redis when REDIS_URL is set).
+SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "10/h")
+LINK_RATE_LIMIT = env_str("LINK_RATE_LIMIT", "20/h")
+
 # Django REST framework
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -226,6 +251,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "conversations.exceptions.api_exception_handler",
+    # Writes (sends, imports, settings) per user; reads are not throttled.
+    "DEFAULT_THROTTLE_CLASSES": ["conversations.throttles.WriteThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"writes": env_str("API_WRITE_RATE", "600/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MSP console API",
@@ -260,6 +288,16 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# One cache every process shares (rate limits, lockouts, link previews).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CHANNELS_PREFIX", "msp_console"),
+        }
+    }
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -327,9 +365,17 @@ if SANDBOX_ENABLED and APPLE_GATEWAY_URL.rstrip("/").endswith("/sandbox/v1"):
     if not env_str("APPLE_PAY_SESSION_URL"):
         APPLE_PAY_SESSION_URL = f"{_sandbox_host}/sandbox/applepay/paymentSession"
     PUBLIC_BASE_URL = PUBLIC_BASE_URL or _sandbox_host
-# Rich-link previews may fetch private/loopback pages only where the pages under
-# test live on localhost (the sandbox); production never does.
-RICH_LINK_ALLOW_PRIVATE = env_bool("RICH_LINK_ALLOW_PRIVATE", SANDBOX_ENABLED)
+# Webhooks, payment processors, OAuth token endpoints and rich-link previews reach
+# only public addresses (conversations/safe_http.py); these CIDRs are let through
+# as well: an internal identity provider, or loopback for the local sandbox.
+ALLOWED_PRIVATE_NETWORKS = env_list("ALLOWED_PRIVATE_NETWORKS")
+for _cidr in ALLOWED_PRIVATE_NETWORKS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"ALLOWED_PRIVATE_NETWORKS: {_cidr!r} is not a network (CIDR)"
+        ) from exc
 
 # Logs: one JSON object per line in production (LOG_FORMAT=json), keeping the
 # `extra` fields the code passes and the request id of the request or task.

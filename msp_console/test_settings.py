@@ -21,3 +21,6 @@ MSP_ID = "test-msp"
 MSP_SECRETS = ["dGVzdC1zZWNyZXQtZm9yLXRoZS1tc3AtY29uc29sZS1zdWl0ZQ=="]
 APPLE_GATEWAY_URL = "http://apple.test/v1"
 MEDIA_ROOT = BASE_DIR / "build" / "test-media"
+# The stand-ins for processors, identity providers and pages run on loopback;
+# tests of the guard itself set this back to [].
+ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128"]

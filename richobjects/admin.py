@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from conversations.admin_scope import BusinessScopedAdmin, scoped
 from conversations.apple import limits
 from conversations.models import Business, Membership
 
@@ -92,7 +93,7 @@ class RichObjectVersionInline(admin.TabularInline):
 
 
 @admin.register(RichObject)
-class RichObjectAdmin(admin.ModelAdmin):
+class RichObjectAdmin(BusinessScopedAdmin):
     form = RichObjectForm
     # Both templates add to Django's: starter links, and the live bubble preview.
     change_list_template = "admin/richobjects/richobject/change_list.html"
@@ -220,8 +221,22 @@ class RichObjectAdmin(admin.ModelAdmin):
             body = None
         if not isinstance(body, dict):
             return _preview_error(400, "invalid_request", "Send a JSON object.")
-        business, kind = _preview_target(body)
-        if business is None or not kind:
+        # Only objects and businesses this admin may see can be named.
+        business, kind = _preview_target(
+            body, self.get_queryset(request), scoped(Business.objects.all(), user)
+        )
+        if (
+            business is None
+            and body.get("object") in (None, "")
+            and not body.get("business")
+        ):
+            return _preview_error(
+                400, "invalid_request", "Name the object, or its business and kind."
+            )
+        if business is None:
+            # Another tenant's row and no row at all answer alike.
+            return _preview_error(403, "forbidden", "You do not manage this business.")
+        if not kind:
             return _preview_error(
                 400, "invalid_request", "Name the object, or its business and kind."
             )
@@ -365,17 +380,21 @@ def _preview_error(
     )
 
 
-def _preview_target(body: dict[str, Any]) -> tuple[Business | None, str]:
+def _preview_target(
+    body: dict[str, Any],
+    objects: QuerySet[RichObject],
+    businesses: QuerySet[Business],
+) -> tuple[Business | None, str]:
     """The business and kind a preview is for: a saved object's, or the add form's."""
     object_id = body.get("object")
     if object_id not in (None, ""):
         found = (
-            RichObject.objects.select_related("business")
+            objects.select_related("business")
             .filter(pk=_int_or_none(object_id))
             .first()
         )
         return (found.business, found.kind) if found else (None, "")
-    business = Business.objects.filter(pk=_int_or_none(body.get("business"))).first()
+    business = businesses.filter(pk=_int_or_none(body.get("business"))).first()
     return business, str(body.get("kind") or "")
 
 
@@ -401,7 +420,7 @@ def _shorten_images(payload: Any) -> Any:
 
 
 @admin.register(RichObjectVersion)
-class RichObjectVersionAdmin(admin.ModelAdmin):
+class RichObjectVersionAdmin(BusinessScopedAdmin):
     list_display = ["rich_object", "number", "created_at", "created_by"]
     list_filter = ["rich_object__kind", "rich_object__business"]
     search_fields = ["rich_object__name"]
@@ -450,7 +469,7 @@ class RichImageForm(forms.ModelForm):
 
 
 @admin.register(RichImage)
-class RichImageAdmin(admin.ModelAdmin):
+class RichImageAdmin(BusinessScopedAdmin):
     list_display = [
         "name",
         "business",

@@ -8,7 +8,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from PIL import Image, ImageOps
+from PIL import ImageOps
+
+from conversations.safe_image import open_image
 
 from .builders import BUBBLE_IMAGE_SIZES
 from .models import RichImage, RichImageVariant
@@ -47,7 +49,8 @@ def styles_for_images(spec: Mapping[str, Any]) -> dict[str, str]:
 
 def _render(data: bytes, style: str) -> tuple[bytes, str, int, int]:
     width, height = BUBBLE_IMAGE_SIZES[style]
-    with Image.open(io.BytesIO(data)) as source:
+    # Checked at upload too; the stored file is re-read here, so check again.
+    with open_image(io.BytesIO(data)) as source:
         source.load()
         # Cover the slot and crop the overflow, as Messages does with a bubble image.
         picture = ImageOps.fit(ImageOps.exif_transpose(source), (width, height))

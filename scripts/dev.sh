@@ -18,6 +18,8 @@ export DJANGO_DEBUG="${env_debug:-True}"
 export DJANGO_SECURE_SSL_REDIRECT="${env_ssl:-False}"
 export SANDBOX_ENABLED="${env_sandbox:-True}"
 PORT="${PORT:-8000}"
+# The sandbox plays the webhook receiver, processor and OAuth provider on loopback.
+export ALLOWED_PRIVATE_NETWORKS="${ALLOWED_PRIVATE_NETWORKS:-127.0.0.0/8,::1/128}"
 export APPLE_GATEWAY_URL="${env_gateway:-http://127.0.0.1:${PORT}/sandbox/v1}"
 # The sandbox also plays Apple Pay, the demo's OAuth provider and its payment
 # processor; payment gateway and OAuth redirect URLs name this server.

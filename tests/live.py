@@ -158,6 +158,7 @@ def live_stack(
             "APPLE_GATEWAY_URL": gateway_url or f"{base_url}/sandbox/v1",
             "APPLE_TIMEOUT_SECONDS": "5",
             "SANDBOX_ENABLED": str(gateway_url is None),
+            "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8,::1/128",
             "PYTHONUNBUFFERED": "1",
         }
         manage(env, "migrate", "--noinput")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import time
 from typing import Any
 
@@ -112,6 +113,10 @@ def _check_iat(claims: dict[str, Any]) -> None:
     # bool is an int subclass; `"iat": true` is not a timestamp.
     if isinstance(iat, bool) or not isinstance(iat, int | float):
         raise InvalidToken("iat must be a number")
+    # NaN compares false with everything, so it would pass both age checks and
+    # never expire; infinities are no instant either.
+    if not math.isfinite(iat):
+        raise InvalidToken("iat must be a finite number")
     now = time.time()
     if now - iat > MAX_AGE_SECONDS:
         raise InvalidToken("token is older than one hour")

@@ -27,6 +27,8 @@ EXPORT_FORMAT = "msp-console.richobjects"
 EXPORT_VERSION = 1
 # Larger images would push most payloads past Apple's 10 KB inline limit (spec §8).
 RICH_IMAGE_MAX_BYTES = 1024 * 1024
+# 4,000 x 4,000: far above the largest bubble (789 x 450), far below a bomb.
+RICH_IMAGE_MAX_PIXELS = 16_000_000
 
 
 class RichObjectInvalid(ValidationError):
@@ -54,6 +56,11 @@ def rich_image_create(*, business: Business, name: str, data: bytes) -> RichImag
         info = image_info(data)
     except UnreadableImage as exc:
         raise RichObjectInvalid({"file": [str(exc)]}) from exc
+    if info.width * info.height > RICH_IMAGE_MAX_PIXELS:
+        # A small file can decode to gigabytes: refused from its header.
+        raise RichObjectInvalid(
+            {"file": [f"must be at most {RICH_IMAGE_MAX_PIXELS} pixels"]}
+        )
     digest = hashlib.sha256(data).hexdigest()
     existing = RichImage.objects.filter(business=business, sha256=digest).first()
     if existing is not None:

@@ -71,7 +71,9 @@ def test_a_brand_signs_up_and_links_its_business_id(
     )
 
     apple_id = str(uuid.uuid4())
-    page.goto(f"{base}/landing/?id={apple_id}&name=Velo%20Paris")
+    # Linking needs proof: the brand comes with its MSP operator's signed link.
+    grant_path = live_stack.manage("link_grant", apple_id).strip()
+    page.goto(f"{base}{grant_path}&name=Velo%20Paris")
     expect(page.locator("#landing-apple-id")).to_have_text(apple_id)
     page.click("#landing-sign-up")
     page.get_by_label("Username").fill("velo-owner")

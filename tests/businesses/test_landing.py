@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from businesses.link_grants import link_grant_url
 from businesses.models import BusinessLink
 from conversations.models import Business, Membership
 from tests.factories import BusinessFactory, ConversationFactory, UserFactory
@@ -16,6 +18,12 @@ pytestmark = pytest.mark.django_db
 def landing(apple_id: str, **extra: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in {"id": apple_id, **extra}.items())
     return f"/landing/?{query}"
+
+
+def granted(apple_id: str, **extra: str) -> str:
+    """The landing link with the operator's signed grant (linking needs proof)."""
+    grant = parse_qs(urlsplit(link_grant_url(apple_id)).query)["grant"][0]
+    return landing(apple_id, grant=grant, **extra)
 
 
 def test_an_invalid_id_is_explained(client: Client):
@@ -67,7 +75,7 @@ def test_linking_creates_a_business_with_the_user_as_admin(client: Client):
     client.force_login(user)
     apple_id = str(uuid.uuid4())
     response = client.post(
-        landing(apple_id, name="Acme%20Bikes", logo="https://cdn.example/logo.png"),
+        granted(apple_id, name="Acme%20Bikes", logo="https://cdn.example/logo.png"),
         {"business": "new", "name": "Acme Bikes"},
     )
     business = Business.objects.get(apple_id=apple_id)
@@ -88,7 +96,9 @@ def test_relinking_a_linked_id_says_so_and_changes_nothing(
     client.force_login(UserFactory(username="somebody-else"))
     response = client.get(landing(business.apple_id))
     html = response.content.decode()
-    assert "already linked to <strong>Acme Bikes</strong>" in html
+    # Signed in but not one of its people: linked, but not to whom.
+    assert "already linked to a business account" in html
+    assert "Acme Bikes" not in html
     assert "link-form" not in html
     # Posting anyway (a stale tab) is refused by the service too.
     client.post(landing(business.apple_id), {"business": "new", "name": "Hijack"})
@@ -100,7 +110,7 @@ def test_an_admin_links_the_id_to_an_existing_business_without_conversations(
 ):
     client.force_login(admin_user)
     apple_id = str(uuid.uuid4())
-    response = client.post(landing(apple_id), {"business": str(business.pk)})
+    response = client.post(granted(apple_id), {"business": str(business.pk)})
     assert response.status_code == 302
     business.refresh_from_db()
     assert business.apple_id == apple_id
@@ -111,7 +121,7 @@ def test_a_business_with_conversations_keeps_its_id(
 ):
     ConversationFactory(customer__business=business)
     client.force_login(admin_user)
-    response = client.post(landing(str(uuid.uuid4())), {"business": str(business.pk)})
+    response = client.post(granted(str(uuid.uuid4())), {"business": str(business.pk)})
     assert response.status_code == 400
     assert "already has conversations" in response.content.decode()
 

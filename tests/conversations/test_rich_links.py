@@ -86,8 +86,7 @@ def site() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(settings) -> None:
-    settings.RICH_LINK_ALLOW_PRIVATE = True
+def _fresh_cache() -> None:
     cache.clear()
 
 
@@ -116,7 +115,7 @@ def test_unreadable_page_falls_back_to_host_title(site: str) -> None:
 
 
 def test_private_addresses_are_not_fetched_unless_allowed(site: str, settings) -> None:
-    settings.RICH_LINK_ALLOW_PRIVATE = False
+    settings.ALLOWED_PRIVATE_NETWORKS = []
     data = rich_link_data_for(f"{site}/og")
     # The page was not read: only the plain link.
     assert data == {"url": f"{site}/og", "title": "127.0.0.1"}

@@ -213,6 +213,15 @@ def test_non_numeric_iat_is_invalid(iat: object) -> None:
         apple_token_verify(bearer(token))
 
 
+@pytest.mark.parametrize("iat", [float("nan"), float("inf"), float("-inf")])
+def test_iat_that_is_no_instant_is_invalid(iat: float) -> None:
+    # NaN passed both age checks: a token signed once worked for ever.
+    token = signed({"aud": MSP_ID, "iat": iat})
+
+    with pytest.raises(InvalidToken):
+        apple_token_verify(bearer(token))
+
+
 def test_expired_exp_is_invalid() -> None:
     now = int(time.time())
     token = signed({"aud": MSP_ID, "iat": now - 600, "exp": now - 300})

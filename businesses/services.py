@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from conversations.exceptions import ApplicationError, ConflictError, NotFoundError
 from conversations.models import Business, Membership
+from conversations.types import User
 
 from . import entry_links
 from .models import (
@@ -183,7 +183,7 @@ def apple_business_id_clean(value: str) -> str:
 
 def business_link(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     apple_id: str,
     business: Business | None = None,
     new_name: str = "",
@@ -366,7 +366,7 @@ def routing_rule_create(
     match_hours: str = RoutingRule.Hours.ANY,
     team: Team | None = None,
     priority: str = Priority.NORMAL,
-    assignee: AbstractBaseUser | None = None,
+    assignee: User | None = None,
     reply_text: str = "",
     reply_rich_object_id: int | None = None,
     bot: bool = False,

@@ -29,6 +29,7 @@ from conversations.exceptions import (
     PermissionDeniedError,
 )
 from conversations.models import Business, Membership
+from conversations.types import AuthenticatedHttpRequest
 
 from . import entry_links, routing, selectors, services
 from .forms import (
@@ -51,7 +52,7 @@ def admin_required(view: View) -> View:
 
     @wraps(view)
     def wrapper(
-        request: HttpRequest, business_id: int, *args: Any, **kwargs: Any
+        request: AuthenticatedHttpRequest, business_id: int, *args: Any, **kwargs: Any
     ) -> HttpResponse:
         try:
             business = selectors.business_get_for_admin(
@@ -67,7 +68,7 @@ def admin_required(view: View) -> View:
 
 
 def _layout(
-    request: HttpRequest, business: Business | None, section: str
+    request: AuthenticatedHttpRequest, business: Business | None, section: str
 ) -> dict[str, Any]:
     memberships = conversation_selectors.membership_list_for_user(user=request.user)
     return {
@@ -128,7 +129,9 @@ def _settings_initial(business: Business) -> dict[str, Any]:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def channel_settings(request: HttpRequest, business: Business) -> HttpResponse:
+def channel_settings(
+    request: AuthenticatedHttpRequest, business: Business
+) -> HttpResponse:
     form = ChannelSettingsForm(initial=_settings_initial(business))
     app_form = IMessageAppForm()
     status = 200
@@ -237,7 +240,7 @@ def _entry_rows(business: Business) -> list[dict[str, Any]]:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def entry_points(request: HttpRequest, business: Business) -> HttpResponse:
+def entry_points(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
     form = EntryPointForm()
     status = 200
     if request.method == "POST":
@@ -258,7 +261,7 @@ def entry_points(request: HttpRequest, business: Business) -> HttpResponse:
 @admin_required
 @require_POST
 def entry_point_delete(
-    request: HttpRequest, business: Business, entry_point_id: int
+    request: AuthenticatedHttpRequest, business: Business, entry_point_id: int
 ) -> HttpResponse:
     try:
         services.entry_point_delete(business=business, entry_point_pk=entry_point_id)
@@ -334,7 +337,7 @@ def _routing_forms(
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def routing_page(request: HttpRequest, business: Business) -> HttpResponse:
+def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
     action = request.POST.get("action", "")
     team_form, rule_form = _routing_forms(business, request.POST, action)
     status = 200
@@ -403,7 +406,9 @@ def routing_page(request: HttpRequest, business: Business) -> HttpResponse:
 
 @login_required
 @require_POST
-def conversation_escalate(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_escalate(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> HttpResponse:
     try:
         conversation = conversation_selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id

@@ -44,6 +44,7 @@ from .exceptions import (
     NotFoundError,
 )
 from .models import Attachment, Business, Conversation, Message
+from .types import User
 
 logger = logging.getLogger(__name__)
 
@@ -369,7 +370,7 @@ def _publish_message(message: Message) -> None:
     realtime.push_message_changed(message)
 
 
-def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
+def attachment_get_for_user(*, user: User, attachment_id: int) -> Attachment:
     """An attachment in one of the user's businesses; 404 otherwise (no leak)."""
     attachment = (
         Attachment.objects.filter(
@@ -587,7 +588,7 @@ def _prepare(upload: UploadedFile, allowed: list[str]) -> _Prepared:
 def attachments_send(
     *,
     conversation: Conversation,
-    sender: Any,
+    sender: User | None,
     files: Sequence[UploadedFile],
     text: str = "",
     auto_reply: bool = False,

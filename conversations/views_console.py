@@ -18,6 +18,7 @@ from . import selectors, services
 from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from .models import Conversation, Membership
 from .serializers import ConversationOutputSerializer, MessageOutputSerializer
+from .types import AuthenticatedHttpRequest
 
 # What each capability (spec §5) lets the device show, in agents' words.
 CAPABILITY_LABELS = {
@@ -64,7 +65,7 @@ def _filter_query(filters: selectors.InboxFilters, page: int | None = None) -> s
 
 
 def _inbox_context(
-    request: HttpRequest, *, current: int | None = None
+    request: AuthenticatedHttpRequest, *, current: int | None = None
 ) -> dict[str, Any]:
     memberships = selectors.membership_list_for_user(user=request.user)
     filters = _filters(request, memberships)
@@ -93,7 +94,7 @@ def _inbox_context(
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = request.GET.get("current", "")
     context = _inbox_context(
         request, current=int(current) if current.isdigit() else None
@@ -106,7 +107,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_detail(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> HttpResponse:
     try:
         conversation = selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
@@ -152,7 +155,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-def message_search(request: HttpRequest) -> HttpResponse:
+def message_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     page = None
     if query:
@@ -174,7 +177,9 @@ def message_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
+def _admin_membership(
+    request: AuthenticatedHttpRequest, business_id: int
+) -> Membership:
     try:
         membership = selectors.business_get_for_user(
             user=request.user, business_id=business_id
@@ -188,7 +193,9 @@ def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def business_agents(request: HttpRequest, business_id: int) -> HttpResponse:
+def business_agents(
+    request: AuthenticatedHttpRequest, business_id: int
+) -> HttpResponse:
     mine = _admin_membership(request, business_id)
     error = ""
     if request.method == "POST":
@@ -224,7 +231,7 @@ def business_agents(request: HttpRequest, business_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def business_agent_remove(
-    request: HttpRequest, business_id: int, membership_id: int
+    request: AuthenticatedHttpRequest, business_id: int, membership_id: int
 ) -> HttpResponse:
     mine = _admin_membership(request, business_id)
     try:

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from conversations import selectors as conversation_selectors
 from conversations.serializers import MessageOutputSerializer
+from conversations.types import AuthenticatedRequest
 
 from . import services
 
@@ -25,7 +26,7 @@ class SigninRequestSendApi(APIView):
         )
 
     @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         conversation = conversation_selectors.conversation_get_for_user(
@@ -52,7 +53,7 @@ class PaymentRequestSendApi(APIView):
         line_items = serializers.ListField(min_length=1, max_length=50)
 
     @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = self.LineItemSerializer(

@@ -12,7 +12,6 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -26,6 +25,7 @@ from conversations.exceptions import (
 )
 from conversations.models import Business, Conversation, Membership, Message
 from conversations.services import message_queue
+from conversations.types import User
 from richobjects import builders, parsers
 from richobjects.builders import MerchantSettings
 
@@ -63,7 +63,7 @@ APPLE_PAY_STATUSES = frozenset(
 )
 
 
-def _require_admin(*, business: Business, actor: AbstractBaseUser) -> None:
+def _require_admin(*, business: Business, actor: User) -> None:
     if not Membership.objects.filter(
         user=actor, business=business, role=Membership.Role.ADMIN
     ).exists():
@@ -78,7 +78,7 @@ def _require_admin(*, business: Business, actor: AbstractBaseUser) -> None:
 def oauth_provider_save(
     *,
     business: Business,
-    actor: AbstractBaseUser,
+    actor: User,
     fields: dict[str, Any],
     client_secret: str = "",
 ) -> OAuthProvider:
@@ -101,7 +101,7 @@ def oauth_provider_save(
 def apple_pay_save(
     *,
     business: Business,
-    actor: AbstractBaseUser,
+    actor: User,
     fields: dict[str, Any],
     private_key_pem: str = "",
     processor_secret: str = "",
@@ -128,7 +128,7 @@ def apple_pay_save(
 def webhook_endpoint_create(
     *,
     business: Business,
-    actor: AbstractBaseUser,
+    actor: User,
     url: str,
     event_types: list[str],
     secret: str = "",
@@ -148,7 +148,7 @@ def webhook_endpoint_create(
 
 
 def webhook_endpoint_delete(
-    *, business: Business, actor: AbstractBaseUser, endpoint_id: int
+    *, business: Business, actor: User, endpoint_id: int
 ) -> None:
     _require_admin(business=business, actor=actor)
     deleted, _ = WebhookEndpoint.objects.filter(
@@ -442,7 +442,7 @@ def signin_request_prepare(
 def _queue_interactive(
     *,
     conversation: Conversation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     payload: dict[str, Any],
     text: str,
 ) -> Message:
@@ -469,7 +469,7 @@ def _build(builder: Any, spec: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 def signin_request_send(
     *,
     conversation: Conversation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     legacy: bool = False,
     base_url: str | None = None,
 ) -> Message:
@@ -790,7 +790,7 @@ def _total(line_items: list[dict[str, Any]]) -> str:
 def payment_request_send(
     *,
     conversation: Conversation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     line_items: list[dict[str, Any]],
     title: str = "",
     base_url: str | None = None,

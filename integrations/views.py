@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from conversations import selectors as conversation_selectors
 from conversations.exceptions import ApplicationError, NotFoundError
 from conversations.models import Membership
+from conversations.types import AuthenticatedHttpRequest
 
 from . import selectors, services
 from .forms import ApplePayForm, OAuthProviderForm, WebhookEndpointForm
@@ -25,7 +26,9 @@ logger = logging.getLogger(__name__)
 MAX_PAYMENT_BODY_BYTES = 256 * 1024
 
 
-def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
+def _admin_membership(
+    request: AuthenticatedHttpRequest, business_id: int
+) -> Membership:
     try:
         membership = conversation_selectors.business_get_for_user(
             user=request.user, business_id=business_id
@@ -38,7 +41,7 @@ def _admin_membership(request: HttpRequest, business_id: int) -> Membership:
 
 
 def _context(
-    request: HttpRequest, membership: Membership, **extra: object
+    request: AuthenticatedHttpRequest, membership: Membership, **extra: object
 ) -> dict[str, object]:
     memberships = conversation_selectors.membership_list_for_user(user=request.user)
     return {
@@ -53,7 +56,7 @@ def _context(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def oauth_settings(request: HttpRequest, business_id: int) -> HttpResponse:
+def oauth_settings(request: AuthenticatedHttpRequest, business_id: int) -> HttpResponse:
     mine = _admin_membership(request, business_id)
     instance = OAuthProvider.objects.filter(business=mine.business).first()
     form = OAuthProviderForm(request.POST or None, instance=instance)
@@ -77,7 +80,9 @@ def oauth_settings(request: HttpRequest, business_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def apple_pay_settings(request: HttpRequest, business_id: int) -> HttpResponse:
+def apple_pay_settings(
+    request: AuthenticatedHttpRequest, business_id: int
+) -> HttpResponse:
     mine = _admin_membership(request, business_id)
     instance = ApplePayMerchant.objects.filter(business=mine.business).first()
     form = ApplePayForm(request.POST or None, request.FILES or None, instance=instance)
@@ -117,7 +122,7 @@ def apple_pay_settings(request: HttpRequest, business_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def webhooks(request: HttpRequest, business_id: int) -> HttpResponse:
+def webhooks(request: AuthenticatedHttpRequest, business_id: int) -> HttpResponse:
     mine = _admin_membership(request, business_id)
     form = WebhookEndpointForm(request.POST or None)
     new_secret = ""
@@ -155,7 +160,7 @@ def webhooks(request: HttpRequest, business_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_delete(
-    request: HttpRequest, business_id: int, endpoint_id: int
+    request: AuthenticatedHttpRequest, business_id: int, endpoint_id: int
 ) -> HttpResponse:
     mine = _admin_membership(request, business_id)
     try:

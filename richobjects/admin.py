@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from conversations.apple import limits
 from conversations.models import Business, Membership
+from conversations.types import User
 
 from . import builders, preview, services
 from .images import ImageInfo, UnreadableImage, image_info
@@ -28,6 +29,13 @@ _SPEC_HELP = (
     '{"images": {"logo": {"rich_image": 3}}}. Placeholders such as '
     "{{customer.name}} are filled at send time."
 )
+
+
+def _staff_user(request: HttpRequest) -> User:
+    """The admin site lets only signed-in staff through, so its user is a ``User``."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 class RichObjectForm(forms.ModelForm):
@@ -151,9 +159,10 @@ class RichObjectAdmin(admin.ModelAdmin):
         if "business" not in initial:
             # The usual admin runs one business: start there, so the preview works at once.
             managed = Business.objects.all()
-            if not request.user.is_superuser:
+            user = _staff_user(request)
+            if not user.is_superuser:
                 managed = managed.filter(
-                    memberships__user=request.user,
+                    memberships__user=user,
                     memberships__role=Membership.Role.ADMIN,
                 )
             only = list(managed.values_list("pk", flat=True)[:2])
@@ -307,7 +316,7 @@ class RichObjectAdmin(admin.ModelAdmin):
                 scope_team=data.get("scope_team", ""),
                 agents_may_edit=data.get("agents_may_edit", False),
                 text_alternative=data.get("text_alternative", ""),
-                user=request.user,
+                user=_staff_user(request),
             )
             obj.pk = created.pk
         else:
@@ -324,7 +333,7 @@ class RichObjectAdmin(admin.ModelAdmin):
                 rich_object=stored,
                 spec=data["spec"],
                 text_alternative=alternative,
-                user=request.user,
+                user=_staff_user(request),
                 name=data["name"],
                 tags=data.get("tags") or [],
                 locale=data.get("locale", ""),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -12,6 +11,7 @@ from conversations.exceptions import NotFoundError, PermissionDeniedError
 from conversations.models import Business, Membership
 from conversations.selectors import conversation_get_for_user
 from conversations.serializers import MessageOutputSerializer
+from conversations.types import AuthenticatedRequest
 
 from . import selectors, services
 from .models import RichObject
@@ -54,7 +54,7 @@ class RichObjectListApi(APIView):
     @extend_schema(
         parameters=[FilterSerializer], responses=RichObjectOutputSerializer(many=True)
     )
-    def get(self, request: HttpRequest) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
@@ -72,7 +72,7 @@ class RichObjectListApi(APIView):
 
 class RichObjectDetailApi(APIView):
     @extend_schema(responses=RichObjectOutputSerializer)
-    def get(self, request: HttpRequest, object_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, object_id: int) -> Response:
         rich_object = selectors.rich_object_get_for_user(
             user=request.user, object_id=object_id
         )
@@ -98,7 +98,7 @@ class RichObjectSendApi(APIView):
         )
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         conversation = conversation_get_for_user(
@@ -124,7 +124,7 @@ class RichObjectSendApi(APIView):
         )
 
 
-def _admin_business(request: HttpRequest, business_id: int) -> Business:
+def _admin_business(request: AuthenticatedRequest, business_id: int) -> Business:
     membership = (
         Membership.objects.filter(user=request.user, business_id=business_id)
         .select_related("business")
@@ -138,13 +138,13 @@ def _admin_business(request: HttpRequest, business_id: int) -> Business:
 
 
 class RichObjectExportApi(APIView):
-    def get(self, request: HttpRequest, business_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, business_id: int) -> Response:
         business = _admin_business(request, business_id)
         return Response(services.rich_object_export(business))
 
 
 class RichObjectImportApi(APIView):
-    def post(self, request: HttpRequest, business_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, business_id: int) -> Response:
         business = _admin_business(request, business_id)
         report = services.rich_object_import(business, request.data)
         return Response(

@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from django.db import DatabaseError, transaction
 from conversations.exceptions import ApplicationError, PermissionDeniedError
 from conversations.models import Business, Conversation, Membership, Message
 from conversations.services import message_queue
+from conversations.types import User
 
 from . import builders
 from .builders import device_supports
@@ -155,7 +156,7 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _new_version(
-    *, rich_object: RichObject, spec: Mapping[str, Any], user: Any = None
+    *, rich_object: RichObject, spec: Mapping[str, Any], user: User | None = None
 ) -> RichObjectVersion:
     last = (
         rich_object.versions.order_by("-number")
@@ -183,7 +184,7 @@ def rich_object_create(
     scope_team: str = "",
     agents_may_edit: bool = False,
     text_alternative: str = "",
-    user: Any = None,
+    user: User | None = None,
 ) -> RichObject:
     """Create a draft object with its first version; the spec must build cleanly.
 
@@ -225,7 +226,7 @@ def rich_object_update(
     rich_object: RichObject,
     spec: Mapping[str, Any] | None = None,
     text_alternative: str | None = None,
-    user: Any = None,
+    user: User | None = None,
     **fields: Any,
 ) -> RichObject:
     """Change metadata and/or content; new content becomes a new version.
@@ -519,6 +520,13 @@ def rich_object_import(business: Business, data: Mapping[str, Any]) -> ImportRep
     return report
 
 
+class _ImportedMetadata(TypedDict):
+    tags: list[str]
+    locale: str
+    scope_team: str
+    agents_may_edit: bool
+
+
 def _import_one(
     *,
     business: Business,
@@ -527,7 +535,7 @@ def _import_one(
     spec: Mapping[str, Any],
     report: ImportReport,
 ) -> None:
-    metadata = {
+    metadata: _ImportedMetadata = {
         "tags": entry.get("tags") or [],
         "locale": str(entry.get("locale") or ""),
         "scope_team": str(entry.get("scope_team") or ""),
@@ -594,7 +602,7 @@ class RichObjectNotAvailable(ApplicationError):
     code = "rich_object_not_found"
 
 
-def _team_names(*, business: Business, user: Any) -> list[str]:
+def _team_names(*, business: Business, user: User | None) -> list[str]:
     if user is None or not getattr(user, "pk", None):
         return []
     teams = getattr(user, "teams", None)
@@ -603,7 +611,7 @@ def _team_names(*, business: Business, user: Any) -> list[str]:
     return list(teams.filter(business=business).values_list("name", flat=True))
 
 
-def rich_object_may_use(*, rich_object: RichObject, user: Any) -> bool:
+def rich_object_may_use(*, rich_object: RichObject, user: User | None) -> bool:
     """Whether ``user`` may send ``rich_object``: unscoped, or scoped to one of their teams.
 
     Admins of the business may send anything in its library.
@@ -719,7 +727,7 @@ def rich_object_send(
     object_or_version: RichObject | RichObjectVersion,
     params: Mapping[str, Any] | None = None,
     edits: Mapping[str, Any] | None = None,
-    sender: Any,
+    sender: User | None,
     auto_reply: bool = False,
     base_url: str | None = None,
 ) -> Message:

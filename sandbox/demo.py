@@ -121,7 +121,7 @@ def _library_objects(*, business: Business, actor: User, base_url: str) -> list[
     from richobjects import services as rich_services
     from richobjects.models import RichObject
 
-    wanted = [
+    wanted: list[tuple[str, str, dict[str, Any]]] = [
         (
             SIGNIN_OBJECT,
             RichObject.Kind.AUTHENTICATION,

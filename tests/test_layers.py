@@ -90,7 +90,7 @@ def test_no_module_imports_a_higher_layer() -> None:
 def test_the_check_sees_a_breach_inside_a_function(tmp_path: Path) -> None:
     source = tmp_path / "inbound.py"
     source.write_text("def f():\n    from businesses.routing import x\n")
-    (line, target), *_ = imports_of(source, "conversations.services.inbound")
+    (_line, target), *_ = imports_of(source, "conversations.services.inbound")
     assert target == "businesses.routing"
     assert not allowed(layer_of("conversations.services.inbound"), layer_of(target))
     assert not allowed("richobjects", "integrations")

@@ -15,6 +15,7 @@ import mimetypes
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any
 
 import filetype
@@ -301,6 +302,7 @@ def _clean_name(name: str) -> str:
 def _thumbnail_make(source: IO[bytes]) -> bytes | None:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    image: Image.Image
     try:
         with Image.open(source) as image:
             if image.width * image.height > THUMBNAIL_MAX_PIXELS:
@@ -414,9 +416,7 @@ def attachments_create_inbound(
     from .tasks import attachment_fetch as attachment_fetch_task
 
     for row in rows:
-        transaction.on_commit(
-            lambda pk=row.pk: attachment_fetch_task.delay(pk), robust=True
-        )
+        transaction.on_commit(partial(attachment_fetch_task.delay, row.pk), robust=True)
     return rows
 
 

@@ -190,7 +190,7 @@ def _shrink(data: bytes) -> tuple[bytes, str] | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, ValueError):
         return None

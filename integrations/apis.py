@@ -45,7 +45,8 @@ class SigninRequestSendApi(APIView):
 
 class PaymentRequestSendApi(APIView):
     class LineItemSerializer(serializers.Serializer):
-        label = serializers.CharField(max_length=256)
+        # DRF's metaclass moves declared fields off the class; the stubs see Field.label.
+        label = serializers.CharField(max_length=256)  # type: ignore[assignment]
         amount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
     class InputSerializer(serializers.Serializer):

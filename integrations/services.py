@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -210,7 +211,7 @@ def webhook_emit(
                 )
             ids.append(delivery.id)
             transaction.on_commit(
-                lambda d=delivery.id: webhook_deliver_task.delay(d), robust=True
+                partial(webhook_deliver_task.delay, delivery.id), robust=True
             )
     return ids
 
@@ -351,7 +352,7 @@ def inbound_message_handle(*, message_id: int) -> None:
     data = _interactive_data(message)
     if data is None:
         return  # Sent by reference: handled again once resolved.
-    inner = data.get("data") if isinstance(data.get("data"), dict) else {}
+    inner = found if isinstance(found := data.get("data"), dict) else {}
     if "authenticate" in inner:
         signin_reply_handle(message=message, reply=data)
     if "payment" in inner:
@@ -535,7 +536,7 @@ def _library_signin_request(message: Message) -> SigninRequest | None:
     request_message = message.reply_to
     rich = getattr(request_message, "rich", None) if request_message else None
     state = getattr(rich, "oauth_state", "")
-    if not state:
+    if request_message is None or not state:
         return None
     provider = OAuthProvider.objects.filter(
         business_id=message.conversation.business_id
@@ -847,8 +848,8 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
     if payment.status != Payment.Status.PENDING:
         return payment.processor_status or "STATUS_FAILURE"
     merchant = ApplePayMerchant.objects.filter(business_id=payment.business_id).first()
-    pay = body.get("payment") if isinstance(body.get("payment"), dict) else body
-    apple_token = pay.get("token") if isinstance(pay.get("token"), dict) else {}
+    pay = found if isinstance(found := body.get("payment"), dict) else body
+    apple_token = raw_token if isinstance(raw_token := pay.get("token"), dict) else {}
     method = apple_token.get("paymentMethod") or {}
     transaction_id = str(apple_token.get("transactionIdentifier") or "")
     if merchant is None or not apple_token:
@@ -914,6 +915,8 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
 
 
 def _show_payment(payment: Payment) -> None:
+    if payment.conversation_id is None:
+        return  # Callers pass linked payments only.
     conversation = Conversation.objects.select_related(
         "business", "customer", "assigned_agent"
     ).get(id=payment.conversation_id)

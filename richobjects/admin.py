@@ -71,7 +71,8 @@ class RichObjectForm(forms.ModelForm):
             ].help_text = "Leave blank to generate it from the content."
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # Django's returns self.cleaned_data, typed as optional
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind") or self.instance.kind
         business = cleaned.get("business") or getattr(self.instance, "business", None)
         spec = cleaned.get("spec")
@@ -90,8 +91,8 @@ class RichObjectVersionInline(admin.TabularInline):
     model = RichObjectVersion
     extra = 0
     can_delete = False
-    fields = ["number", "created_at", "created_by", "text_alternative"]
-    readonly_fields = fields
+    readonly_fields = ("number", "created_at", "created_by", "text_alternative")
+    fields = readonly_fields
     ordering = ["-number"]
     show_change_link = True
 
@@ -155,7 +156,7 @@ class RichObjectAdmin(admin.ModelAdmin):
         ]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
         if "business" not in initial:
             # The usual admin runs one business: start there, so the preview works at once.
             managed = Business.objects.all()
@@ -378,13 +379,19 @@ def _preview_target(body: dict[str, Any]) -> tuple[Business | None, str]:
     """The business and kind a preview is for: a saved object's, or the add form's."""
     object_id = body.get("object")
     if object_id not in (None, ""):
+        pk = _int_or_none(object_id)
         found = (
-            RichObject.objects.select_related("business")
-            .filter(pk=_int_or_none(object_id))
-            .first()
+            RichObject.objects.select_related("business").filter(pk=pk).first()
+            if pk is not None
+            else None
         )
         return (found.business, found.kind) if found else (None, "")
-    business = Business.objects.filter(pk=_int_or_none(body.get("business"))).first()
+    business_pk = _int_or_none(body.get("business"))
+    business = (
+        Business.objects.filter(pk=business_pk).first()
+        if business_pk is not None
+        else None
+    )
     return business, str(body.get("kind") or "")
 
 
@@ -481,15 +488,17 @@ class RichImageAdmin(admin.ModelAdmin):
         "usage",
     ]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = RichImageForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["business", "name", "upload"]
-        return ["business", "name", *self.readonly_fields]
+            return ("business", "name", "upload")
+        return ("business", "name", *self.readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

@@ -256,7 +256,7 @@ def rich_object_update(
         )
     for key, value in fields.items():
         setattr(rich_object, key, value)
-    effective_spec = spec if content_changed else current_spec
+    effective_spec = spec if spec is not None and content_changed else current_spec
     if text_alternative is not None:
         rich_object.text_alternative_edited = bool(text_alternative.strip())
         rich_object.text_alternative = text_alternative.strip()
@@ -363,7 +363,7 @@ def rich_object_render(
         )
     except builders.BuildError as errors:
         raise _invalid(errors) from errors
-    data = payload.get("data") if isinstance(payload.get("data"), Mapping) else {}
+    data = found if isinstance(found := payload.get("data"), Mapping) else {}
     return RenderedRichObject(
         kind=rich_object.kind,
         version_id=version.pk,
@@ -750,8 +750,8 @@ def rich_object_send(
     cannot be queued, the payment is marked failed.
     """
     if isinstance(object_or_version, RichObjectVersion):
-        version = object_or_version
-        rich_object = version.rich_object
+        version: RichObjectVersion | None = object_or_version
+        rich_object = object_or_version.rich_object
     else:
         rich_object = object_or_version
         version = rich_object.published_version

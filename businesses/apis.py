@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversations import selectors as conversation_selectors
+from conversations.types import AuthenticatedRequest
 
 from . import routing, selectors
 
@@ -28,7 +28,7 @@ class RouteResponseSerializer(serializers.Serializer):
 
 class ConversationRouteApi(APIView):
     @extend_schema(responses=RouteResponseSerializer)
-    def get(self, request: HttpRequest, conversation_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation = conversation_selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
         )
@@ -41,7 +41,7 @@ class ConversationEscalateApi(APIView):
     business (a bot's own token included), and harmless to repeat."""
 
     @extend_schema(request=None, responses=RouteResponseSerializer)
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation = conversation_selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
         )

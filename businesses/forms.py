@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import available_timezones
 
 from django import forms
@@ -78,7 +78,8 @@ class ChannelSettingsForm(forms.Form):
         return list(dict.fromkeys(types))
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # Django's returns self.cleaned_data, typed as optional
+        cleaned = self.cleaned_data
         for day in BusinessHours.Weekday:
             if not cleaned.get(f"open_{day.value}"):
                 continue
@@ -151,7 +152,7 @@ class TeamForm(forms.Form):
         self, *args: Any, people: list[tuple[int, str]], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = people
+        cast(forms.ChoiceField, self.fields["members"]).choices = people
 
 
 class RoutingRuleForm(forms.Form):
@@ -188,11 +189,17 @@ class RoutingRuleForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "No team")] + [
+        cast(forms.ChoiceField, self.fields["team"]).choices = [("", "No team")] + [
             (t.pk, t.name) for t in teams
         ]
-        self.fields["assignee"].choices = [("", "Nobody"), *people]
-        self.fields["reply_rich_object"].choices = [("", "None"), *rich_objects]
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", "Nobody"),
+            *people,
+        ]
+        cast(forms.ChoiceField, self.fields["reply_rich_object"]).choices = [
+            ("", "None"),
+            *rich_objects,
+        ]
 
 
 class SignUpForm(UserCreationForm):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from conversations import realtime
 from conversations.exceptions import ApplicationError
 from conversations.models import Conversation, Membership
 from conversations.services import message_send
+from conversations.types import User
 from richobjects.services import rich_object_send
 
 from .models import ConversationRoute, RoutingRule
@@ -198,7 +198,7 @@ def conversation_route(*, conversation_id: int) -> ConversationRoute | None:
 
 
 def conversation_escalate(
-    *, conversation: Conversation, actor: AbstractBaseUser
+    *, conversation: Conversation, actor: User
 ) -> ConversationRoute:
     """Take a conversation from the bot to a person. Always allowed to any member
     of the business; escalating twice is harmless."""

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from conversations.exceptions import NotFoundError, PermissionDeniedError
 from conversations.models import Business, Membership
+from conversations.types import User
 
 from .models import BusinessHours, ChannelSettings, ConversationRoute, EntryPoint
 
 
-def user_is_operator(*, user: AbstractBaseUser) -> bool:
+def user_is_operator(*, user: User) -> bool:
     """An MSP operator may link any Apple Business ID to any business account.
 
     A permission rather than ``is_staff``: ``add_agent --role admin`` makes every
@@ -28,7 +28,7 @@ def user_is_operator(*, user: AbstractBaseUser) -> bool:
     )
 
 
-def business_get_for_admin(*, user: AbstractBaseUser, business_id: int) -> Business:
+def business_get_for_admin(*, user: User, business_id: int) -> Business:
     """The business, if ``user`` administers it. Agents get PermissionDeniedError;
     people outside the business get NotFoundError (its existence is not revealed)."""
     membership = (
@@ -43,7 +43,7 @@ def business_get_for_admin(*, user: AbstractBaseUser, business_id: int) -> Busin
     return membership.business
 
 
-def business_list_administered(*, user: AbstractBaseUser) -> QuerySet[Business]:
+def business_list_administered(*, user: User) -> QuerySet[Business]:
     if user_is_operator(user=user):
         return Business.objects.order_by("name")
     return Business.objects.filter(

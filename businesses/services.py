@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from conversations.exceptions import ApplicationError, ConflictError, NotFoundError
 from conversations.models import Business, Membership
 from conversations.safe_image import ImageTooLarge, open_image
+from conversations.types import User
 
 from . import entry_links
 from .models import (
@@ -185,7 +185,7 @@ def apple_business_id_clean(value: str) -> str:
 
 def business_link(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     apple_id: str,
     business: Business | None = None,
     new_name: str = "",
@@ -267,7 +267,7 @@ def business_link(
 
 def link_request_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     apple_id: str,
     business: Business | None = None,
     new_name: str = "",
@@ -313,7 +313,7 @@ def link_request_create(
 
 
 def link_request_decide(
-    *, operator: AbstractBaseUser, request_id: int, approve: bool
+    *, operator: User, request_id: int, approve: bool
 ) -> Business | None:
     """An operator approves (the link is made for the requester) or refuses."""
     if not user_is_operator(user=operator):
@@ -454,7 +454,7 @@ def routing_rule_create(
     match_hours: str = RoutingRule.Hours.ANY,
     team: Team | None = None,
     priority: str = Priority.NORMAL,
-    assignee: AbstractBaseUser | None = None,
+    assignee: User | None = None,
     reply_text: str = "",
     reply_rich_object_id: int | None = None,
     bot: bool = False,

@@ -29,6 +29,7 @@ from conversations.exceptions import (
 )
 from conversations.models import Business, Membership
 from conversations.permissions import admin_required
+from conversations.types import AuthenticatedHttpRequest
 
 from . import entry_links, link_grants, routing, selectors, services
 from .forms import (
@@ -53,7 +54,7 @@ View = Callable[..., HttpResponse]
 
 
 def _layout(
-    request: HttpRequest, business: Business | None, section: str
+    request: AuthenticatedHttpRequest, business: Business | None, section: str
 ) -> dict[str, Any]:
     return {"business": business, "section": section}
 
@@ -106,7 +107,9 @@ def _settings_initial(business: Business) -> dict[str, Any]:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def channel_settings(request: HttpRequest, business: Business) -> HttpResponse:
+def channel_settings(
+    request: AuthenticatedHttpRequest, business: Business
+) -> HttpResponse:
     form = ChannelSettingsForm(initial=_settings_initial(business))
     app_form = IMessageAppForm()
     status = 200
@@ -215,7 +218,7 @@ def _entry_rows(business: Business) -> list[dict[str, Any]]:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def entry_points(request: HttpRequest, business: Business) -> HttpResponse:
+def entry_points(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
     form = EntryPointForm()
     status = 200
     if request.method == "POST":
@@ -236,7 +239,7 @@ def entry_points(request: HttpRequest, business: Business) -> HttpResponse:
 @admin_required
 @require_POST
 def entry_point_delete(
-    request: HttpRequest, business: Business, entry_point_id: int
+    request: AuthenticatedHttpRequest, business: Business, entry_point_id: int
 ) -> HttpResponse:
     try:
         services.entry_point_delete(business=business, entry_point_pk=entry_point_id)
@@ -312,7 +315,7 @@ def _routing_forms(
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def routing_page(request: HttpRequest, business: Business) -> HttpResponse:
+def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
     action = request.POST.get("action", "")
     team_form, rule_form = _routing_forms(business, request.POST, action)
     status = 200
@@ -381,7 +384,9 @@ def routing_page(request: HttpRequest, business: Business) -> HttpResponse:
 
 @login_required
 @require_POST
-def conversation_escalate(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_escalate(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> HttpResponse:
     try:
         conversation = conversation_selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
@@ -470,7 +475,7 @@ def landing(request: HttpRequest) -> HttpResponse:
             if business is None:
                 context["error"] = "Choose one of the business accounts listed."
         if not context["error"]:
-            fields = {
+            fields: dict[str, Any] = {
                 "actor": request.user,
                 "apple_id": apple_id,
                 "business": business,
@@ -504,7 +509,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def link_requests(request: HttpRequest) -> HttpResponse:
+def link_requests(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Operators: pending Business ID link requests, and signed links to hand out."""
     if not selectors.user_is_operator(user=request.user):
         raise Http404

@@ -27,7 +27,7 @@ from .models import Business, Membership
 
 def administered_business_ids(user: AbstractBaseUser | AnonymousUser) -> QuerySet:
     return Membership.objects.filter(
-        user_id=user.pk, role=Membership.Role.ADMIN
+        user_id=user.pk or 0, role=Membership.Role.ADMIN
     ).values("business_id")
 
 
@@ -53,7 +53,7 @@ def business_path(model: type[models.Model], depth: int = 3) -> str | None:
     return None
 
 
-def scoped(queryset: QuerySet, user: Any) -> QuerySet:
+def scoped(queryset: QuerySet[Any], user: Any) -> QuerySet[Any]:
     """Rows of ``queryset`` in businesses ``user`` administers (all for superusers)."""
     if user.is_superuser:
         return queryset
@@ -63,7 +63,7 @@ def scoped(queryset: QuerySet, user: Any) -> QuerySet:
         return queryset.filter(
             memberships__business__in=administered_business_ids(user)
         ).distinct()
-    path = business_path(model)
+    path = business_path(model)  # type: ignore[arg-type]  # model classes are hashable; the stubs type them as type[Any]
     if path is None:
         return queryset.none()
     lookup = "pk__in" if path == "pk" else f"{path}__in"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -19,6 +18,7 @@ from .serializers import (
     ConversationOutputSerializer,
     MessageOutputSerializer,
 )
+from .types import AuthenticatedRequest
 
 
 class ConversationActionApi(APIView):
@@ -27,7 +27,7 @@ class ConversationActionApi(APIView):
     InputSerializer: type[serializers.Serializer]
 
     def conversation_and_input(
-        self, request: HttpRequest, conversation_id: int
+        self, request: AuthenticatedRequest, conversation_id: int
     ) -> tuple[Conversation, dict[str, Any]]:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -39,7 +39,7 @@ class ConversationActionApi(APIView):
 
 class BusinessListApi(APIView):
     @extend_schema(responses=BusinessOutputSerializer(many=True))
-    def get(self, request: HttpRequest) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         businesses = selectors.business_list_for_user(user=request.user)
         return Response(BusinessOutputSerializer(businesses, many=True).data)
 
@@ -56,7 +56,7 @@ class ConversationListApi(APIView):
     @extend_schema(
         parameters=[FilterSerializer], responses=ConversationOutputSerializer(many=True)
     )
-    def get(self, request: HttpRequest) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         conversations = selectors.conversation_list_for_user(
@@ -71,7 +71,7 @@ class ConversationListApi(APIView):
 
 class ConversationDetailApi(APIView):
     @extend_schema(responses=ConversationOutputSerializer)
-    def get(self, request: HttpRequest, conversation_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation = selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
         )
@@ -98,7 +98,7 @@ class MessageListApi(APIView):
         ],
         responses=MessageOutputSerializer(many=True),
     )
-    def get(self, request: HttpRequest, conversation_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         conversation = selectors.conversation_get_for_user(
@@ -131,7 +131,7 @@ class MessageSendApi(ConversationActionApi):
             ref_name = "MessageSendInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         message = services.message_send(
             conversation=conversation, sender=request.user, **data
@@ -147,7 +147,7 @@ class ConversationMessagesApi(MessageListApi, MessageSendApi):
 
 class MessageDetailApi(APIView):
     @extend_schema(responses=MessageOutputSerializer)
-    def get(self, request: HttpRequest, message_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, message_id: int) -> Response:
         message = selectors.message_get_for_user(
             user=request.user, message_id=message_id
         )
@@ -156,7 +156,7 @@ class MessageDetailApi(APIView):
 
 class MessageRetryApi(APIView):
     @extend_schema(request=None, responses=MessageOutputSerializer)
-    def post(self, request: HttpRequest, message_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, message_id: int) -> Response:
         message = selectors.message_get_for_user(
             user=request.user, message_id=message_id
         )
@@ -172,7 +172,7 @@ class ConversationTypingApi(ConversationActionApi):
             ref_name = "ConversationTypingInput"
 
     @extend_schema(request=InputSerializer, responses={204: None})
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         services.conversation_typing(
             conversation=conversation,
@@ -192,7 +192,7 @@ class ConversationAssignApi(ConversationActionApi):
             ref_name = "ConversationAssignInput"
 
     @extend_schema(request=InputSerializer, responses=ConversationOutputSerializer)
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         assignee = None
         if data["assignee"] is not None:
@@ -213,7 +213,7 @@ class ConversationStatusApi(ConversationActionApi):
             ref_name = "ConversationStatusInput"
 
     @extend_schema(request=InputSerializer, responses=ConversationOutputSerializer)
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         conversation = services.conversation_set_status(
             conversation=conversation,
@@ -233,7 +233,7 @@ class NoteCreateApi(ConversationActionApi):
             ref_name = "NoteCreateInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         note = services.note_create(
             conversation=conversation,
@@ -253,7 +253,7 @@ class ConversationReadApi(ConversationActionApi):
             ref_name = "ConversationReadInput"
 
     @extend_schema(request=InputSerializer, responses={204: None})
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         services.conversation_mark_read(
             conversation=conversation,

@@ -20,6 +20,7 @@ from . import attachments, selectors
 from .exceptions import NotFoundError
 from .models import Attachment
 from .serializers import MessageOutputSerializer
+from .types import AuthenticatedRequest
 
 
 class AttachmentSendApi(APIView):
@@ -59,7 +60,7 @@ class AttachmentSendApi(APIView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
-    def post(self, request: Request, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(
             data={
                 "files": request.FILES.getlist("files")
@@ -86,7 +87,7 @@ class AttachmentSendApi(APIView):
 
 class AttachmentRetryApi(APIView):
     @extend_schema(request=None, responses=MessageOutputSerializer)
-    def post(self, request: Request, attachment_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, attachment_id: int) -> Response:
         attachment = attachments.attachment_get_for_user(
             user=request.user, attachment_id=attachment_id
         )
@@ -121,7 +122,7 @@ class AttachmentFileApi(_FileApi):
     """The file, to members of the conversation's business only."""
 
     @extend_schema(responses={200: None})
-    def get(self, request: Request, attachment_id: int) -> FileResponse:
+    def get(self, request: AuthenticatedRequest, attachment_id: int) -> FileResponse:
         attachment = attachments.attachment_get_for_user(
             user=request.user, attachment_id=attachment_id
         )
@@ -134,7 +135,7 @@ class AttachmentThumbnailApi(_FileApi):
     """A small JPEG of an image attachment, made once and then kept."""
 
     @extend_schema(responses={200: None})
-    def get(self, request: Request, attachment_id: int) -> FileResponse:
+    def get(self, request: AuthenticatedRequest, attachment_id: int) -> FileResponse:
         attachment = attachments.attachment_get_for_user(
             user=request.user, attachment_id=attachment_id
         )

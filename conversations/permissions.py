@@ -30,7 +30,7 @@ def business_admin_get(
     its agents.
     """
     membership = (
-        Membership.objects.filter(user_id=user.pk, business_id=business_id)
+        Membership.objects.filter(user_id=user.pk or 0, business_id=business_id)
         .select_related("business")
         .first()
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     Count,
     F,
@@ -20,9 +20,10 @@ from django.db.models.functions import Coalesce
 
 from .exceptions import NotFoundError
 from .models import Business, Conversation, Membership, Message, ReadMarker
+from .types import User
 
 
-def business_ids_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[int]:
+def business_ids_for_user(*, user: User | AnonymousUser) -> list[int]:
     if not user.is_authenticated:
         return []
     return list(
@@ -30,13 +31,13 @@ def business_ids_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[int
     )
 
 
-def business_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Business]:
+def business_list_for_user(*, user: User) -> QuerySet[Business]:
     return Business.objects.filter(memberships__user=user).order_by("name")
 
 
 def conversation_list_for_user(
     *,
-    user: AbstractBaseUser,
+    user: User,
     business: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Conversation]:
@@ -54,9 +55,7 @@ def conversation_list_for_user(
     )
 
 
-def conversation_get_for_user(
-    *, user: AbstractBaseUser, conversation_id: int
-) -> Conversation:
+def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversation:
     conversation = (
         Conversation.objects.filter(
             id=conversation_id, business__memberships__user=user
@@ -83,7 +82,7 @@ def message_list(
     return qs
 
 
-def message_get_for_user(*, user: AbstractBaseUser, message_id: int) -> Message:
+def message_get_for_user(*, user: User, message_id: int) -> Message:
     message = (
         Message.objects.filter(
             id=message_id, conversation__business__memberships__user=user
@@ -110,7 +109,7 @@ class InboxFilters:
     intent: str = ""
 
 
-def membership_list_for_user(*, user: AbstractBaseUser) -> list[Membership]:
+def membership_list_for_user(*, user: User) -> list[Membership]:
     return list(
         Membership.objects.filter(user=user)
         .select_related("business")
@@ -119,7 +118,7 @@ def membership_list_for_user(*, user: AbstractBaseUser) -> list[Membership]:
 
 
 def conversation_inbox_for_user(
-    *, user: AbstractBaseUser, filters: InboxFilters
+    *, user: User, filters: InboxFilters
 ) -> QuerySet[Conversation]:
     """The inbox: one query however many rows a page holds.
 
@@ -170,7 +169,7 @@ def conversation_inbox_for_user(
     )
 
 
-def conversation_intent_choices_for_user(*, user: AbstractBaseUser) -> list[str]:
+def conversation_intent_choices_for_user(*, user: User) -> list[str]:
     """Distinct intents and groups seen in the user's businesses, for the filter."""
     rows = (
         Conversation.objects.filter(business__memberships__user=user)
@@ -181,7 +180,7 @@ def conversation_intent_choices_for_user(*, user: AbstractBaseUser) -> list[str]
     return sorted({value for row in rows for value in row if value})
 
 
-def teammate_list_for_user(*, user: AbstractBaseUser) -> list[AbstractBaseUser]:
+def teammate_list_for_user(*, user: User) -> list[User]:
     """Everyone who shares a business with the user (including the user)."""
     business_ids = Membership.objects.filter(user=user).values("business_id")
     return list(
@@ -192,7 +191,7 @@ def teammate_list_for_user(*, user: AbstractBaseUser) -> list[AbstractBaseUser]:
     )
 
 
-def agent_list_for_business(*, business_id: int) -> list[AbstractBaseUser]:
+def agent_list_for_business(*, business_id: int) -> list[User]:
     return list(
         get_user_model()
         .objects.filter(memberships__business_id=business_id)
@@ -220,7 +219,7 @@ def message_page_for_conversation(
     return list(reversed(rows[:CONVERSATION_PAGE_SIZE])), has_earlier
 
 
-def message_search_for_user(*, user: AbstractBaseUser, query: str) -> QuerySet[Message]:
+def message_search_for_user(*, user: User, query: str) -> QuerySet[Message]:
     """Messages and notes in the user's businesses whose text contains `query`."""
     return (
         Message.objects.filter(
@@ -233,7 +232,7 @@ def message_search_for_user(*, user: AbstractBaseUser, query: str) -> QuerySet[M
     )
 
 
-def business_get_for_user(*, user: AbstractBaseUser, business_id: int) -> Membership:
+def business_get_for_user(*, user: User, business_id: int) -> Membership:
     """The user's membership of the business (404 for strangers, like conversations)."""
     membership = (
         Membership.objects.filter(user=user, business_id=business_id)
@@ -253,5 +252,5 @@ def membership_list_for_business(*, business_id: int) -> list[Membership]:
     )
 
 
-def user_get(*, user_id: int) -> AbstractBaseUser | None:
+def user_get(*, user_id: int) -> User | None:
     return get_user_model().objects.filter(id=user_id).first()

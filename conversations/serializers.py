@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from . import presentation
 from .models import Business, Conversation, Customer, Message
+from .types import User
 
 
 class BusinessOutputSerializer(serializers.ModelSerializer):
@@ -25,7 +26,9 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
 class ConversationOutputSerializer(serializers.ModelSerializer):
     business = BusinessOutputSerializer()
     customer = CustomerOutputSerializer()
-    assigned_agent = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assigned_agent: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     is_closed = serializers.BooleanField()
 
     class Meta:
@@ -64,7 +67,9 @@ class MessageListSerializer(serializers.ListSerializer):
 
 class MessageOutputSerializer(serializers.ModelSerializer):
     text = serializers.CharField(source="body")
-    sender = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    sender: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     reaction = serializers.SerializerMethodField()
     # Library object sent (and as bubble or text), or a reply's answer summary.
     rich = serializers.SerializerMethodField()

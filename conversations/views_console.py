@@ -20,6 +20,7 @@ from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from .models import Business, Conversation, Membership
 from .permissions import admin_required
 from .serializers import ConversationOutputSerializer, MessageOutputSerializer
+from .types import AuthenticatedHttpRequest
 
 # What each capability (spec §5) lets the device show, in agents' words.
 CAPABILITY_LABELS = {
@@ -66,7 +67,7 @@ def _filter_query(filters: selectors.InboxFilters, page: int | None = None) -> s
 
 
 def _inbox_context(
-    request: HttpRequest, *, current: int | None = None
+    request: AuthenticatedHttpRequest, *, current: int | None = None
 ) -> dict[str, Any]:
     memberships = selectors.membership_list_for_user(user=request.user)
     filters = _filters(request, memberships)
@@ -92,7 +93,7 @@ def _inbox_context(
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = request.GET.get("current", "")
     context = _inbox_context(
         request, current=int(current) if current.isdigit() else None
@@ -105,7 +106,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_detail(
+    request: AuthenticatedHttpRequest, conversation_id: int
+) -> HttpResponse:
     try:
         conversation = selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
@@ -151,7 +154,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-def message_search(request: HttpRequest) -> HttpResponse:
+def message_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     page = None
     if query:
@@ -170,7 +173,9 @@ def message_search(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def business_agents(request: HttpRequest, business: Business) -> HttpResponse:
+def business_agents(
+    request: AuthenticatedHttpRequest, business: Business
+) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
@@ -200,7 +205,7 @@ def business_agents(request: HttpRequest, business: Business) -> HttpResponse:
 @admin_required
 @require_POST
 def business_agent_remove(
-    request: HttpRequest, business: Business, membership_id: int
+    request: AuthenticatedHttpRequest, business: Business, membership_id: int
 ) -> HttpResponse:
     try:
         services.membership_remove(

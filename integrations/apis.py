@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from conversations import selectors as conversation_selectors
 from conversations.serializers import MessageOutputSerializer
+from conversations.types import AuthenticatedRequest
 
 from . import services
 
@@ -28,7 +29,7 @@ class SigninRequestSendApi(APIView):
             ref_name = "SigninRequestSendInput"
 
     @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         conversation = conversation_selectors.conversation_get_for_user(
@@ -47,7 +48,8 @@ class SigninRequestSendApi(APIView):
 
 class PaymentRequestSendApi(APIView):
     class LineItemSerializer(serializers.Serializer):
-        label = serializers.CharField(max_length=256)
+        # DRF's metaclass moves declared fields off the class; the stubs see Field.label.
+        label = serializers.CharField(max_length=256)  # type: ignore[assignment]
         amount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
     class InputSerializer(serializers.Serializer):
@@ -58,7 +60,7 @@ class PaymentRequestSendApi(APIView):
             ref_name = "PaymentRequestSendInput"
 
     @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = self.LineItemSerializer(

@@ -84,7 +84,8 @@ class OAuthProviderForm(forms.ModelForm):
         return " ".join(self.cleaned_data["scope"].split())
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Django's returns self.cleaned_data, typed as optional
+        data = self.cleaned_data
         if not self.secret_is_set and not data.get("client_secret_new"):
             self.add_error("client_secret_new", "Enter the client secret.")
         return data
@@ -189,7 +190,8 @@ class ApplePayForm(forms.ModelForm):
         return pem
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Django's returns self.cleaned_data, typed as optional
+        data = self.cleaned_data
         if not self.processor_secret_is_set and not data.get("processor_secret_new"):
             self.add_error("processor_secret_new", "Enter the processor's HMAC secret.")
         return data

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from conversations.models import Business, Conversation, Membership
+from conversations.types import User
 from richobjects.builders import MerchantSettings
 
 from .models import (
@@ -99,7 +100,7 @@ def payment_list_for_conversation(conversation: Conversation) -> list[Payment]:
     )
 
 
-def is_business_admin(*, user: object, business_id: int) -> bool:
+def is_business_admin(*, user: User, business_id: int) -> bool:
     return Membership.objects.filter(
         user=user, business_id=business_id, role=Membership.Role.ADMIN
     ).exists()

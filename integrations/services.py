@@ -10,9 +10,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -26,6 +26,7 @@ from conversations.exceptions import (
 from conversations.models import Business, Conversation, Message
 from conversations.permissions import business_admin_check
 from conversations.services import message_queue
+from conversations.types import User
 from richobjects import builders, parsers
 from richobjects.builders import MerchantSettings
 
@@ -82,7 +83,7 @@ def _require_public_url(url: str | None) -> None:
 def oauth_provider_save(
     *,
     business: Business,
-    actor: AbstractBaseUser,
+    actor: User,
     fields: dict[str, Any],
     client_secret: str = "",
 ) -> OAuthProvider:
@@ -106,7 +107,7 @@ def oauth_provider_save(
 def apple_pay_save(
     *,
     business: Business,
-    actor: AbstractBaseUser,
+    actor: User,
     fields: dict[str, Any],
     private_key_pem: str = "",
     processor_secret: str = "",
@@ -134,7 +135,7 @@ def apple_pay_save(
 def webhook_endpoint_create(
     *,
     business: Business,
-    actor: AbstractBaseUser,
+    actor: User,
     url: str,
     event_types: list[str],
     secret: str = "",
@@ -155,7 +156,7 @@ def webhook_endpoint_create(
 
 
 def webhook_endpoint_delete(
-    *, business: Business, actor: AbstractBaseUser, endpoint_id: int
+    *, business: Business, actor: User, endpoint_id: int
 ) -> None:
     business_admin_check(business=business, actor=actor)
     deleted, _ = WebhookEndpoint.objects.filter(
@@ -217,7 +218,7 @@ def webhook_emit(
                 )
             ids.append(delivery.id)
             transaction.on_commit(
-                lambda d=delivery.id: webhook_deliver_task.delay(d), robust=True
+                partial(webhook_deliver_task.delay, delivery.id), robust=True
             )
     return ids
 
@@ -358,7 +359,7 @@ def inbound_message_handle(*, message_id: int) -> None:
     data = _interactive_data(message)
     if data is None:
         return  # Sent by reference: handled again once resolved.
-    inner = data.get("data") if isinstance(data.get("data"), dict) else {}
+    inner = found if isinstance(found := data.get("data"), dict) else {}
     if "authenticate" in inner:
         signin_reply_handle(message=message, reply=data)
     if "payment" in inner:
@@ -449,7 +450,7 @@ def signin_request_prepare(
 def _queue_interactive(
     *,
     conversation: Conversation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     payload: dict[str, Any],
     text: str,
 ) -> Message:
@@ -476,7 +477,7 @@ def _build(builder: Any, spec: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 def signin_request_send(
     *,
     conversation: Conversation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     legacy: bool = False,
     base_url: str | None = None,
 ) -> Message:
@@ -542,7 +543,7 @@ def _library_signin_request(message: Message) -> SigninRequest | None:
     request_message = message.reply_to
     rich = getattr(request_message, "rich", None) if request_message else None
     state = getattr(rich, "oauth_state", "")
-    if not state:
+    if request_message is None or not state:
         return None
     provider = OAuthProvider.objects.filter(
         business_id=message.conversation.business_id
@@ -797,7 +798,7 @@ def _total(line_items: list[dict[str, Any]]) -> str:
 def payment_request_send(
     *,
     conversation: Conversation,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     line_items: list[dict[str, Any]],
     title: str = "",
     base_url: str | None = None,
@@ -854,8 +855,8 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
     if payment.status != Payment.Status.PENDING:
         return payment.processor_status or "STATUS_FAILURE"
     merchant = ApplePayMerchant.objects.filter(business_id=payment.business_id).first()
-    pay = body.get("payment") if isinstance(body.get("payment"), dict) else body
-    apple_token = pay.get("token") if isinstance(pay.get("token"), dict) else {}
+    pay = found if isinstance(found := body.get("payment"), dict) else body
+    apple_token = raw_token if isinstance(raw_token := pay.get("token"), dict) else {}
     method = apple_token.get("paymentMethod") or {}
     transaction_id = str(apple_token.get("transactionIdentifier") or "")
     if merchant is None or not apple_token:
@@ -921,6 +922,8 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
 
 
 def _show_payment(payment: Payment) -> None:
+    if payment.conversation_id is None:
+        return  # Callers pass linked payments only.
     conversation = Conversation.objects.select_related(
         "business", "customer", "assigned_agent"
     ).get(id=payment.conversation_id)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from conversations.exceptions import ApplicationError, NotFoundError
 from conversations.models import Business
 from conversations.permissions import admin_required
+from conversations.types import AuthenticatedHttpRequest
 
 from . import selectors, services
 from .forms import ApplePayForm, OAuthProviderForm, WebhookEndpointForm
@@ -29,7 +30,9 @@ def _context(business: Business, **extra: object) -> dict[str, object]:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def oauth_settings(request: HttpRequest, business: Business) -> HttpResponse:
+def oauth_settings(
+    request: AuthenticatedHttpRequest, business: Business
+) -> HttpResponse:
     instance = OAuthProvider.objects.filter(business=business).first()
     form = OAuthProviderForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -52,7 +55,9 @@ def oauth_settings(request: HttpRequest, business: Business) -> HttpResponse:
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def apple_pay_settings(request: HttpRequest, business: Business) -> HttpResponse:
+def apple_pay_settings(
+    request: AuthenticatedHttpRequest, business: Business
+) -> HttpResponse:
     instance = ApplePayMerchant.objects.filter(business=business).first()
     form = ApplePayForm(request.POST or None, request.FILES or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -90,7 +95,7 @@ def apple_pay_settings(request: HttpRequest, business: Business) -> HttpResponse
 
 @admin_required
 @require_http_methods(["GET", "POST"])
-def webhooks(request: HttpRequest, business: Business) -> HttpResponse:
+def webhooks(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     new_secret = ""
     error = ""
@@ -126,7 +131,7 @@ def webhooks(request: HttpRequest, business: Business) -> HttpResponse:
 @admin_required
 @require_POST
 def webhook_delete(
-    request: HttpRequest, business: Business, endpoint_id: int
+    request: AuthenticatedHttpRequest, business: Business, endpoint_id: int
 ) -> HttpResponse:
     try:
         services.webhook_endpoint_delete(

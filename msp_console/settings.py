@@ -210,7 +210,7 @@ STORAGES = {
 if STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
     # Any S3-compatible store (AWS, MinIO, R2…); credentials come from the
     # usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables.
-    STORAGES["default"]["OPTIONS"] = {
+    STORAGES["default"]["OPTIONS"] = {  # type: ignore[assignment]  # STORAGES is inferred as dict[str, dict[str, str]]
         "bucket_name": env_str("S3_BUCKET"),
         "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
         "region_name": env_str("S3_REGION") or None,

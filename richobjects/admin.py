@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from conversations.admin_scope import BusinessScopedAdmin, scoped
 from conversations.apple import limits
 from conversations.models import Business, Membership
+from conversations.types import User
 
 from . import builders, preview, services
 from .images import ImageInfo, UnreadableImage, image_info
@@ -29,6 +30,13 @@ _SPEC_HELP = (
     '{"images": {"logo": {"rich_image": 3}}}. Placeholders such as '
     "{{customer.name}} are filled at send time."
 )
+
+
+def _staff_user(request: HttpRequest) -> User:
+    """The admin site lets only signed-in staff through, so its user is a ``User``."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
 
 
 class RichObjectForm(forms.ModelForm):
@@ -64,7 +72,8 @@ class RichObjectForm(forms.ModelForm):
             ].help_text = "Leave blank to generate it from the content."
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()  # Django's returns self.cleaned_data, typed as optional
+        cleaned = self.cleaned_data
         kind = cleaned.get("kind") or self.instance.kind
         business = cleaned.get("business") or getattr(self.instance, "business", None)
         spec = cleaned.get("spec")
@@ -83,8 +92,8 @@ class RichObjectVersionInline(admin.TabularInline):
     model = RichObjectVersion
     extra = 0
     can_delete = False
-    fields = ["number", "created_at", "created_by", "text_alternative"]
-    readonly_fields = fields
+    readonly_fields = ("number", "created_at", "created_by", "text_alternative")
+    fields = readonly_fields
     ordering = ["-number"]
     show_change_link = True
 
@@ -148,13 +157,14 @@ class RichObjectAdmin(BusinessScopedAdmin):
         ]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
         if "business" not in initial:
             # The usual admin runs one business: start there, so the preview works at once.
             managed = Business.objects.all()
-            if not request.user.is_superuser:
+            user = _staff_user(request)
+            if not user.is_superuser:
                 managed = managed.filter(
-                    memberships__user=request.user,
+                    memberships__user=user,
                     memberships__role=Membership.Role.ADMIN,
                 )
             only = list(managed.values_list("pk", flat=True)[:2])
@@ -322,7 +332,7 @@ class RichObjectAdmin(BusinessScopedAdmin):
                 scope_team=data.get("scope_team", ""),
                 agents_may_edit=data.get("agents_may_edit", False),
                 text_alternative=data.get("text_alternative", ""),
-                user=request.user,
+                user=_staff_user(request),
             )
             obj.pk = created.pk
         else:
@@ -339,7 +349,7 @@ class RichObjectAdmin(BusinessScopedAdmin):
                 rich_object=stored,
                 spec=data["spec"],
                 text_alternative=alternative,
-                user=request.user,
+                user=_staff_user(request),
                 name=data["name"],
                 tags=data.get("tags") or [],
                 locale=data.get("locale", ""),
@@ -388,13 +398,17 @@ def _preview_target(
     """The business and kind a preview is for: a saved object's, or the add form's."""
     object_id = body.get("object")
     if object_id not in (None, ""):
+        pk = _int_or_none(object_id)
         found = (
-            objects.select_related("business")
-            .filter(pk=_int_or_none(object_id))
-            .first()
+            objects.select_related("business").filter(pk=pk).first()
+            if pk is not None
+            else None
         )
         return (found.business, found.kind) if found else (None, "")
-    business = businesses.filter(pk=_int_or_none(body.get("business"))).first()
+    business_pk = _int_or_none(body.get("business"))
+    business = (
+        businesses.filter(pk=business_pk).first() if business_pk is not None else None
+    )
     return business, str(body.get("kind") or "")
 
 
@@ -491,15 +505,17 @@ class RichImageAdmin(BusinessScopedAdmin):
         "usage",
     ]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = RichImageForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["business", "name", "upload"]
-        return ["business", "name", *self.readonly_fields]
+            return ("business", "name", "upload")
+        return ("business", "name", *self.readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

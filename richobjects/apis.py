@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -13,6 +12,7 @@ from conversations.exceptions import NotFoundError
 from conversations.permissions import business_admin_get
 from conversations.selectors import conversation_get_for_user
 from conversations.serializers import MessageOutputSerializer
+from conversations.types import AuthenticatedRequest
 
 from . import selectors, services
 from .models import RichObject
@@ -55,7 +55,7 @@ class RichObjectListApi(APIView):
     @extend_schema(
         parameters=[FilterSerializer], responses=RichObjectOutputSerializer(many=True)
     )
-    def get(self, request: HttpRequest) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
@@ -73,7 +73,7 @@ class RichObjectListApi(APIView):
 
 class RichObjectDetailApi(APIView):
     @extend_schema(responses=RichObjectOutputSerializer)
-    def get(self, request: HttpRequest, object_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, object_id: int) -> Response:
         rich_object = selectors.rich_object_get_for_user(
             user=request.user, object_id=object_id
         )
@@ -102,7 +102,7 @@ class RichObjectSendApi(APIView):
             ref_name = "RichObjectSendInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
-    def post(self, request: HttpRequest, conversation_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         conversation = conversation_get_for_user(
@@ -130,7 +130,7 @@ class RichObjectSendApi(APIView):
 
 class RichObjectExportApi(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: HttpRequest, business_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, business_id: int) -> Response:
         business = business_admin_get(user=request.user, business_id=business_id)
         return Response(services.rich_object_export(business))
 
@@ -140,7 +140,7 @@ class RichObjectImportApi(APIView):
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
-    def post(self, request: HttpRequest, business_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, business_id: int) -> Response:
         business = business_admin_get(user=request.user, business_id=business_id)
         report = services.rich_object_import(business, request.data)
         return Response(

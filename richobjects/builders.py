@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlencode, urlsplit
 
 from conversations.apple.limits import RICH_LINK_IMAGE_MAX_BYTES
@@ -420,7 +420,7 @@ def build_list_picker(
             counter += 1
             i_field = _path(f"{s_field}.items", i_index)
             item = _mapping(p, raw_item, i_field)
-            out = {
+            out: dict[str, Any] = {
                 "identifier": _identifier(item.get("id"), str(counter)),
                 "title": _text(p, item, "title", i_field, max_length=256),
             }
@@ -493,7 +493,7 @@ def build_time_picker(
     raw_slots = _list(p, spec.get("slots"), "slots")
     if not raw_slots:
         p.add("slots", "a time picker needs at least one slot")
-    slots = []
+    slots: list[dict[str, Any]] = []
     for index, raw in enumerate(raw_slots):
         field = _path("slots", index)
         slot = _mapping(p, raw, field)
@@ -790,6 +790,10 @@ def _money(amount: Decimal, decimals: int) -> str:
     return f"{amount:.{decimals}f}"
 
 
+@overload
+def _merchant(value: MerchantSettings | Mapping[str, Any]) -> MerchantSettings: ...
+@overload
+def _merchant(value: None) -> None: ...
 def _merchant(
     value: MerchantSettings | Mapping[str, Any] | None,
 ) -> MerchantSettings | None:
@@ -1237,7 +1241,7 @@ def text_alternative(kind: str, spec: Mapping[str, Any]) -> str:
     """What to send when the device cannot show ``kind``: numbered options or a link."""
     resolved = _kind(kind)
     spec = spec if isinstance(spec, Mapping) else {}
-    received = spec.get("received") if isinstance(spec.get("received"), Mapping) else {}
+    received = found if isinstance(found := spec.get("received"), Mapping) else {}
     heading = str(received.get("title") or "").strip()
     link = str(spec.get("fallback_url") or "").strip()
     writer = _TEXT_WRITERS[resolved]

@@ -9,7 +9,7 @@ than raising. Every result keeps the raw reply and a one-line ``summary``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -540,7 +540,7 @@ def parse_authentication(
     )
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Reply]] = {
     Kind.LIST_PICKER: parse_list_picker,
     Kind.TIME_PICKER: parse_time_picker,
     Kind.QUICK_REPLY: parse_quick_reply,

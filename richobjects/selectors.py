@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from conversations.models import Business, Membership
+from conversations.types import User
 
 from .models import RichObject
 
@@ -54,7 +54,7 @@ def rich_object_get_sendable(
 
 def rich_object_list_for_user(
     *,
-    user: AbstractBaseUser,
+    user: User,
     business_id: int | None = None,
     query: str = "",
     tag: str = "",
@@ -102,9 +102,7 @@ def rich_object_list_for_user(
     return found
 
 
-def rich_object_get_for_user(
-    *, user: AbstractBaseUser, object_id: int
-) -> RichObject | None:
+def rich_object_get_for_user(*, user: User, object_id: int) -> RichObject | None:
     """One published object ``user`` may send, by id, or None (absent and forbidden look alike)."""
     for rich_object in rich_object_list_for_user(user=user):
         if rich_object.pk == object_id:

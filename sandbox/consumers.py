@@ -72,7 +72,7 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
             "authenticate": self._authenticate,
         }
         action = content.get("action") if isinstance(content, dict) else None
-        handler = handlers.get(action)
+        handler = handlers.get(action) if isinstance(action, str) else None
         if handler is None:
             await self.send_json(
                 {"type": "error", "error": f"unknown action {action!r}"}

@@ -16,10 +16,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 
 from conversations.models import Business
+from conversations.types import User
 
 from . import provider
 
@@ -64,7 +64,7 @@ def _sandbox_url(base_url: str, name: str) -> str:
 
 
 def demo_integrations_seed(
-    *, business: Business, actor: AbstractBaseUser, base_url: str
+    *, business: Business, actor: User, base_url: str
 ) -> list[str]:
     """Configure OAuth, Apple Pay and library objects; returns what was done."""
     from integrations import services as integrations_services
@@ -116,14 +116,12 @@ def demo_integrations_seed(
     return done
 
 
-def _library_objects(
-    *, business: Business, actor: AbstractBaseUser, base_url: str
-) -> list[str]:
+def _library_objects(*, business: Business, actor: User, base_url: str) -> list[str]:
     """Published library objects for the console's picker; kept if they exist."""
     from richobjects import services as rich_services
     from richobjects.models import RichObject
 
-    wanted = [
+    wanted: list[tuple[str, str, dict[str, Any]]] = [
         (
             SIGNIN_OBJECT,
             RichObject.Kind.AUTHENTICATION,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Any
 
@@ -19,6 +19,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -29,7 +30,7 @@ from .models import SandboxUpload
 
 logger = logging.getLogger(__name__)
 
-AsyncView = Callable[..., Awaitable[HttpResponse]]
+AsyncView = Callable[..., Coroutine[Any, Any, HttpResponseBase]]
 
 
 def db(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
@@ -59,7 +60,7 @@ def gateway_endpoint(
         @wraps(view)
         async def wrapper(
             request: HttpRequest, *args: Any, **kwargs: Any
-        ) -> HttpResponse:
+        ) -> HttpResponseBase:
             if request.method != method:
                 return error(405, f"use {method}")
             fail_status = await apply_misbehaviour()
@@ -218,7 +219,7 @@ def _hex(checksum: str) -> str:
 
 
 @gateway_endpoint("GET", authenticated=False)
-async def mmcs_download(request: HttpRequest, token: str) -> HttpResponse:
+async def mmcs_download(request: HttpRequest, token: str) -> HttpResponseBase:
     upload = await db(mmcs.upload_for_download_token)(token)
     if upload is None:
         return error(404, "download URL is unknown or expired")

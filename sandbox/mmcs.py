@@ -16,7 +16,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core import signing
@@ -80,7 +80,13 @@ def write_upload(upload: SandboxUpload, chunks: Iterable[bytes]) -> SandboxUploa
     return upload
 
 
-def read_stream(stream: IO[bytes]) -> Iterator[bytes]:
+class Readable(Protocol):
+    """An open file or a request body: anything read in chunks."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+def read_stream(stream: Readable) -> Iterator[bytes]:
     while chunk := stream.read(CHUNK_BYTES):
         yield chunk
 

@@ -167,6 +167,8 @@ def _resolve_data_ref(ref: dict[str, Any], endpoint: str) -> dict[str, Any]:
     data = (
         payload.get("interactiveData", payload) if isinstance(payload, dict) else None
     )
+    if not isinstance(data, dict):
+        raise bad("interactiveData must be an object")
     check_interactive({"interactiveData": data}, endpoint=endpoint)
     return data
 

@@ -103,7 +103,7 @@ def chat(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 def business_file(
     request: HttpRequest, key: str, message_id: int, index: int
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     """Decrypt an attachment the business sent, as the device would show it."""
     customer = services.customer_get(key=key)
     message = (

@@ -281,6 +281,7 @@ def clean_name(name: str) -> str:
 def _thumbnail_make(source: IO[bytes]) -> bytes | None:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    image: Image.Image
     try:
         with Image.open(source) as image:
             if image.width * image.height > THUMBNAIL_MAX_PIXELS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 
 from django.core.files import File
 from django.db import transaction
@@ -72,9 +73,7 @@ def attachments_create_inbound(
     from ..tasks import attachment_fetch as attachment_fetch_task
 
     for row in rows:
-        transaction.on_commit(
-            lambda pk=row.pk: attachment_fetch_task.delay(pk), robust=True
-        )
+        transaction.on_commit(partial(attachment_fetch_task.delay, row.pk), robust=True)
     return rows
 
 

@@ -27,6 +27,7 @@ from ..exceptions import (
     ConversationClosedError,
 )
 from ..models import Attachment, Conversation, Message
+from ..types import User
 from .files import (
     CHUNK_BYTES,
     MAX_ATTACHMENT_BYTES,
@@ -91,7 +92,7 @@ def _prepare(upload: UploadedFile, allowed: list[str]) -> _Prepared:
 def attachments_send(
     *,
     conversation: Conversation,
-    sender: Any,
+    sender: User | None,
     files: Sequence[UploadedFile],
     text: str = "",
     auto_reply: bool = False,

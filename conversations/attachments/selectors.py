@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from ..exceptions import (
     NotFoundError,
 )
 from ..models import Attachment
+from ..types import User
 
 logger = logging.getLogger(__name__)
 
 
-def attachment_get_for_user(*, user: Any, attachment_id: int) -> Attachment:
+def attachment_get_for_user(*, user: User, attachment_id: int) -> Attachment:
     """An attachment in one of the user's businesses; 404 otherwise (no leak)."""
     attachment = (
         Attachment.objects.filter(

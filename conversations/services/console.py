@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from ..models import (
     ReadMarker,
 )
 from ..permissions import business_admin_check
+from ..types import User
 from .outbound import MAX_TEXT_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ AGENT_STATUSES = (
 def conversation_assign(
     *,
     conversation: Conversation,
-    actor: AbstractBaseUser,
-    assignee: AbstractBaseUser | None,
+    actor: User,
+    assignee: User | None,
 ) -> Conversation:
     """Give the conversation to a member of its business, or to nobody."""
     if (
@@ -70,7 +70,7 @@ def conversation_assign(
 
 
 def conversation_set_status(
-    *, conversation: Conversation, actor: AbstractBaseUser, status: str
+    *, conversation: Conversation, actor: User, status: str
 ) -> Conversation:
     """Move the conversation between open, pending and resolved."""
     if status not in AGENT_STATUSES:
@@ -102,9 +102,7 @@ def conversation_set_status(
     return conversation
 
 
-def note_create(
-    *, conversation: Conversation, author: AbstractBaseUser, text: str
-) -> Message:
+def note_create(*, conversation: Conversation, author: User, text: str) -> Message:
     """Store a private note for teammates. It is never delivered to the customer."""
     if not text or not text.strip():
         raise ApplicationError("A note needs some text.", code="empty_text")
@@ -129,7 +127,7 @@ def note_create(
 
 
 def conversation_mark_read(
-    *, conversation: Conversation, user: AbstractBaseUser, message_id: int
+    *, conversation: Conversation, user: User, message_id: int
 ) -> ReadMarker:
     """Move the user's read marker forward (never back: tabs race each other)."""
     marker, created = ReadMarker.objects.get_or_create(
@@ -148,7 +146,7 @@ def conversation_mark_read(
 def conversation_presence(
     *,
     conversation: Conversation,
-    agent: AbstractBaseUser,
+    agent: User,
     viewing: bool,
     join: bool = False,
     exclude_channel: str | None = None,
@@ -172,7 +170,7 @@ def conversation_presence(
 
 
 def membership_add(
-    *, business: Business, actor: AbstractBaseUser, username: str, role: str
+    *, business: Business, actor: User, username: str, role: str
 ) -> Membership:
     """An admin adds an existing user to the business as agent or admin."""
     business_admin_check(business=business, actor=actor)
@@ -191,9 +189,7 @@ def membership_add(
     return membership
 
 
-def membership_remove(
-    *, business: Business, actor: AbstractBaseUser, membership_id: int
-) -> None:
+def membership_remove(*, business: Business, actor: User, membership_id: int) -> None:
     """An admin removes an agent; the business always keeps at least one admin."""
     business_admin_check(business=business, actor=actor)
     with transaction.atomic():

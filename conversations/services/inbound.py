@@ -166,7 +166,7 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
             # A concurrent delivery of the same id won the race.
             transaction.set_rollback(True)
             return Message.objects.get(apple_id=envelope.apple_id)
-        if fields["kind"] == Message.Kind.ATTACHMENT:
+        if isinstance(event, InboundText) and fields["kind"] == Message.Kind.ATTACHMENT:
             # Rows now (so the push lists them), bytes later in a task.
             attachments_create_inbound(message=message, descriptors=event.attachments)
 

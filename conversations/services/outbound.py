@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,6 +36,7 @@ from ..models import (
 )
 from ..rich_links import rich_link_data_for, rich_link_plan
 from ..tasks import message_deliver as message_deliver_task
+from ..types import User
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def text_check(text: str, *, required: bool = True) -> None:
 def message_send(
     *,
     conversation: Conversation,
-    sender: AbstractBaseUser | None,
+    sender: User | None,
     text: str,
     auto_reply: bool = False,
 ) -> Message:
@@ -123,7 +123,7 @@ def message_send(
 def message_queue(
     *,
     conversation: Conversation,
-    sender: AbstractBaseUser | None,
+    sender: User | None,
     kind: str,
     body: str,
     raw: dict[str, Any] | None = None,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from uuid import uuid4
 
-from django.contrib.auth.models import AbstractBaseUser
-
 from .. import realtime
 from ..apple.client import AppleClient
 from ..apple.exceptions import AppleError
 from ..models import (
     Conversation,
 )
+from ..types import User
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ logger = logging.getLogger(__name__)
 def conversation_typing(
     *,
     conversation: Conversation,
-    agent: AbstractBaseUser,
+    agent: User,
     typing: bool,
     exclude_channel: str | None = None,
 ) -> None:

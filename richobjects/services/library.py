@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from conversations.models import Business
+from conversations.types import User
 
 from .. import builders
 from ..image_sizes import DEFAULT_STYLE, rich_image_variant, styles_for_images
@@ -148,7 +149,7 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
 
 
 def _new_version(
-    *, rich_object: RichObject, spec: Mapping[str, Any], user: Any = None
+    *, rich_object: RichObject, spec: Mapping[str, Any], user: User | None = None
 ) -> RichObjectVersion:
     last = (
         rich_object.versions.order_by("-number")
@@ -176,7 +177,7 @@ def rich_object_create(
     scope_team: str = "",
     agents_may_edit: bool = False,
     text_alternative: str = "",
-    user: Any = None,
+    user: User | None = None,
 ) -> RichObject:
     """Create a draft object with its first version; the spec must build cleanly.
 
@@ -218,7 +219,7 @@ def rich_object_update(
     rich_object: RichObject,
     spec: Mapping[str, Any] | None = None,
     text_alternative: str | None = None,
-    user: Any = None,
+    user: User | None = None,
     **fields: Any,
 ) -> RichObject:
     """Change metadata and/or content; new content becomes a new version.
@@ -248,7 +249,7 @@ def rich_object_update(
         )
     for key, value in fields.items():
         setattr(rich_object, key, value)
-    effective_spec = spec if content_changed else current_spec
+    effective_spec = spec if spec is not None and content_changed else current_spec
     if text_alternative is not None:
         rich_object.text_alternative_edited = bool(text_alternative.strip())
         rich_object.text_alternative = text_alternative.strip()

@@ -71,7 +71,7 @@ def rich_object_render(
         )
     except builders.BuildError as errors:
         raise _invalid(errors) from errors
-    data = payload.get("data") if isinstance(payload.get("data"), Mapping) else {}
+    data = found if isinstance(found := payload.get("data"), Mapping) else {}
     return RenderedRichObject(
         kind=rich_object.kind,
         version_id=version.pk,

@@ -15,6 +15,7 @@ from django.db import DatabaseError
 from conversations.exceptions import ApplicationError, PermissionDeniedError
 from conversations.models import Business, Conversation, Membership, Message
 from conversations.services import message_queue
+from conversations.types import User
 
 from .. import builders
 from ..builders import device_supports
@@ -36,7 +37,7 @@ class RichObjectNotAvailable(ApplicationError):
     code = "rich_object_not_found"
 
 
-def _team_names(*, business: Business, user: Any) -> list[str]:
+def _team_names(*, business: Business, user: User | None) -> list[str]:
     if user is None or not getattr(user, "pk", None):
         return []
     teams = getattr(user, "teams", None)
@@ -45,7 +46,7 @@ def _team_names(*, business: Business, user: Any) -> list[str]:
     return list(teams.filter(business=business).values_list("name", flat=True))
 
 
-def rich_object_may_use(*, rich_object: RichObject, user: Any) -> bool:
+def rich_object_may_use(*, rich_object: RichObject, user: User | None) -> bool:
     """Whether ``user`` may send ``rich_object``: unscoped, or scoped to one of their teams.
 
     Admins of the business may send anything in its library.
@@ -161,7 +162,7 @@ def rich_object_send(
     object_or_version: RichObject | RichObjectVersion,
     params: Mapping[str, Any] | None = None,
     edits: Mapping[str, Any] | None = None,
-    sender: Any,
+    sender: User | None,
     auto_reply: bool = False,
     base_url: str | None = None,
 ) -> Message:
@@ -184,8 +185,8 @@ def rich_object_send(
     cannot be queued, the payment is marked failed.
     """
     if isinstance(object_or_version, RichObjectVersion):
-        version = object_or_version
-        rich_object = version.rich_object
+        version: RichObjectVersion | None = object_or_version
+        rich_object = object_or_version.rich_object
     else:
         rich_object = object_or_version
         version = rich_object.published_version

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -156,6 +156,13 @@ def rich_object_import(business: Business, data: Mapping[str, Any]) -> ImportRep
     return report
 
 
+class _ImportedMetadata(TypedDict):
+    tags: list[str]
+    locale: str
+    scope_team: str
+    agents_may_edit: bool
+
+
 def _import_one(
     *,
     business: Business,
@@ -164,7 +171,7 @@ def _import_one(
     spec: Mapping[str, Any],
     report: ImportReport,
 ) -> None:
-    metadata = {
+    metadata: _ImportedMetadata = {
         "tags": entry.get("tags") or [],
         "locale": str(entry.get("locale") or ""),
         "scope_team": str(entry.get("scope_team") or ""),

@@ -12,7 +12,7 @@ import hmac
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -29,13 +29,15 @@ class SecretUnreadable(Exception):
     """A stored secret does not decrypt with the current key."""
 
 
-def _fernet() -> Fernet:
-    key = settings.FIELD_ENCRYPTION_KEY
-    if not key:
+def _fernet() -> MultiFernet:
+    """Every key in FIELD_ENCRYPTION_KEY (comma-separated) decrypts; the first
+    encrypts. Rotate: put a new key first, run ``secrets_reencrypt``, drop the old."""
+    keys = [k.strip() for k in settings.FIELD_ENCRYPTION_KEY.split(",") if k.strip()]
+    if not keys:
         # DEBUG only (settings refuse to start otherwise): stable across restarts.
         digest = hashlib.sha256(b"field-encryption:" + settings.SECRET_KEY.encode())
-        key = base64.urlsafe_b64encode(digest.digest()).decode()
-    return Fernet(key)
+        keys = [base64.urlsafe_b64encode(digest.digest()).decode()]
+    return MultiFernet([Fernet(key) for key in keys])
 
 
 def secret_encrypt(plaintext: str) -> str:

@@ -21,3 +21,6 @@ MSP_ID = "test-msp"
 MSP_SECRETS = ["dGVzdC1zZWNyZXQtZm9yLXRoZS1tc3AtY29uc29sZS1zdWl0ZQ=="]
 APPLE_GATEWAY_URL = "http://apple.test/v1"
 MEDIA_ROOT = BASE_DIR / "build" / "test-media"
+# The suite's in-process database connections must close for real at teardown
+# (the test database is dropped); the pool is exercised by tests/production/.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

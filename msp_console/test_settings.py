@@ -24,3 +24,6 @@ MEDIA_ROOT = BASE_DIR / "build" / "test-media"
 # The stand-ins for processors, identity providers and pages run on loopback;
 # tests of the guard itself set this back to [].
 ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128"]
+# The suite's in-process database connections must close for real at teardown
+# (the test database is dropped); the pool is exercised by tests/production/.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

@@ -169,7 +169,7 @@ def test_logs_are_json_with_a_request_id_and_extra_fields(
     assert line["level"] == "INFO"
 
 
-def test_metrics_need_the_token_and_count_webhooks_and_deliveries(
+def test_metrics_need_the_token_and_show_webhooks_queue_and_sockets(
     two_instances: ProductionStack,
 ) -> None:
     a = two_instances.instances[0]

@@ -13,7 +13,7 @@ from tests.integrations.stand_ins import StandIn
 pytestmark = pytest.mark.django_db
 
 
-def device_post(url: str, *, token_key: str = "paymentToken", **extra: Any) -> Any:
+def device_post(url: str, *, token_key: str = "paymentToken", **extra: Any) -> Any:  # noqa: S107
     """What the Apple Pay sheet posts to paymentGatewayUrl, as Apple's samples
     show it: the token under ``payment.paymentToken`` (sandbox/interactive.py)."""
     body = {

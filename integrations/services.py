@@ -489,9 +489,12 @@ def signin_request_send(
         conversation=conversation, legacy=legacy, base_url=base_url
     )
     title = f"Sign in to {provider.title}" if provider else "Sign in"
+    spec: dict[str, Any] = {"received": {"title": title}, "scope": list(prepared.scope)}
+    if provider is not None and provider.reply_title:
+        spec["reply"] = {"title": provider.reply_title}
     payload = _build(
         builders.build_authentication,
-        {"received": {"title": title}, "scope": list(prepared.scope)},
+        spec,
         state=prepared.state,
         legacy=legacy,
         response_encryption_key=prepared.response_encryption_key,

@@ -320,6 +320,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "conversations.message_requeue_stuck",
         "schedule": float(env_int("MESSAGE_SWEEP_SECONDS", 10)),
     },
+    "conversations-route-unrouted": {
+        "task": "businesses.conversations_route_unrouted",
+        "schedule": 30.0,
+    },
     "webhook-requeue-stuck": {
         "task": "integrations.webhook_requeue_stuck",
         "schedule": 60.0,

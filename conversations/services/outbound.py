@@ -293,7 +293,10 @@ def _rich_link_data(message: Message) -> dict[str, Any]:
         return data
     # Fetched here, in the delivery task, never in the request; kept so a
     # retry sends the same preview without fetching the page again.
-    data = rich_link_data_for(str(message.raw.get("url") or message.body))
+    data = rich_link_data_for(
+        str(message.raw.get("url") or message.body),
+        logo_url=message.conversation.business.logo_url,
+    )
     message.raw = {**message.raw, "richLinkData": data}
     Message.objects.filter(pk=message.pk).update(raw=message.raw)
     return data

@@ -221,6 +221,8 @@ def _set_status(
             message_id=message.pk,
             conversation_id=message.conversation_id,
             status=status,
+            attempts=message.attempts,
+            error=error,
         )
     )
 

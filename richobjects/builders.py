@@ -970,6 +970,9 @@ def build_apple_pay(
 # --- authentication (spec §7.6) -----------------------------------------------------------------
 
 
+DEFAULT_SIGNIN_REPLY = "You signed in"
+
+
 def build_authentication(
     spec: Mapping[str, Any],
     *,
@@ -1015,6 +1018,10 @@ def build_authentication(
         else:
             _base64_bytes(p, response_encryption_key, "response_encryption_key")
         oauth2["responseEncryptionKey"] = response_encryption_key or ""
+    if not spec.get("reply"):
+        # Apple's samples show this bubble once the customer has signed in;
+        # without it the conversation shows nothing (editable as "reply").
+        spec = {**spec, "reply": {"title": DEFAULT_SIGNIN_REPLY}}
     payload = _envelope(
         p,
         spec,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .. import events, realtime
 from ..apple.client import AppleClient
-from ..apple.exceptions import AppleError
+from ..apple.exceptions import AppleError, MalformedPayload
 from ..apple.payloads import (
     InboundClose,
     InboundEnvelope,
@@ -19,7 +19,7 @@ from ..apple.payloads import (
     InboundText,
     InboundTyping,
     Tapback,
-    request_identifier_of,
+    interactive_data_check,
 )
 from ..attachments import (
     attachments_create_inbound,
@@ -82,16 +82,24 @@ def _conversation_for_inbound(
     # Every message carries the device's current abilities; the latest one wins.
     conversation.capabilities = sorted(envelope.capabilities)
     if envelope.device_agent:
-        conversation.device_agent = envelope.device_agent
+        conversation.device_agent = _fit("device_agent", envelope.device_agent)
     if envelope.locale:
-        conversation.locale = envelope.locale
+        conversation.locale = _fit("locale", envelope.locale)
     # The first entry point a customer came through decides routing; later
     # ones stay in each message's raw payload.
     if envelope.intent and not conversation.intent:
-        conversation.intent = envelope.intent
+        conversation.intent = _fit("intent", envelope.intent)
     if envelope.group and not conversation.group:
-        conversation.group = envelope.group
+        conversation.group = _fit("group", envelope.group)
     return conversation
+
+
+def _fit(field_name: str, value: str) -> str:
+    """Cut a descriptive value to its column: a customer's message is never lost
+    because a header is longer than we store (the whole value stays in ``raw``)."""
+    column = Conversation._meta.get_field(field_name)
+    max_length = getattr(column, "max_length", None)
+    return value[:max_length] if max_length else value
 
 
 def _reaction_target(conversation: Conversation, tapback: Tapback) -> Message | None:
@@ -163,9 +171,12 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
                     **fields,
                 )
         except IntegrityError:
-            # A concurrent delivery of the same id won the race.
+            # A concurrent delivery of the same id won the race and committed
+            # (the unique index waited for it). The savepoint is gone, so the
+            # transaction can still read it; then everything here is undone.
+            winner = Message.objects.get(apple_id=envelope.apple_id)
             transaction.set_rollback(True)
-            return Message.objects.get(apple_id=envelope.apple_id)
+            return winner
         if isinstance(event, InboundText) and fields["kind"] == Message.Kind.ATTACHMENT:
             # Rows now (so the push lists them), bytes later in a task.
             attachments_create_inbound(message=message, descriptors=event.attachments)
@@ -242,10 +253,20 @@ def interactive_reply_resolve(*, message_id: int) -> None:
         message.refresh_from_db()
         realtime.push_message_changed(message)
         return
+    try:
+        request_identifier = interactive_data_check(data)
+    except MalformedPayload as exc:
+        # Kept visibly unreadable, never half-parsed; retrying would not help.
+        Message.objects.filter(pk=message.pk).update(
+            last_error=f"The reply could not be read: {exc}"
+        )
+        message.refresh_from_db()
+        realtime.push_message_changed(message)
+        return
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message.pk)
         message.raw = {**message.raw, "interactiveData": data}
-        message.request_identifier = request_identifier_of(data)
+        message.request_identifier = request_identifier
         message.reply_to = _request_for(conversation, message.request_identifier)
         message.last_error = ""
         message.save(

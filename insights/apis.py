@@ -85,9 +85,15 @@ class ReportSerializer(serializers.Serializer):
     by_team = TeamRowSerializer(many=True)
 
 
-class ReportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class ReportErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ReportErrorSerializer(serializers.Serializer):
+    """The one error shape of the API (conversations.exceptions)."""
+
+    error = ReportErrorDetailSerializer()
 
 
 class ReportSummaryApi(APIView):

@@ -222,7 +222,7 @@ def reply_handle(*, message_id: int) -> CsatSurvey | None:
         if survey is None:
             return None
         survey = (
-            CsatSurvey.objects.select_for_update()
+            CsatSurvey.objects.select_for_update(of=("self",))
             .select_related("message")
             .get(pk=survey.pk)
         )

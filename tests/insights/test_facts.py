@@ -59,7 +59,8 @@ def test_reopen_keeps_first_response_and_moves_resolution(conversation, agent) -
         at=at(90),
     )
     facts.refresh_from_db()
-    assert facts.resolved_at is None and facts.resolution_seconds is None
+    assert facts.resolved_at is None
+    assert facts.resolution_seconds is None
     assert facts.first_resolved_at == at(30)
     assert (facts.reopens, facts.waiting_since) == (1, at(90))
 
@@ -142,7 +143,8 @@ def test_the_core_announces_and_insights_records(
     facts.refresh_from_db()
     assert facts.first_response_at == reply.created_at
     assert facts.first_responder_id == agent.pk
-    assert facts.resolved_at is None and facts.first_resolved_at is not None
+    assert facts.resolved_at is None
+    assert facts.first_resolved_at is not None
     assert facts.waiting_since == again.created_at
     events = ConversationEvent.objects.filter(conversation=conversation)
     assert [(e.kind, e.actor_id) for e in events] == [

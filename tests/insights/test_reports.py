@@ -68,7 +68,7 @@ def test_median_and_p90_of_first_response_and_resolution(business, agent) -> Non
     frt = report["first_response_seconds"]
     assert frt["count"] == 3
     assert frt["median"] == 120
-    # percentile_cont: 120 + 0.8 × (600 − 120)
+    # percentile_cont: 120 + 0.8 * (600 - 120)
     assert frt["p90"] == pytest.approx(504)
     assert report["resolution_seconds"]["median"] == 720
     assert report["days"] == [{"date": "2025-05-05", "opened": 3, "resolved": 3}]

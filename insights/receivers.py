@@ -12,7 +12,6 @@ from conversations import events, inbound_hooks, presentation
 from conversations.models import Conversation
 
 from . import csat, services
-from .models import CsatSurvey
 from .presenters import conversation_insights
 from .tasks import csat_reply_handle
 
@@ -26,13 +25,9 @@ def on_started(event: events.ConversationStarted) -> None:
 
 def on_message_received(event: events.MessageReceived) -> None:
     at = event.occurred_at or timezone.now()
-    services.customer_message_record(conversation_id=event.conversation_id, at=at)
-    # Only a conversation with a survey out can be answering one: one cheap
-    # read here keeps a task off every other inbound message.
-    if CsatSurvey.objects.filter(
-        conversation_id=event.conversation_id,
-        status__in=[CsatSurvey.Status.SENT, CsatSurvey.Status.ANSWERED],
-    ).exists():
+    # Only a conversation with a survey out can be answering one: knowing it
+    # from the same statement keeps a task off every other inbound message.
+    if services.customer_message_record(conversation_id=event.conversation_id, at=at):
         csat_reply_handle.delay(event.message_id)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
 
-from .models import ConversationEvent, ConversationFacts
+from .models import ConversationEvent, ConversationFacts, CsatSurvey
 from .sla import breaches_record, facts_due_times, facts_settle_breaches, priority_of
 
 Status = Conversation.Status
@@ -73,11 +73,39 @@ def _stop_waiting(facts: ConversationFacts, at: datetime) -> None:
         facts.waiting_since = None
 
 
-def customer_message_record(*, conversation_id: int, at: datetime) -> None:
-    """A customer message starts a wait unless one is running (one query)."""
-    ConversationFacts.objects.filter(
-        conversation_id=conversation_id, waiting_since__isnull=True
-    ).exclude(conversation__status=Status.RESOLVED).update(waiting_since=at)
+def customer_message_record(*, conversation_id: int, at: datetime) -> bool:
+    """A customer message starts a wait unless one runs or the conversation
+    stays resolved (a survey answer). Returns whether a survey is out.
+
+    One statement for both, on the webhook's hot path (tests/conversations/
+    test_inbound_hot_path.py counts its queries).
+    """
+    facts = ConversationFacts._meta.db_table
+    conversations = Conversation._meta.db_table
+    surveys = CsatSurvey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {facts} AS f SET waiting_since = CASE
+                WHEN f.waiting_since IS NULL AND c.status <> %s THEN %s
+                ELSE f.waiting_since END
+            FROM {conversations} AS c
+            WHERE f.conversation_id = %s AND c.id = f.conversation_id
+            RETURNING EXISTS (
+                SELECT 1 FROM {surveys} AS s
+                WHERE s.conversation_id = f.conversation_id AND s.status IN (%s, %s)
+            )
+            """,  # noqa: S608 (table names from our models; values are parameters)
+            [
+                Status.RESOLVED,
+                at,
+                conversation_id,
+                CsatSurvey.Status.SENT,
+                CsatSurvey.Status.ANSWERED,
+            ],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def agent_reply_record(*, conversation_id: int, sender_id: int, at: datetime) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import events, realtime
+from .. import events, inbound_hooks, realtime
 from ..apple.client import AppleClient
 from ..apple.exceptions import AppleError, MalformedPayload
 from ..apple.payloads import (
@@ -135,8 +135,24 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
         if existing is not None:
             return existing  # Apple redelivered: already stored and pushed.
         conversation = _conversation_for_inbound(business, envelope)
-        reopened = conversation.status != Conversation.Status.OPEN
-        conversation.status = Conversation.Status.OPEN
+        old_status = conversation.status
+        if (
+            old_status == Conversation.Status.RESOLVED
+            and inbound_hooks.inbound_keeps_resolved(
+                conversation_id=conversation.id,
+                text=event.body if isinstance(event, InboundText) else "",
+                request_identifier=""
+                if isinstance(event, InboundText)
+                else event.request_identifier,
+            )
+        ):
+            new_status = (
+                old_status  # An answer to what a feature asked after resolving.
+            )
+        else:
+            new_status = Conversation.Status.OPEN
+        reopened = old_status != new_status
+        conversation.status = new_status
         conversation.closed_at = None
         conversation.last_message_at = timezone.now()
         conversation.save()
@@ -188,6 +204,18 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
                     business_id=business.id,
                     conversation_id=conversation.id,
                     message_id=message.id,
+                    occurred_at=message.created_at,
+                )
+            )
+        elif reopened:
+            events.publish(
+                events.ConversationStatusChanged(
+                    business_id=business.id,
+                    conversation_id=conversation.id,
+                    old_status=old_status,
+                    new_status=new_status,
+                    actor_id=None,
+                    occurred_at=message.created_at,
                 )
             )
         if (
@@ -205,6 +233,7 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
                 message_id=message.id,
                 conversation_id=conversation.id,
                 interactive=message.kind == Message.Kind.INTERACTIVE,
+                occurred_at=message.created_at,
             )
         )
     return message
@@ -317,6 +346,7 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
         )
         if conversation is None:
             return None  # Closing a conversation we never saw: nothing to close.
+        old_status = conversation.status
         conversation.status = Conversation.Status.CLOSED
         conversation.closed_at = timezone.now()
         conversation.save(update_fields=["status", "closed_at"])
@@ -336,4 +366,15 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
                 business_id=business.id, conversation_id=conversation.id
             )
         )
+        if old_status != Conversation.Status.CLOSED:
+            events.publish(
+                events.ConversationStatusChanged(
+                    business_id=business.id,
+                    conversation_id=conversation.id,
+                    old_status=old_status,
+                    new_status=Conversation.Status.CLOSED,
+                    actor_id=None,
+                    occurred_at=conversation.closed_at,
+                )
+            )
     return message

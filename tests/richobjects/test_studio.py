@@ -353,3 +353,34 @@ def test_the_rest_api_keeps_other_tenants_out(
         format="json",
     )
     assert refused.status_code == 404
+
+
+def test_placeholder_fallbacks_fill_unknown_values_and_only_others_are_required() -> (
+    None
+):
+    from richobjects.builders import render_placeholders, required_placeholders_in
+
+    spec = {"summary": "Hi {{customer.name|there}}, order {{order.id}}"}
+    assert render_placeholders(spec, {"order": {"id": "42"}}) == {
+        "summary": "Hi there, order 42"
+    }
+    assert render_placeholders(spec, {"customer": {"name": "Ann"}, "order.id": 7}) == {
+        "summary": "Hi Ann, order 7"
+    }
+    assert required_placeholders_in(spec) == ["order.id"]
+
+
+def test_sandbox_try_it_sends_only_within_the_admins_business(
+    studio: Client, business: Business, other_business: Business
+) -> None:
+    greeting = _quick(business)
+    url = reverse("sandbox:try-rich-object", args=[business.pk, greeting.pk])
+    mallory = Client()
+    mallory.force_login(other_business.memberships.get().user)
+    assert mallory.post(url, {"choice": "x"}).status_code == 404
+    # No such sandbox customer in this business: a clear 400, nothing sent.
+    refused = studio.post(url, {"choice": "nobody"})
+    assert refused.status_code == 400
+    assert "Choose a sandbox customer" in refused.content.decode()
+    editor = studio.get(reverse("library-edit", args=[business.pk, greeting.pk]))
+    assert "Send to a sandbox customer" in editor.content.decode()

@@ -6,12 +6,12 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .. import events, realtime
@@ -83,9 +83,16 @@ def _publish_delivery(message_id: int, options: dict[str, Any]) -> None:
         )
 
 
-def _enqueue_delivery(message_id: int) -> None:
+def _enqueue_delivery(message_id: int, *, kind: str | None = None) -> None:
+    """Enqueue the delivery after commit; ``kind``, when the caller knows it,
+    saves asking whether the message carries files."""
     options: dict[str, Any] = {}
-    if Attachment.objects.filter(message_id=message_id).exists():
+    has_files = (
+        kind == Message.Kind.ATTACHMENT
+        if kind is not None
+        else Attachment.objects.filter(message_id=message_id).exists()
+    )
+    if has_files:
         # Uploading 100 MB outlasts the default limits on a slow link; the
         # upload renews the row's lease, so the sweeper leaves it alone.
         options = {
@@ -191,7 +198,7 @@ def message_queue(
         conversation.last_message_at = message.created_at
         conversation.save(update_fields=["last_message_at"])
         realtime.push_message_created(message)
-        _enqueue_delivery(message.id)
+        _enqueue_delivery(message.id, kind=kind)
         if sender is not None and not auto_reply:
             events.publish(
                 events.AgentReplied(
@@ -224,15 +231,20 @@ def _set_status(
     Message.objects.filter(pk=message.pk).update(**update)
     for name, value in update.items():
         setattr(message, name, value)
+    _status_announce(message)
+
+
+def _status_announce(message: Message) -> None:
+    """Agents see the new state; the features hear of it."""
     realtime.push_message_changed(message)
     events.publish(
         events.MessageStatusChanged(
             business_id=message.conversation.business_id,
             message_id=message.pk,
             conversation_id=message.conversation_id,
-            status=status,
+            status=message.status,
             attempts=message.attempts,
-            error=error,
+            error=message.last_error,
         )
     )
 
@@ -247,24 +259,62 @@ def _kick_next(message: Message) -> None:
             id__gt=message.id,
         )
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "kind")
         .first()
     )
     if following is not None:
-        _enqueue_delivery(following)
+        _enqueue_delivery(following[0], kind=following[1])
 
 
 # A message in one of these holds the conversation's later messages.
 UNSETTLED = (Message.Status.PENDING, Message.Status.SENDING, Message.Status.PAUSED)
 
 
-def _has_unsettled_predecessor(message: Message) -> bool:
-    return Message.objects.filter(
-        conversation_id=message.conversation_id,
-        direction=Message.Direction.OUT,
-        status__in=UNSETTLED,
-        id__lt=message.id,
-    ).exists()
+_CLAIM_SQL = """
+    UPDATE {table} SET status = %s, attempts = attempts + 1,
+        status_changed_at = %s, next_attempt_at = %s
+    WHERE id = %s AND status = %s AND NOT EXISTS (
+        SELECT 1 FROM {table} AS earlier
+        WHERE earlier.conversation_id = %s AND earlier.direction = %s
+          AND earlier.status IN ({unsettled}) AND earlier.id < %s
+    )
+    RETURNING attempts, failing_since
+"""
+
+
+def _claim(message: Message, *, now: datetime, lease: timedelta) -> bool:
+    """Take a pending message for sending, in one statement: only while nothing
+    before it in its conversation is unsettled (order), only once (the status
+    is the claim). Fills in the row's new attempts and status."""
+    sql = _CLAIM_SQL.format(
+        table=Message._meta.db_table, unsettled=", ".join(["%s"] * len(UNSETTLED))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                Message.Status.SENDING,
+                connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(now + lease),
+                message.id,
+                Message.Status.PENDING,
+                message.conversation_id,
+                Message.Direction.OUT,
+                *UNSETTLED,
+                message.id,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.attempts, failing_since = row
+    if isinstance(failing_since, str):  # SQLite hands back text
+        failing_since = datetime.fromisoformat(failing_since)
+    message.failing_since = failing_since
+    message.status = Message.Status.SENDING
+    message.status_changed_at = now
+    message.next_attempt_at = now + lease
+    return True
 
 
 def _backoff(attempts: int) -> float:
@@ -355,27 +405,12 @@ def message_deliver(*, message_id: int) -> None:
     if message is None or message.status != Message.Status.PENDING:
         return
     now = timezone.now()
-    if _has_unsettled_predecessor(message):
-        return  # The predecessor starts this one when it settles (_kick_next).
     lease = UPLOAD_LEASE if message.kind == Message.Kind.ATTACHMENT else SEND_LEASE
-    claimed = Message.objects.filter(
-        id=message.id, status=Message.Status.PENDING
-    ).update(
-        status=Message.Status.SENDING,
-        attempts=F("attempts") + 1,
-        status_changed_at=now,
-        next_attempt_at=now + lease,
-    )
-    if not claimed:
+    if not _claim(message, now=now, lease=lease):
+        # Another worker has it, or its predecessor has not settled yet (which
+        # starts this one when it does: _kick_next).
         return
-    message.refresh_from_db(fields=["attempts", "failing_since"])
-    message.status = Message.Status.SENDING
-    _set_status(
-        message,
-        Message.Status.SENDING,
-        error=message.last_error,
-        next_attempt_at=now + lease,
-    )
+    _status_announce(message)
 
     if message.conversation.is_closed:
         _set_status(

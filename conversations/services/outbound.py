@@ -6,7 +6,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -308,8 +308,11 @@ def _claim(message: Message, *, now: datetime, lease: timedelta) -> bool:
     if row is None:
         return False
     message.attempts, failing_since = row
-    if isinstance(failing_since, str):  # SQLite hands back text
+    if isinstance(failing_since, str):  # SQLite hands back text…
         failing_since = datetime.fromisoformat(failing_since)
+    if failing_since is not None and timezone.is_naive(failing_since):
+        # …or a naive value: stored as UTC, as Django stores every time there.
+        failing_since = timezone.make_aware(failing_since, UTC)
     message.failing_since = failing_since
     message.status = Message.Status.SENDING
     message.status_changed_at = now

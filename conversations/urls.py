@@ -95,4 +95,14 @@ urlpatterns = [
         views_console.business_agent_remove,
         name="console-agent-remove",
     ),
+    path(
+        "console/businesses/<int:business_id>/invitations/<int:invitation_id>/revoke/",
+        views_console.business_invitation_revoke,
+        name="console-invitation-revoke",
+    ),
+    path(
+        "console/invitations/<str:token>/",
+        views_console.invitation_accept,
+        name="console-invitation",
+    ),
 ]

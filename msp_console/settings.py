@@ -239,6 +239,8 @@ SECURE_REDIRECT_EXEMPT = [r"^message$", r"^healthz$", r"^readyz$", r"^metrics$"]
 # (django-ratelimit counts in the cache: Redis when REDIS_URL is set).
 SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "10/h")
 LINK_RATE_LIMIT = env_str("LINK_RATE_LIMIT", "20/h")
+# Anonymous posts to the Apple Pay gateway (/integrations/pay/…), per address.
+PAYMENT_GATEWAY_RATE_LIMIT = env_str("PAYMENT_GATEWAY_RATE_LIMIT", "30/m")
 
 # E-mail (invitations): Django's EMAIL_* settings from the environment. With no
 # EMAIL_HOST, development prints mail on the console; tests keep it in memory.

@@ -108,6 +108,29 @@ class Invitation(models.Model):
         return f"{self.invitee} to {self.business} ({self.status})"
 
 
+class ApiToken(models.Model):
+    """A named API key of one user: stored as a hash, shown once at creation,
+    revoked by deleting it (conversations/services/api_tokens.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # The key's first characters, to tell keys apart in lists; never enough to use.
+    prefix = models.CharField(max_length=16)
+    # SHA-256 of the whole key: a random 256-bit key needs no slow hash.
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user_id}"
+
+
 class Customer(models.Model):
     business = models.ForeignKey(
         Business, on_delete=models.CASCADE, related_name="customers"

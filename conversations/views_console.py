@@ -5,6 +5,7 @@ directly."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,13 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
+from rest_framework.authtoken.models import Token as LegacyToken
 
 from . import selectors, services
 from .context_processors import navigation_of
 from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
-from .models import Business, Conversation, Membership
+from .models import ApiToken, Business, Conversation, Membership
 from .permissions import admin_required
 from .serializers import ConversationOutputSerializer, MessageOutputSerializer
+from .services import api_tokens
 from .types import AuthenticatedHttpRequest
 
 # What each capability (spec §5) lets the device show, in agents' words.
@@ -295,3 +298,72 @@ def business_agent_remove(
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=409, content_type="text/plain")
     return redirect("console-agents", business_id=business.id)
+
+
+# API tokens ----------------------------------------------------------------------
+
+TOKEN_LIFETIMES = {"30": 30, "90": 90, "365": 365, "never": None}
+
+
+def _tokens_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    error: str = "",
+    issued: api_tokens.IssuedToken | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "console/tokens.html",
+        {
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "legacy": LegacyToken.objects.filter(user=request.user).first(),
+            "issued": issued,
+            "error": error,
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _tokens_page(request)
+    lifetime = request.POST.get("lifetime", "90")
+    if lifetime not in TOKEN_LIFETIMES:
+        return _tokens_page(
+            request, error="Choose how long the token lasts.", status=400
+        )
+    days = TOKEN_LIFETIMES[lifetime]
+    try:
+        issued = api_tokens.api_token_create(
+            user=request.user,
+            name=request.POST.get("name", ""),
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+    except ApplicationError as exc:
+        return _tokens_page(request, error=exc.message, status=400)
+    # The key is on this response only: it is stored as a hash.
+    return _tokens_page(request, issued=issued, status=201)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    try:
+        api_tokens.api_token_revoke(user=request.user, token_id=token_id)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    return redirect("console-tokens")
+
+
+@login_required
+@require_POST
+def legacy_token_revoke(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        api_tokens.legacy_token_revoke(user=request.user)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    return redirect("console-tokens")

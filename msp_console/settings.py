@@ -266,6 +266,8 @@ INVITATION_RATE_LIMIT = env_str("INVITATION_RATE_LIMIT", "30/h")
 # Django REST framework
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Named, expiring tokens (msp_…), then the older one-per-user tokens.
+        "conversations.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    "csp",
     "conversations",
     "richobjects",
     "businesses",
@@ -106,6 +107,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -234,6 +237,36 @@ CSRF_COOKIE_SECURE = not DEBUG
 # Apple posts to /message and load balancers probe health over plain HTTP
 # behind TLS termination; neither must be redirected.
 SECURE_REDIRECT_EXEMPT = [r"^message$", r"^healthz$", r"^readyz$", r"^metrics$"]
+
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own
+# files, no inline code anywhere (pages load ES modules; the API docs load their
+# setup script from a URL of their own). The console's socket is same-host:
+# 'self' covers ws/wss in current browsers, and the hosts below spell it out.
+def _socket_sources(hosts: list[str]) -> list[str]:
+    if any(host == "*" for host in hosts):
+        return ["ws:", "wss:"]
+    sources = []
+    for host in hosts:
+        name = f"*{host}" if host.startswith(".") else host
+        sources += [f"ws://{name}:*", f"wss://{name}:*", f"wss://{name}"]
+    return sources
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *_socket_sources(ALLOWED_HOSTS)],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 
 # Sign-up and Business ID link requests, per signed-in user or else per address
 # (django-ratelimit counts in the cache: Redis when REDIS_URL is set).

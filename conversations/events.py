@@ -69,6 +69,10 @@ class MessageStatusChanged(Event):
     message_id: int
     conversation_id: int
     status: str
+    # Delivery attempts so far (the claim of each send counts one).
+    attempts: int = 0
+    # Why it moved back to pending or failed, in our words or Apple's.
+    error: str = ""
 
 
 E = TypeVar("E", bound=Event)

@@ -38,6 +38,41 @@ def child_exit(server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)
 
 
+# Gunicorn's own lines (start, workers booting and dying) in the same JSON as
+# the app's, so one log pipeline reads every line of a web machine.
+if os.environ.get("LOG_FORMAT", "json") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {
+                    "asctime": "time",
+                    "levelname": "level",
+                    "name": "logger",
+                },
+            }
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            "gunicorn.error": {
+                "level": "INFO",
+                "handlers": ["console"],
+                "propagate": False,
+            },
+            "gunicorn.access": {"level": "WARNING", "propagate": False},
+        },
+        "root": {"level": "INFO", "handlers": []},
+    }
+
 # Several servers may run on one machine (two in the multi-instance test); the
 # shared default control socket path would collide, and nothing here uses it.
 control_socket_disable = True

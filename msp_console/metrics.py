@@ -29,6 +29,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from conversations import events
+
 WEBHOOKS = Counter(
     "msp_webhooks_total", "Apple's inbound webhooks by answer code", ["code"]
 )
@@ -50,8 +52,6 @@ DELIVERY_ATTEMPTS = Histogram(
 AGENT_SOCKETS = Gauge(
     "msp_agent_sockets", "Open agent WebSockets", multiprocess_mode="livesum"
 )
-
-DELIVERY_TASK = "conversations.message_deliver"
 
 
 class QueueDepthCollector(Collector):
@@ -117,26 +117,21 @@ def render() -> bytes:
         collected.unregister(_QUEUE_DEPTH)
 
 
-# Deliveries, counted in the worker from Celery's own signals: the task stays
-# an adapter and the core knows nothing of metrics.
-@signals.task_success.connect
-def _delivery_sent(sender: Any = None, **kwargs: Any) -> None:
-    if getattr(sender, "name", None) == DELIVERY_TASK:
+# Deliveries, counted where they happen (the worker) from the core's own
+# events: the state machine says what became of a send, which a task's
+# success or failure cannot (a permanent refusal ends the task normally).
+def _delivery_status_changed(event: events.MessageStatusChanged) -> None:
+    if event.status == "sent":
         DELIVERIES.labels("sent").inc()
-        DELIVERY_ATTEMPTS.observe(sender.request.retries + 1)
-
-
-@signals.task_retry.connect
-def _delivery_retry(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
-    if getattr(sender, "name", None) == DELIVERY_TASK:
+        DELIVERY_ATTEMPTS.observe(event.attempts)
+    elif event.status == "failed":
+        DELIVERIES.labels("failed").inc()
+        DELIVERY_ATTEMPTS.observe(event.attempts)
+    elif event.status == "pending" and event.attempts and event.error:
         DELIVERIES.labels("retry").inc()
 
 
-@signals.task_failure.connect
-def _delivery_failed(sender: Any = None, **kwargs: Any) -> None:
-    if getattr(sender, "name", None) == DELIVERY_TASK:
-        DELIVERIES.labels("failed").inc()
-        DELIVERY_ATTEMPTS.observe(sender.request.retries + 1)
+events.subscribe(events.MessageStatusChanged, _delivery_status_changed)
 
 
 @signals.worker_init.connect
@@ -147,5 +142,7 @@ def _worker_metrics_server(**kwargs: Any) -> None:
         from prometheus_client import start_http_server
 
         start_http_server(
-            int(port), addr=os.environ.get("WORKER_METRICS_ADDR", "127.0.0.1")
+            int(port),
+            addr=os.environ.get("WORKER_METRICS_ADDR", "127.0.0.1"),
+            registry=registry(),
         )

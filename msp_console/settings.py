@@ -4,6 +4,7 @@ environment (see .env.example); production differs from development only there."
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from pathlib import Path
 
@@ -475,6 +476,9 @@ LOGGING = {
         "uvicorn.access": {"level": "WARNING"},
     },
 }
+# Python's warnings (a library's deprecation, Django's streaming note) go through
+# logging, so they are JSON lines like everything else, not bare stderr text.
+logging.captureWarnings(True)
 DJANGO_GUID = {
     # A request id from the proxy in front is kept; otherwise one is made.
     "GUID_HEADER_NAME": "X-Request-ID",

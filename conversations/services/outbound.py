@@ -180,6 +180,8 @@ def _set_status(message: Message, status: str, *, error: str = "") -> None:
             message_id=message.pk,
             conversation_id=message.conversation_id,
             status=status,
+            attempts=message.attempts,
+            error=error,
         )
     )
 

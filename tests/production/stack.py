@@ -45,6 +45,8 @@ class ProductionStack:
     agent_token: str
     env: dict[str, str]
     logs: list[Path] = field(default_factory=list)
+    # The worker's own /metrics (WORKER_METRICS_PORT), as a scraper reaches it.
+    worker_metrics_url: str = ""
 
     @property
     def base_url(self) -> str:
@@ -148,6 +150,7 @@ def production_stack(
     ports = [free_port() for _ in range(instances)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     sandbox_port = free_port()
+    worker_metrics_port = free_port()
     sandbox_url = None if gateway_url else f"http://127.0.0.1:{sandbox_port}"
     bin_dir = Path(sys.executable).parent
     with database() as database_url, ExitStack() as processes:
@@ -217,7 +220,7 @@ def production_stack(
                 "--without-gossip",
                 "--without-mingle",
             ],
-            env,
+            {**env, "WORKER_METRICS_PORT": str(worker_metrics_port)},
             worker_log,
             processes,
         )
@@ -256,4 +259,5 @@ def production_stack(
             agent_token=token,
             env=env,
             logs=logs,
+            worker_metrics_url=f"http://127.0.0.1:{worker_metrics_port}/metrics",
         )

@@ -97,6 +97,10 @@ def test_webhook_at_a_reaches_a_socket_on_b_and_bs_reply_is_delivered(
     assert [r.body["body"] for r in received] == ["Answered from machine B ✅"]
     with api(two_instances, a) as client:
         assert client.get(f"/api/v1/messages/{message_id}/").json()["status"] == "sent"
+    # The worker counts what it delivered and serves it on its own port.
+    worker_metrics = httpx.get(two_instances.worker_metrics_url, timeout=5).text
+    assert 'msp_deliveries_total{outcome="sent"} 1.0' in worker_metrics
+    assert "msp_delivery_attempts_count 1.0" in worker_metrics
 
 
 def test_every_asset_of_console_admin_and_api_docs_answers_200(
@@ -167,6 +171,16 @@ def test_logs_are_json_with_a_request_id_and_extra_fields(
     assert line["path"] == "/accounts/login/"
     assert line["status"] == 200
     assert line["level"] == "INFO"
+    # Gunicorn's own lines (its start, each worker booting) are JSON too.
+    server_lines = [
+        json.loads(text)
+        for text in two_instances.logs[0].read_text().splitlines()
+        if '"gunicorn.error"' in text
+    ]
+    assert any("Booting worker" in line["message"] for line in server_lines)
+    for text in two_instances.logs[0].read_text().splitlines():
+        if text.strip():
+            json.loads(text)  # every line of the web machine is JSON
 
 
 def test_metrics_need_the_token_and_show_webhooks_queue_and_sockets(

@@ -157,7 +157,7 @@ def test_every_status_change_is_published(conversation, agent, apple_gateway):
 
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"conversation.{conversation.id}", channel)
+    async_to_sync(layer.group_add)(f"business.{conversation.business_id}", channel)
     services.message_send(conversation=conversation, sender=agent, text="watch me")
     seen = []
     for _ in range(3):

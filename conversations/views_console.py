@@ -231,7 +231,9 @@ def business_agents(
             actor=request.user,
             invitee=request.POST.get("invitee", ""),
             role=request.POST.get("role", Membership.Role.AGENT),
-            base_url=request.build_absolute_uri("/"),
+            # Our public address when set: an e-mailed link never takes its
+            # host from a request header.
+            base_url=settings.PUBLIC_BASE_URL or request.build_absolute_uri("/"),
         )
     except ApplicationError as exc:
         return _team_page(request, business, error=exc.message, status=400)

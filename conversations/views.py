@@ -44,8 +44,10 @@ async def apple_webhook(request: HttpRequest) -> HttpResponse:
         return _reject(401, "Authorization header missing")
     except InvalidToken as exc:
         return _reject(403, f"invalid token: {exc}")
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > MAX_BODY_BYTES:
+    declared = (request.headers.get("Content-Length") or "0").strip()
+    if not declared.isascii() or not declared.isdecimal():
+        return _reject(400, "Content-Length is not a number")
+    if len(declared) > 12 or int(declared) > MAX_BODY_BYTES:
         return _reject(413, "body too large")
     try:
         event = parse_inbound(request.headers, request.body)

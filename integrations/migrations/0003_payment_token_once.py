@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0005_invitations'),
-        ('integrations', '0001_initial'),
+        ('conversations', '0005_delivery_schedule'),
+        ('integrations', '0002_oauth_reply_title'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0005_invitations'),
+        ('conversations', '0006_invitations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -178,6 +178,17 @@ def test_console_team_invitation_and_tokens_work_under_the_policy(
     expect(page.locator("table.tokens")).to_contain_text("CSP check")
     watched.assert_clean(page)
 
+    # The other console pages: reports and the library studio.
+    for link in ("Reports", "Library"):
+        page.goto(f"{live_stack.base_url}/console/")
+        page.get_by_role("link", name=link).first.click()
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").count() >= 1
+        watched.assert_clean(page)
+    page.get_by_role("link", name="New", exact=False).first.click()
+    page.wait_for_load_state("networkidle")
+    watched.assert_clean(page)
+
     # The API docs: Swagger UI renders with its setup script from a URL.
     page.goto(f"{live_stack.base_url}/api/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text(

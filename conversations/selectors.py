@@ -19,7 +19,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from .exceptions import NotFoundError
-from .models import Business, Conversation, Membership, Message, ReadMarker
+from .models import (
+    Business,
+    Conversation,
+    Invitation,
+    Membership,
+    Message,
+    ReadMarker,
+)
 from .types import User
 
 
@@ -249,6 +256,15 @@ def membership_list_for_business(*, business_id: int) -> list[Membership]:
         Membership.objects.filter(business_id=business_id)
         .select_related("user")
         .order_by("user__username")
+    )
+
+
+def invitation_list_pending(*, business_id: int) -> list[Invitation]:
+    """Open invitations, expired ones included (the page says so) until revoked."""
+    return list(
+        Invitation.objects.filter(
+            business_id=business_id, status=Invitation.Status.PENDING
+        ).select_related("invited_by")
     )
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils import timezone
 from conversations import realtime, safe_http
 from conversations.exceptions import (
     ApplicationError,
+    ConflictError,
     NotFoundError,
 )
 from conversations.models import Business, Conversation, Message
@@ -849,17 +850,43 @@ def payment_request_send(
     )
 
 
-def _processor_status(answer: Any) -> str:
+def _processor_status(answer: Any) -> tuple[str, str]:
+    """The processor's verdict and, for a failure we decide, why.
+
+    Only an explicit status counts: a 2xx without one (a misconfigured URL, a
+    proxy's page) fails the payment rather than approving it unpaid.
+    """
     status = answer.get("status") if isinstance(answer, dict) else None
     if status is None:
-        return "STATUS_SUCCESS"  # A 2xx without a verdict accepts the payment.
-    return status if status in APPLE_PAY_STATUSES else "STATUS_FAILURE"
+        return "STATUS_FAILURE", "the processor answered without a status"
+    if status not in APPLE_PAY_STATUSES:
+        return "STATUS_FAILURE", "the processor answered an unknown status"
+    return status, ""
 
 
-def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
-    """The device's payment token arrived: hand it to the processor, record the
-    outcome, answer the device's status. A repeated post gets the recorded answer
-    without charging twice."""
+def _posted_request_identifier(body: dict[str, Any], pay: dict[str, Any]) -> str:
+    found = body.get("requestIdentifier") or pay.get("requestIdentifier") or ""
+    return found if isinstance(found, str) else "?"
+
+
+def _refuse(payment_token: str, reason: str) -> ConflictError:
+    logger.warning(
+        "payment.refused", extra={"reason": reason, "token_prefix": payment_token[:6]}
+    )
+    return ConflictError("This payment token is not for this payment.", code=reason)
+
+
+def _payment_claim(
+    *, token: str, body: dict[str, Any], transaction_id: str
+) -> tuple[Payment, str | None]:
+    """The pending payment this post may complete, with ``transaction_id`` recorded
+    on it before the processor is called; or a retry's recorded answer.
+
+    A device token belongs to one payment: posted to another payment's URL, or
+    again after its payment completed, it is refused and reaches no processor.
+    """
+    pay = found if isinstance(found := body.get("payment"), dict) else body
+    posted_request = _posted_request_identifier(body, pay)
     payment = Payment.objects.select_related("business").filter(token=token).first()
     if payment is None:
         merchant = (
@@ -869,17 +896,73 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
         )
         if merchant is None:
             raise NotFoundError("No such payment.")
-        payment = Payment.objects.create(
-            business=merchant.business, currency=merchant.currency_code
+        # A request of ours has its own URL: it is paid there, not here.
+        if (
+            posted_request
+            and Payment.objects.filter(
+                business_id=merchant.business_id, request_identifier=posted_request
+            ).exists()
+        ):
+            raise _refuse(token, "payment_request_mismatch")
+        # The business-wide URL makes its payment only once the post passed.
+        payment = Payment(business=merchant.business, currency=merchant.currency_code)
+    elif posted_request and posted_request != payment.request_identifier:
+        raise _refuse(token, "payment_request_mismatch")
+    elif payment.status != Payment.Status.PENDING or payment.transaction_identifier:
+        if transaction_id and transaction_id == payment.transaction_identifier:
+            # The device retrying after a lost answer: the recorded verdict.
+            return payment, payment.processor_status or "STATUS_FAILURE"
+        raise _refuse(token, "payment_completed")
+    if not transaction_id:
+        # Nothing to bind and nothing to charge: the caller records a failure.
+        if payment.pk is None:
+            payment.save()
+        return payment, None
+    if (
+        Payment.objects.filter(
+            business_id=payment.business_id, transaction_identifier=transaction_id
         )
-    if payment.status != Payment.Status.PENDING:
-        return payment.processor_status or "STATUS_FAILURE"
-    merchant = ApplePayMerchant.objects.filter(business_id=payment.business_id).first()
+        .exclude(pk=payment.pk)
+        .exists()
+    ):
+        raise _refuse(token, "payment_token_replayed")
+    try:
+        with transaction.atomic():
+            if payment.pk is None:
+                payment.transaction_identifier = transaction_id
+                payment.save()
+            elif not Payment.objects.filter(
+                pk=payment.pk, status=Payment.Status.PENDING, transaction_identifier=""
+            ).update(transaction_identifier=transaction_id):
+                # Another post claimed it a moment ago.
+                raise _refuse(token, "payment_completed")
+    except IntegrityError as exc:
+        # The same device token reached two URLs at once (the unique constraint).
+        raise _refuse(token, "payment_token_replayed") from exc
+    payment.transaction_identifier = transaction_id
+    return payment, None
+
+
+def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
+    """The device's payment token arrived: hand it to the processor, record the
+    outcome, answer the device's status.
+
+    The device's retry of the same token gets the recorded answer without a
+    second charge; any other reuse raises ConflictError (see _payment_claim).
+    """
     pay = found if isinstance(found := body.get("payment"), dict) else body
     apple_token = apple_pay_token(pay)
     method = apple_token.get("paymentMethod") or {}
-    transaction_id = str(apple_token.get("transactionIdentifier") or "")
-    if merchant is None or not apple_token:
+    if not isinstance(method, dict):
+        method = {}
+    transaction_id = str(apple_token.get("transactionIdentifier") or "")[:128]
+    payment, recorded = _payment_claim(
+        token=token, body=body, transaction_id=transaction_id
+    )
+    if recorded is not None:
+        return recorded
+    merchant = ApplePayMerchant.objects.filter(business_id=payment.business_id).first()
+    if merchant is None or not apple_token or not transaction_id:
         status, error = "STATUS_FAILURE", "no payment token or no merchant"
     else:
         try:
@@ -902,7 +985,7 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
         except clients.IntegrationError as exc:
             status, error = "STATUS_FAILURE", exc.detail
         else:
-            status, error = _processor_status(answer.body), ""
+            status, error = _processor_status(answer.body)
     succeeded = status == "STATUS_SUCCESS"
     with transaction.atomic():
         updated = Payment.objects.filter(
@@ -910,7 +993,6 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
         ).update(
             status=Payment.Status.SUCCEEDED if succeeded else Payment.Status.FAILED,
             processor_status=status,
-            transaction_identifier=transaction_id[:128],
             payment_method=str(method.get("displayName") or "")[:100],
             error=error[:1000],
             completed_at=timezone.now(),

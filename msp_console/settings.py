@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "businesses",
     "integrations",
     "insights",
+    "trust",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who is acting and from where, for the audit log (trust/context.py).
+    "trust.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).

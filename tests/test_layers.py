@@ -19,6 +19,7 @@ APPS = (
     "businesses",
     "integrations",
     "insights",
+    "trust",
     "sandbox",
 )
 RANK = {
@@ -28,7 +29,8 @@ RANK = {
     "businesses": 3,
     "integrations": 3,
     "insights": 4,
-    "sandbox": 5,
+    "trust": 5,
+    "sandbox": 6,
 }
 SIDEWAYS = {
     ("businesses", "richobjects"),
@@ -36,6 +38,10 @@ SIDEWAYS = {
     ("insights", "richobjects"),
     ("insights", "businesses"),
     ("insights", "integrations"),
+    ("trust", "richobjects"),
+    ("trust", "businesses"),
+    ("trust", "integrations"),
+    ("trust", "insights"),
 }
 
 

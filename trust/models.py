@@ -1,0 +1,52 @@
+"""The audit log: who changed what, where from and when.
+
+Rows hold ids and labels, not foreign keys: an entry outlives the person, the
+business and the thing it names (an erased customer leaves its tombstone here).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+class ImmutableEntryError(RuntimeError):
+    pass
+
+
+class AuditEntry(models.Model):
+    class Via(models.TextChoices):
+        CONSOLE = "console", "Console"
+        API = "api", "API token"
+        SYSTEM = "system", "System"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    business_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+    via = models.CharField(max_length=8, choices=Via.choices, default=Via.SYSTEM)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    # {"field": [before, after]}; secrets are masked before they get here.
+    changes = models.JSONField(default=dict, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["business_id", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label or 'system'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ImmutableEntryError("Audit entries are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ImmutableEntryError("Audit entries are never deleted.")

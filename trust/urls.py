@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import data_views, views
 
 app_name = "trust"
 
@@ -12,5 +12,47 @@ urlpatterns = [
         "console/businesses/<int:business_id>/audit/export.csv",
         views.audit_log_csv,
         name="audit-csv",
+    ),
+    path(
+        "console/businesses/<int:business_id>/customers/",
+        data_views.customer_data,
+        name="customer-data",
+    ),
+    path(
+        "console/businesses/<int:business_id>/customers/<int:customer_id>/export/",
+        data_views.customer_data_start,
+        {"kind": "export"},
+        name="customer-export",
+    ),
+    path(
+        "console/businesses/<int:business_id>/customers/<int:customer_id>/erase/",
+        data_views.customer_data_start,
+        {"kind": "erase"},
+        name="customer-erase",
+    ),
+    path(
+        "console/data-requests/<int:request_id>/download/",
+        data_views.export_download,
+        name="export-download",
+    ),
+    path(
+        "api/v1/businesses/<int:business_id>/customers/<int:customer_id>/export/",
+        data_views.CustomerExportApi.as_view(),
+        name="api-customer-export",
+    ),
+    path(
+        "api/v1/businesses/<int:business_id>/customers/<int:customer_id>/erase/",
+        data_views.CustomerEraseApi.as_view(),
+        name="api-customer-erase",
+    ),
+    path(
+        "api/v1/data-requests/<int:request_id>/",
+        data_views.DataRequestDetailApi.as_view(),
+        name="api-data-request",
+    ),
+    path(
+        "api/v1/data-requests/<int:request_id>/download/",
+        data_views.DataRequestDownloadApi.as_view(),
+        name="api-data-request-download",
     ),
 ]

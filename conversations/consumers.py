@@ -50,6 +50,10 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         )
         # The user's own group carries "your session ended" (sign-out, removal).
         groups = [realtime.user_group(self.scope["user"].pk)]
+        # This sign-in's own group: ending the session elsewhere closes it.
+        session = self.scope.get("session")
+        if session is not None and session.session_key:
+            groups.append(realtime.session_group(session.session_key))
         groups += [realtime.business_group(business_id) for business_id in business_ids]
         for group in set(self.groups_joined) - set(groups):
             await self.channel_layer.group_discard(group, self.channel_name)

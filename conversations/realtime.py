@@ -7,6 +7,7 @@ over REST after reconnecting.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -49,6 +50,29 @@ def business_group(business_id: int) -> str:
 def user_group(user_id: int) -> str:
     """Every socket of one person: closed at once when their access changes."""
     return f"user.{user_id}"
+
+
+def session_group(session_key: str) -> str:
+    """Every socket opened with one sign-in session: closed when it is ended.
+    Hashed: the group name sits in Redis, the session key must not."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def session_sockets_close_on_commit(session_key: str) -> None:
+    """Close the sockets of one session once the transaction commits."""
+
+    def close() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            _group_send_blocking(
+                layer, session_group(session_key), {"type": "session.end"}
+            )
+        except Exception:
+            logger.exception("realtime.close_failed", extra={"session": "ended"})
+
+    transaction.on_commit(close, robust=True)
 
 
 def user_sockets_close_on_commit(user_id: int) -> None:

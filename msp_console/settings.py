@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who is acting and from where, for the audit log (trust/context.py).
     "trust.context.AuditContextMiddleware",
+    # Idle sign-in sessions end after SESSION_IDLE_HOURS (trust/sessions.py).
+    "trust.sessions.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
@@ -187,6 +189,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+# A sign-in ends after this long without a request (trust/sessions.py moves
+# the expiry on with activity); 12 hours covers a shift.
+SESSION_COOKIE_AGE = int(float(env_str("SESSION_IDLE_HOURS", "12")) * 3600)
 LOGIN_REDIRECT_URL = "/console/"
 
 LANGUAGE_CODE = "en-us"

@@ -89,3 +89,20 @@ class DataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of customer {self.customer_id} ({self.status})"
+
+
+class UserSession(models.Model):
+    """One sign-in of a person: where from and when last seen, so they can end it."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} from {self.address or '?'}"

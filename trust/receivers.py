@@ -25,7 +25,7 @@ from insights import models as insight_models
 from integrations import models as integration_models
 from richobjects import models as library
 
-from . import audit
+from . import audit, sessions
 from .context import current_request, request_actor, request_address
 
 BusinessOf = Callable[[Any], int | None]
@@ -237,7 +237,27 @@ def on_sign_in_failed(
         )
 
 
+def on_session_started(
+    sender: Any, request: HttpRequest | None, user: User, **kwargs: Any
+) -> None:
+    if request is not None and hasattr(request, "session"):
+        sessions.session_track(request, user)
+
+
+def on_session_closed(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    if request is not None and hasattr(request, "session"):
+        sessions.session_forget(request.session.session_key)
+
+
 def connect() -> None:
+    auth_signals.user_logged_in.connect(
+        on_session_started, dispatch_uid="trust.sessions.in"
+    )
+    auth_signals.user_logged_out.connect(
+        on_session_closed, dispatch_uid="trust.sessions.out"
+    )
     pre_save.connect(on_pre_save, dispatch_uid="trust.audit.pre_save")
     post_save.connect(on_post_save, dispatch_uid="trust.audit.post_save")
     post_delete.connect(on_post_delete, dispatch_uid="trust.audit.post_delete")

@@ -7,6 +7,12 @@ from . import data_views, views
 app_name = "trust"
 
 urlpatterns = [
+    path("console/account/sessions/", views.session_list, name="sessions"),
+    path(
+        "console/account/sessions/<int:session_id>/end/",
+        views.session_end_view,
+        name="session-end",
+    ),
     path("console/businesses/<int:business_id>/audit/", views.audit_log, name="audit"),
     path(
         "console/businesses/<int:business_id>/audit/export.csv",

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from conversations.exceptions import ApplicationError
+from conversations.exceptions import ApplicationError, NotFoundError
 from conversations.models import Business
 from conversations.permissions import admin_required
+from conversations.types import AuthenticatedHttpRequest
 
+from .models import UserSession
 from .selectors import audit_actions, audit_csv_rows, audit_entries, audit_filter_parse
+from .sessions import idle_limit, session_end
 
 PAGE_SIZE = 50
 
@@ -54,3 +60,29 @@ def audit_log_csv(request: HttpRequest, business: Business) -> HttpResponse:
     response = StreamingHttpResponse(audit_csv_rows(entries), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="audit-{business.pk}.csv"'
     return response  # type: ignore[return-value]
+
+
+@login_required
+def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "trust/sessions.html",
+        {
+            "sessions": UserSession.objects.filter(user=request.user),
+            "current": request.session.session_key,
+            "idle_hours": round(idle_limit().total_seconds() / 3600, 1),
+        },
+    )
+
+
+@require_POST
+@login_required
+def session_end_view(
+    request: AuthenticatedHttpRequest, session_id: int
+) -> HttpResponse:
+    try:
+        session_end(user=request.user, session_id=session_id)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "Session ended; its open tabs were disconnected.")
+    return redirect("trust:sessions")

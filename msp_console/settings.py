@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "conversations",
     "richobjects",
     "businesses",
@@ -110,6 +113,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who is acting and from where, for the audit log (trust/context.py).
     "trust.context.AuditContextMiddleware",
+    # request.user.is_verified(); then members who owe a second factor are sent
+    # to enrol or verify (trust/second_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    "trust.second_factor.SecondFactorMiddleware",
     # Idle sign-in sessions end after SESSION_IDLE_HOURS (trust/sessions.py).
     "trust.sessions.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -191,6 +198,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 # A sign-in ends after this long without a request (trust/sessions.py moves
 # the expiry on with activity); 12 hours covers a shift.
+# The issuer shown in authenticator apps next to the username.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "MSP console")
 SESSION_COOKIE_AGE = int(float(env_str("SESSION_IDLE_HOURS", "12")) * 3600)
 LOGIN_REDIRECT_URL = "/console/"
 

@@ -106,3 +106,19 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.user_id} from {self.address or '?'}"
+
+
+class SecurityPolicy(models.Model):
+    """A business's rules for its members' accounts."""
+
+    business = models.OneToOneField(
+        "conversations.Business",
+        on_delete=models.CASCADE,
+        related_name="security_policy",
+    )
+    require_second_factor = models.BooleanField(
+        default=False, help_text="Every member must sign in with an authenticator app"
+    )
+
+    def __str__(self) -> str:
+        return f"security policy of {self.business_id}"

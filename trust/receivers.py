@@ -25,8 +25,9 @@ from insights import models as insight_models
 from integrations import models as integration_models
 from richobjects import models as library
 
-from . import audit, sessions
+from . import audit, second_factor, sessions
 from .context import current_request, request_actor, request_address
+from .models import SecurityPolicy
 
 BusinessOf = Callable[[Any], int | None]
 
@@ -51,6 +52,7 @@ AUDITED: dict[type[models.Model], BusinessOf] = {
     business_models.RoutingRule: _own,
     insight_models.CsatSettings: _own,
     insight_models.SlaPolicy: _own,
+    SecurityPolicy: _own,
     integration_models.OAuthProvider: _own,
     integration_models.ApplePayMerchant: _own,
     integration_models.WebhookEndpoint: _own,
@@ -242,6 +244,9 @@ def on_session_started(
 ) -> None:
     if request is not None and hasattr(request, "session"):
         sessions.session_track(request, user)
+        # Asked once here, so the first page after signing in does not.
+        if not getattr(user, "otp_device", None):
+            second_factor.second_factor_owed(request, user)
 
 
 def on_session_closed(

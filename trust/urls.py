@@ -2,11 +2,31 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import data_views, views
+from . import data_views, second_factor_views, views
 
 app_name = "trust"
 
 urlpatterns = [
+    path(
+        "accounts/2fa/verify/",
+        second_factor_views.second_factor_verify,
+        name="second-factor-verify",
+    ),
+    path(
+        "accounts/2fa/setup/",
+        second_factor_views.second_factor_setup,
+        name="second-factor-setup",
+    ),
+    path(
+        "accounts/2fa/recovery-codes/",
+        second_factor_views.recovery_codes,
+        name="recovery-codes",
+    ),
+    path(
+        "console/businesses/<int:business_id>/security/",
+        second_factor_views.security_policy,
+        name="security",
+    ),
     path("console/account/sessions/", views.session_list, name="sessions"),
     path(
         "console/account/sessions/<int:session_id>/end/",

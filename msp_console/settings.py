@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django_guid.integrations import CeleryIntegration
 
@@ -406,6 +407,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     # Records SLA breaches as they happen and takes up routing's priorities.
+    # Each business's retention period (trust/retention.py), once a night.
+    "retention-sweep": {
+        "task": "trust.retention_sweep",
+        "schedule": crontab(hour=3, minute=17),
+    },
     "sla-sweep": {
         "task": "insights.sla_sweep",
         "schedule": 60.0,

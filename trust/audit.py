@@ -10,6 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.fields.files import FieldFile
 
+from conversations.models import Membership
+
 from .context import Actor, current_request, request_actor
 from .models import AuditEntry
 
@@ -103,3 +105,13 @@ def record(
         target_label=target_label[:200],
         changes=_plain(changes or {}),
     )
+
+
+def record_account(*, action: str, user: Any, **fields: Any) -> None:
+    """An entry about a person's own account, in the log of every business they
+    belong to (each business's admins see what happened to their members)."""
+    business_ids: list[int | None] = list(
+        Membership.objects.filter(user=user).values_list("business_id", flat=True)
+    ) or [None]
+    for business_id in business_ids:
+        record(action=action, business_id=business_id, **fields)

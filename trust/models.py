@@ -119,6 +119,12 @@ class SecurityPolicy(models.Model):
     require_second_factor = models.BooleanField(
         default=False, help_text="Every member must sign in with an authenticator app"
     )
+    # Blank keeps conversations forever.
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete conversations (and their files) closed or resolved longer ago",
+    )
 
     def __str__(self) -> str:
         return f"security policy of {self.business_id}"

@@ -106,9 +106,9 @@ def totp_enrol(request: HttpRequest, user: User, token: str) -> list[str] | None
         device.confirmed = True
         device.save()
         codes = recovery_codes_renew(user)
-        audit.record(
+        audit.record_account(
             action="second_factor.enrolled",
-            business_id=None,
+            user=user,
             target=user,
             target_label=user.get_username(),
         )

@@ -16,6 +16,7 @@ from conversations.models import Business
 from conversations.permissions import admin_required
 from conversations.types import AuthenticatedHttpRequest
 
+from . import audit
 from .models import SecurityPolicy
 from .second_factor import (
     devices,
@@ -110,14 +111,44 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+MAX_RETENTION_DAYS = 36500
+
+
 @admin_required
 def security_policy(request: HttpRequest, business: Business) -> HttpResponse:
     policy, _ = SecurityPolicy.objects.get_or_create(business=business)
     if request.method == "POST":
         policy.require_second_factor = request.POST.get("require_second_factor") == "on"
+        days = request.POST.get("retention_days", "").strip()
+        if days and (not days.isdigit() or not 1 <= int(days) <= MAX_RETENTION_DAYS):
+            context = {
+                "business": business,
+                "policy": policy,
+                "error": "Keep conversations for 1 to 36500 days, or leave it blank.",
+            }
+            return render(request, "trust/security.html", context, status=400)
+        policy.retention_days = int(days) if days else None
         policy.save()
         messages.success(request, "Saved.")
         return redirect("trust:security", business.pk)
     return render(
         request, "trust/security.html", {"business": business, "policy": policy}
     )
+
+
+class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    """Django's reset step, recorded in the audit log (never signs in: the
+    second factor still stands between the new password and the console)."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user
+        audit.record_account(
+            action="auth.password_reset",
+            user=user,
+            target=user,
+            target_label=user.get_username(),
+            actor_id=user.pk,
+            actor_label=user.get_username(),
+        )
+        return response

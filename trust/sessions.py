@@ -66,9 +66,9 @@ def session_end(*, user: User, session_id: int) -> None:
     store(session_key=row.session_key).delete()
     realtime.session_sockets_close_on_commit(row.session_key)
     row.delete()
-    audit.record(
+    audit.record_account(
         action="session.ended",
-        business_id=None,
+        user=user,
         target_type="trust.usersession",
         target_id=session_id,
         target_label=f"{row.user_agent[:80]} from {row.address or '?'}",

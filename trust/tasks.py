@@ -8,6 +8,7 @@ from celery import shared_task
 
 from conversations.exceptions import ApplicationError
 
+from . import retention
 from .data_rights import customer_erase_run, customer_export_run, data_request_finish
 from .models import DataRequest
 
@@ -53,3 +54,8 @@ def customer_export(request_id: int) -> None:
 @shared_task(name="trust.customer_erase", soft_time_limit=600, time_limit=660)
 def customer_erase(request_id: int) -> None:
     _run(request_id, DataRequest.Kind.ERASE)
+
+
+@shared_task(name="trust.retention_sweep", soft_time_limit=1800, time_limit=1900)
+def retention_sweep() -> None:
+    retention.retention_sweep()

@@ -38,6 +38,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        if not await database_sync_to_async(realtime.socket_allowed)(
+            user, self.scope.get("session")
+        ):
+            # A feature (the second factor) still owes a step: the page sends them there.
+            await self.close(code=4403)
+            return
         business_ids = await self._join_groups()
         await self.accept()
         await self.send_json({"type": "hello", "data": {"businesses": business_ids}})

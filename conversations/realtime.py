@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -50,6 +50,22 @@ def business_group(business_id: int) -> str:
 def user_group(user_id: int) -> str:
     """Every socket of one person: closed at once when their access changes."""
     return f"user.{user_id}"
+
+
+# Features that may refuse an agent socket (the second factor, in trust/):
+# each gets the user and the session and answers whether the socket may open.
+SocketGate = Callable[[Any, Any], bool]
+_socket_gates: list[SocketGate] = []
+
+
+def socket_gate_register(gate: SocketGate) -> None:
+    if gate not in _socket_gates:
+        _socket_gates.append(gate)
+
+
+def socket_allowed(user: Any, session: Any) -> bool:
+    """Whether every registered gate lets ``user`` open a socket (sync: DB reads)."""
+    return all(gate(user, session) for gate in _socket_gates)
 
 
 def session_group(session_key: str) -> str:

@@ -19,7 +19,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.http import HttpRequest
 
 from businesses import models as business_models
-from conversations import events
+from conversations import events, realtime
 from conversations import models as core
 from insights import models as insight_models
 from integrations import models as integration_models
@@ -257,6 +257,7 @@ def on_session_closed(
 
 
 def connect() -> None:
+    realtime.socket_gate_register(second_factor.socket_gate)
     auth_signals.user_logged_in.connect(
         on_session_started, dispatch_uid="trust.sessions.in"
     )

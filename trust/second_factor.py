@@ -20,7 +20,12 @@ from django.contrib.auth import login as auth_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django_otp import devices_for_user, match_token, user_has_device
+from django_otp import (
+    DEVICE_ID_SESSION_KEY,
+    devices_for_user,
+    match_token,
+    user_has_device,
+)
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -152,6 +157,13 @@ def second_factor_owed(request: HttpRequest, user: User) -> str | None:
         return "trust:second-factor-setup"
     request.session[CHECKED] = time.time()
     return None
+
+
+def socket_gate(user: Any, session: Any) -> bool:
+    """Sockets follow the pages: no live events before the second factor."""
+    if has_device(user):
+        return session is not None and session.get(DEVICE_ID_SESSION_KEY) is not None
+    return not second_factor_required(user)
 
 
 ALLOWED_PREFIXES = ("/accounts/", "/static/", "/favicon.ico")

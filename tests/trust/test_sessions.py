@@ -128,3 +128,21 @@ async def test_ending_a_session_closes_its_sockets_only(person) -> None:
     assert closed == {"type": "websocket.close", "code": 4403}
     assert await laptop_socket.receive_nothing(timeout=0.2)
     await laptop_socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_no_socket_before_the_second_factor(person, business) -> None:
+    from trust.models import SecurityPolicy
+
+    await database_sync_to_async(SecurityPolicy.objects.create)(
+        business=business, require_second_factor=True
+    )
+    client = await database_sync_to_async(signed_in)(person, "Laptop")
+    key = client.cookies["sessionid"].value
+    communicator = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/console/")
+    communicator.scope["user"] = person
+    communicator.scope["session"] = await database_sync_to_async(SessionStore)(key)
+    connected, code = await communicator.connect()
+    assert not connected
+    assert code == 4403

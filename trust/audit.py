@@ -17,7 +17,9 @@ from .models import AuditEntry
 
 MASK = "•••"
 # Field names whose values never reach the log: only that they changed.
-SECRET = re.compile(r"secret|password|token|key_hash|private|signing|api_key", re.I)
+SECRET = re.compile(
+    r"secret|password|token|key_hash|private|signing|api_key|^key$", re.I
+)
 
 
 def masked(field: str, value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from django.contrib import admin
@@ -191,3 +192,35 @@ def test_nobody_edits_the_log(business) -> None:
     assert not model_admin.has_change_permission(request, entry)
     assert not model_admin.has_delete_permission(request, entry)
     assert not model_admin.has_add_permission(request)
+
+
+def test_invitation_and_membership_are_recorded_with_the_link_key_masked(
+    admin_console, business
+) -> None:
+    from django.core.cache import cache
+
+    from conversations.models import Invitation
+
+    cache.clear()
+    bob = UserFactory(username="bob", email="bob@example.com")
+    response = admin_console.post(
+        f"/console/businesses/{business.id}/agents/",
+        {"invitee": "bob", "role": "agent"},
+    )
+    assert response.status_code == 201
+    invitation = Invitation.objects.get()
+    created = AuditEntry.objects.get(action="invitation.created")
+    assert created.actor_label == "ada"
+    assert created.changes["key"][1] == "•••"
+    assert invitation.key not in json.dumps(
+        list(AuditEntry.objects.values_list("changes", flat=True))
+    )
+    link = next(
+        u for u in response.content.decode().split('"') if "/console/invitations/" in u
+    )
+    invitee = Client()
+    invitee.force_login(bob)
+    assert invitee.post(link[link.index("/console/") :]).status_code == 302
+    added = AuditEntry.objects.get(action="membership.added")
+    assert added.actor_label == "bob"
+    assert added.business_id == business.id

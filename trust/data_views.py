@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -122,6 +124,7 @@ class CustomerDataStartApi(APIView):
 
     kind = ""
 
+    @extend_schema(request=None, responses={202: DataRequestOutputSerializer})
     def post(self, request: Request, business_id: int, customer_id: int) -> Response:
         user: User = request.user  # type: ignore[assignment]
         business = business_admin_get(user=user, business_id=business_id)
@@ -141,11 +144,13 @@ class CustomerEraseApi(CustomerDataStartApi):
 
 
 class DataRequestDetailApi(APIView):
+    @extend_schema(responses=DataRequestOutputSerializer)
     def get(self, request: Request, request_id: int) -> Response:
         data_request = _request_for_admin(request.user, request_id)  # type: ignore[arg-type]
         return Response(DataRequestOutputSerializer(data_request).data)
 
 
 class DataRequestDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: Request, request_id: int) -> FileResponse:
         return _download(_request_for_admin(request.user, request_id))  # type: ignore[arg-type]

@@ -13,14 +13,18 @@ import binascii
 import copy
 import json
 from collections.abc import Mapping
+from datetime import timedelta, tzinfo
+from datetime import timezone as timezone_offset
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from conversations.apple import limits
 from conversations.models import Business
 
-from . import builders
+from . import builders, slots
+from .extensions import business_time_zone
 from .images import UnreadableImage, image_info
 from .services import RichObjectInvalid, rich_object_validate, spec_resolve_images
 
@@ -125,7 +129,9 @@ def _bubble(raw: Any, images: Mapping[str, str]) -> dict[str, str] | None:
     }
 
 
-def _choices(kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any]) -> Any:
+def _choices(
+    kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any], zone: tzinfo
+) -> Any:
     """What the customer sees after tapping the bubble, per kind."""
     data = payload.get("data") or {}
     if kind == builders.Kind.QUICK_REPLY:
@@ -145,8 +151,9 @@ def _choices(kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any]) -> 
     if kind == builders.Kind.TIME_PICKER:
         event = data["event"]
         offset = event.get("timezoneOffset")
+        shown = zone if offset is None else timezone_offset(timedelta(minutes=offset))
         return [
-            builders.slot_label(slot["startTime"], slot["duration"], offset)
+            builders.slot_label(slot["startTime"], slot["duration"], shown)
             for slot in event["timeslots"]
         ]
     if kind == builders.Kind.FORM:
@@ -164,8 +171,13 @@ def _choices(kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any]) -> 
 
 
 def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any]:
-    """The bubble the device would draw for ``spec``; raises ``RichObjectInvalid``."""
+    """The bubble the device would draw for ``spec`` if sent now; raises
+    ``RichObjectInvalid``. Relative time slots are expanded as a send would,
+    in the business's zone (past fixed ones stay: the send drops them)."""
     rich_object_validate(business=business, kind=kind, spec=spec)
+    zone = business_time_zone(business)
+    if kind == builders.Kind.TIME_PICKER and isinstance(spec, Mapping):
+        spec, _ = slots.spec_at(spec, now=timezone.now(), zone=zone, drop_past=False)
     resolved = spec_resolve_images(business=business, spec=spec)
     payload = builders.validate_spec(kind, resolved)
     size = limits.payload_size(payload)
@@ -192,10 +204,10 @@ def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any
         "kind": kind,
         "received": _bubble(payload.get("receivedMessage"), images),
         "reply": _bubble(payload.get("replyMessage"), images),
-        "choices": _choices(kind, resolved, payload),
+        "choices": _choices(kind, resolved, payload, zone),
         "size": size,
         "data_ref": limits.needs_data_ref(payload),
-        "text_alternative": builders.text_alternative(kind, spec),
+        "text_alternative": builders.text_alternative(kind, spec, zone=zone),
     }
 
 

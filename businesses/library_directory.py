@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from django.urls import reverse
+
 from conversations.models import Business
 from richobjects.builders import IMESSAGE_BID_PREFIX
 from richobjects.extensions import IMessageAppChoice
@@ -36,3 +38,6 @@ class BusinessesDirectory:
 
     def imessage_apps(self, business: Business) -> list[IMessageAppChoice]:
         return [_choice(app) for app in IMessageApp.objects.filter(business=business)]
+
+    def settings_url(self, business: Business) -> str:
+        return reverse("businesses:settings", args=[business.pk])

@@ -140,6 +140,7 @@ STAND_IN_MERCHANT = MerchantSettings(
     payment_gateway_url="https://example.invalid/pay",
 )
 _STAND_IN_STATE = "validation-state"
+_STAND_IN_REDIRECT_URI = "https://example.invalid/oauth/redirect"
 _STAND_IN_ENCRYPTION_KEY = base64.b64encode(b"\x04" + b"\x00" * 96).decode()
 
 
@@ -1112,7 +1113,10 @@ def build_rich_link(spec: Mapping[str, Any]) -> dict[str, Any]:
         title = urlsplit(url).hostname or url
     link: dict[str, Any] = {"url": url, "title": title}
     assets: dict[str, Any] = {}
-    if spec.get("image") is not None:
+    if isinstance(spec.get("image"), str) and spec["image"]:
+        # A named image of the spec (the studio's library images).
+        assets["image"] = _rich_link_named_image(p, spec, spec["image"])
+    elif spec.get("image") is not None:
         raw = _mapping(p, spec["image"], "image")
         data = _base64_bytes(p, raw.get("data"), "image.data")
         if data is not None and len(data) > RICH_LINK_IMAGE_MAX_BYTES:
@@ -1132,6 +1136,30 @@ def build_rich_link(spec: Mapping[str, Any]) -> dict[str, Any]:
         link["assets"] = assets
     p.raise_if_any()
     return link
+
+
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+)
+
+
+def _rich_link_named_image(
+    p: _Problems, spec: Mapping[str, Any], name: str
+) -> dict[str, str]:
+    images = found if isinstance(found := spec.get("images"), Mapping) else {}
+    data = images.get(name)
+    if not isinstance(data, str):
+        p.add("image", f"names no image of this object ({name!r})")
+        return {"data": "", "mimeType": ""}
+    raw = _base64_bytes(p, data, f"images.{name}")
+    if raw is not None and len(raw) > RICH_LINK_IMAGE_MAX_BYTES:
+        p.add("image", f"must be at most 200 kB (got {len(raw) // 1024} kB)")
+    mime = next((m for magic, m in _IMAGE_MAGIC if (raw or b"").startswith(magic)), "")
+    if raw is not None and not mime:
+        p.add("image", "must be a PNG, JPEG or GIF image")
+    return {"data": data, "mimeType": mime}
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -1198,6 +1226,8 @@ def validate_spec(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
         spec,
         merchant=STAND_IN_MERCHANT,
         state=_STAND_IN_STATE,
+        # Sends use the redirect URI of the business's OAuth provider.
+        redirect_uri=_STAND_IN_REDIRECT_URI,
         response_encryption_key=_STAND_IN_ENCRYPTION_KEY,
         request_identifier=str(uuid.UUID(int=0)),
     )

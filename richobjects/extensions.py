@@ -64,6 +64,8 @@ class BusinessDirectory(Protocol):
 
     def imessage_apps(self, business: Business) -> list[IMessageAppChoice]: ...
 
+    def settings_url(self, business: Business) -> str: ...
+
 
 _directory: list[BusinessDirectory] = []
 
@@ -79,3 +81,8 @@ def business_time_zone(business: Business) -> tzinfo:
 
 def business_imessage_apps(business: Business) -> list[IMessageAppChoice]:
     return _directory[0].imessage_apps(business) if _directory else []
+
+
+def business_settings_url(business: Business) -> str:
+    """The page where the business's iMessage apps and time zone are set."""
+    return _directory[0].settings_url(business) if _directory else ""

@@ -24,7 +24,11 @@ from conversations.apple import limits
 from conversations.models import Business
 
 from . import builders, slots
-from .extensions import business_time_zone
+from .extensions import (
+    IMessageAppChoice,
+    business_imessage_apps,
+    business_time_zone,
+)
 from .images import UnreadableImage, image_info
 from .services import RichObjectInvalid, rich_object_validate, spec_resolve_images
 
@@ -51,10 +55,15 @@ STARTERS: dict[str, dict[str, Any]] = {
     builders.Kind.TIME_PICKER: {
         "received": {"title": "Book an appointment"},
         "title": "Appointment",
-        "slots": [
-            {"id": "a", "start": "2030-01-07T09:00+0000", "duration": 1800},
-            {"id": "b", "start": "2030-01-07T10:00+0000", "duration": 1800},
-        ],
+        # Relative, so the starter never offers a day that has passed.
+        "relative_slots": {
+            "days": 3,
+            "weekdays_only": True,
+            "from": "10:00",
+            "to": "17:00",
+            "every": 3600,
+            "duration": 3600,
+        },
     },
     builders.Kind.FORM: {
         "received": {"title": "A few questions"},
@@ -81,12 +90,10 @@ STARTERS: dict[str, dict[str, Any]] = {
     builders.Kind.AUTHENTICATION: {
         "received": {"title": "Sign in", "subtitle": "to see your orders"},
         "scope": ["profile"],
-        "redirect_uri": "https://example.com/oauth/callback",
     },
     builders.Kind.AUTHENTICATION_LEGACY: {
         "received": {"title": "Sign in", "subtitle": "to see your orders"},
         "scope": ["profile"],
-        "redirect_uri": "https://example.com/oauth/callback",
     },
     builders.Kind.IMESSAGE_APP: {
         "team_id": "ABCDE12345",
@@ -103,9 +110,28 @@ STARTERS: dict[str, dict[str, Any]] = {
 }
 
 
-def starter_spec(kind: str) -> dict[str, Any]:
-    """A fresh copy of the starter for ``kind`` (empty for an unknown kind)."""
-    return copy.deepcopy(STARTERS.get(kind, {}))
+def starter_spec(kind: str, business: Business | None = None) -> dict[str, Any]:
+    """A fresh copy of the starter for ``kind`` (empty for an unknown kind).
+
+    An iMessage app starts as the business's first app when it has one.
+    """
+    spec = copy.deepcopy(STARTERS.get(kind, {}))
+    if kind == builders.Kind.IMESSAGE_APP and business is not None:
+        apps = business_imessage_apps(business)
+        if apps:
+            spec.update(imessage_app_spec(apps[0]))
+    return spec
+
+
+def imessage_app_spec(app: IMessageAppChoice) -> dict[str, str]:
+    """The spec keys that name one of the business's iMessage apps."""
+    return {
+        "team_id": app.team_id,
+        "extension_bundle_id": app.extension_bundle_id,
+        "app_id": app.app_id,
+        "app_name": app.name,
+        "url": app.url,
+    }
 
 
 def _data_url(data: Any) -> str:
@@ -178,7 +204,7 @@ def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any
     zone = business_time_zone(business)
     if kind == builders.Kind.TIME_PICKER and isinstance(spec, Mapping):
         spec, _ = slots.spec_at(spec, now=timezone.now(), zone=zone, drop_past=False)
-    resolved = spec_resolve_images(business=business, spec=spec)
+    resolved = spec_resolve_images(business=business, spec=spec, kind=kind)
     payload = builders.validate_spec(kind, resolved)
     size = limits.payload_size(payload)
     if kind == builders.Kind.RICH_LINK:

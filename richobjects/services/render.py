@@ -72,7 +72,9 @@ def rich_object_render(
         )
         payload = builders.build(
             rich_object.kind,
-            spec_resolve_images(business=rich_object.business, spec=filled),
+            spec_resolve_images(
+                business=rich_object.business, spec=filled, kind=rich_object.kind
+            ),
             request_identifier=request_identifier,
             merchant=merchant,
             merchant_session=merchant_session,

@@ -59,7 +59,12 @@ def _handshake(stack: LiveStack, cookie: str) -> tuple[str, ClientConnection | N
     """One attempt: ("hello", socket) when it is live, else what it answered."""
     headers = {"Cookie": cookie, "Origin": stack.base_url}
     try:
-        ws = connect(stack.agent_socket_url, additional_headers=headers, open_timeout=5)
+        ws = connect(
+            stack.agent_socket_url,
+            additional_headers=headers,
+            open_timeout=5,
+            legacy=True,
+        )
     except InvalidStatus as exc:
         return str(exc.response.status_code), None
     except (OSError, TimeoutError) as exc:

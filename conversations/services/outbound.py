@@ -38,7 +38,7 @@ from ..models import (
     Conversation,
     Message,
 )
-from ..rich_links import rich_link_data_for, rich_link_plan
+from ..rich_links import given_link_with_assets, rich_link_data_for, rich_link_plan
 from ..tasks import message_deliver as message_deliver_task
 from ..types import User
 
@@ -298,14 +298,18 @@ def _temporary_failure(message: Message, reason: str) -> None:
 
 def _rich_link_data(message: Message) -> dict[str, Any]:
     data = message.raw.get("richLinkData")
+    logo_url = message.conversation.business.logo_url
     if isinstance(data, dict):
-        return data
+        if (data.get("assets") or {}).get("image"):
+            return data
+        # Composed without an image (the library): Apple requires one.
+        data = given_link_with_assets(data, logo_url=logo_url)
+    else:
+        data = rich_link_data_for(
+            str(message.raw.get("url") or message.body), logo_url=logo_url
+        )
     # Fetched here, in the delivery task, never in the request; kept so a
     # retry sends the same preview without fetching the page again.
-    data = rich_link_data_for(
-        str(message.raw.get("url") or message.body),
-        logo_url=message.conversation.business.logo_url,
-    )
     message.raw = {**message.raw, "richLinkData": data}
     Message.objects.filter(pk=message.pk).update(raw=message.raw)
     return data

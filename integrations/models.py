@@ -92,6 +92,7 @@ class WebhookEndpoint(models.Model):
         CONVERSATION_CLOSED = "conversation.closed", "Conversation closed"
         PAYMENT = "payment", "Payment"
         SIGNIN = "signin", "Sign-in"
+        CSAT_ANSWERED = "csat.answered", "Satisfaction survey answered"
 
     business = models.ForeignKey(
         "conversations.Business",

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "richobjects",
     "businesses",
     "integrations",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "webhook-requeue-stuck": {
         "task": "integrations.webhook_requeue_stuck",
+        "schedule": 60.0,
+    },
+    # Records SLA breaches as they happen and takes up routing's priorities.
+    "sla-sweep": {
+        "task": "insights.sla_sweep",
         "schedule": 60.0,
     },
 }

@@ -199,6 +199,16 @@ def message_queue(
         conversation.save(update_fields=["last_message_at"])
         realtime.push_message_created(message)
         _enqueue_delivery(message.id)
+        if sender is not None and not auto_reply:
+            events.publish(
+                events.AgentReplied(
+                    business_id=conversation.business_id,
+                    conversation_id=conversation.id,
+                    message_id=message.id,
+                    sender_id=sender.pk,
+                    occurred_at=message.created_at,
+                )
+            )
     return message
 
 

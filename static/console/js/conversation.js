@@ -280,10 +280,13 @@ export class ConversationView {
   }
 
   applyConversation(conversation) {
-    const routeChanged =
-      "route" in conversation &&
-      JSON.stringify(conversation.route) !== JSON.stringify(this.conversation?.route);
-    if (routeChanged) this.refreshExtras();
+    // Other apps' fields (routing's route, insights' SLA and satisfaction).
+    const extrasChanged = ["route", "insights"].some(
+      (key) =>
+        key in conversation &&
+        JSON.stringify(conversation[key]) !== JSON.stringify(this.conversation?.[key]),
+    );
+    if (extrasChanged) this.refreshExtras();
     this.conversation = conversation;
     const closed = conversation.status === "closed";
     this.banner.hidden = !closed;

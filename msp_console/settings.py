@@ -361,6 +361,9 @@ if REDIS_URL:
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+if REDIS_URL:
+    # kombu's Redis transport, fixed so a Redis restart does not end workers.
+    CELERY_BROKER_TRANSPORT = "msp_console.broker:Transport"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
@@ -399,6 +402,9 @@ CELERY_BEAT_SCHEDULE = {
 # days); then the message pauses and holds its conversation until an agent
 # retries or drops it.
 MESSAGE_RETRY_WINDOW_SECONDS = env_int("MESSAGE_RETRY_WINDOW_SECONDS", 24 * 3600)
+# A pending message this long past its due time lost its task (a killed worker's
+# countdown, a failed publish): the sweeper enqueues it again.
+MESSAGE_OVERDUE_SECONDS = env_int("MESSAGE_OVERDUE_SECONDS", 60)
 
 # Apple
 MSP_ID = env_str("MSP_ID")

@@ -1104,7 +1104,10 @@ def build_rich_link(spec: Mapping[str, Any]) -> dict[str, Any]:
     """``{"url", "title"?, "image"? {"data", "mime_type"}, "video"? {"url", "mime_type"}}``.
 
     Returns ``richLinkData`` for a ``type: "richLink"`` message (not interactive).
-    The title defaults to the host name.
+    The title defaults to the host name. Without an image, delivery completes
+    ``assets`` as Apple requires (the page's icon, else the business's logo, else
+    a generated image: ``conversations.rich_links.given_link_with_assets``); a
+    builder reads no pages.
     """
     p = _Problems()
     url = _http_url(p, _text(p, spec, "url", max_length=2048), "url")

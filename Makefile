@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msp_console
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 PORT ?= 8000
 
-.PHONY: help install run serve worker beat migrate test test-fast lint fmt check bench bench-outbound bench-latency bench-attachments bench-console clean
+.PHONY: help install run serve worker beat migrate test test-fast lint fmt check bench bench-outbound bench-latency bench-attachments bench-console bench-recovery clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -70,6 +70,9 @@ bench-attachments: install  ## 100 MB attachments both ways: MB/s and peak memor
 
 bench-console: install  ## console and API reads with 10,000 conversations, 100,000 messages
 	$(PY) bench/console.py
+
+bench-recovery: install  ## seconds to recover from a killed worker, a broker outage, a Redis restart
+	$(PY) bench/recovery.py
 
 clean:
 	rm -rf $(VENV) build staticfiles

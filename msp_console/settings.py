@@ -292,6 +292,9 @@ CONTENT_SECURITY_POLICY = {
 # (django-ratelimit counts in the cache: Redis when REDIS_URL is set).
 SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "10/h")
 LINK_RATE_LIMIT = env_str("LINK_RATE_LIMIT", "20/h")
+# With the cache (Redis) down, sign-up and linking go on unlimited for that
+# while rather than answering 500: the limits slow abuse, they guard no secret.
+RATELIMIT_FAIL_OPEN = True
 # Anonymous posts to the Apple Pay gateway (/integrations/pay/…), per address.
 PAYMENT_GATEWAY_RATE_LIMIT = env_str("PAYMENT_GATEWAY_RATE_LIMIT", "30/m")
 
@@ -379,6 +382,9 @@ if REDIS_URL:
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+if REDIS_URL:
+    # kombu's Redis transport, fixed so a Redis restart does not end workers.
+    CELERY_BROKER_TRANSPORT = "msp_console.broker:Transport"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
@@ -422,6 +428,9 @@ CELERY_BEAT_SCHEDULE = {
 # days); then the message pauses and holds its conversation until an agent
 # retries or drops it.
 MESSAGE_RETRY_WINDOW_SECONDS = env_int("MESSAGE_RETRY_WINDOW_SECONDS", 24 * 3600)
+# A pending message this long past its due time lost its task (a killed worker's
+# countdown, a failed publish): the sweeper enqueues it again.
+MESSAGE_OVERDUE_SECONDS = env_int("MESSAGE_OVERDUE_SECONDS", 60)
 
 # Apple
 MSP_ID = env_str("MSP_ID")

@@ -303,7 +303,7 @@ class RichObjectAdmin(BusinessScopedAdmin):
             return "Saved objects show the payload Apple would receive here."
         try:
             spec = services.spec_resolve_images(
-                business=obj.business, spec=obj.current_version.spec
+                business=obj.business, spec=obj.current_version.spec, kind=obj.kind
             )
             payload = builders.validate_spec(obj.kind, spec)
         except (builders.BuildError, ValidationError) as exc:

@@ -38,7 +38,7 @@ from ..models import (
     Conversation,
     Message,
 )
-from ..rich_links import rich_link_data_for, rich_link_plan
+from ..rich_links import given_link_with_assets, rich_link_data_for, rich_link_plan
 from ..tasks import message_deliver as message_deliver_task
 from ..types import User
 
@@ -50,9 +50,16 @@ MAX_TEXT_LENGTH = 10_000
 # worker is dead and the sweeper sends the row again (same Apple id: Apple
 # de-duplicates). Uploads renew it as they go.
 SEND_LEASE = timedelta(seconds=30)
-# A pending row whose due time passed this long ago has lost its task (a dead
-# worker's countdown, a publish that failed): the sweeper enqueues it again.
-OVERDUE_AFTER = timedelta(seconds=60)
+
+
+def overdue_after() -> timedelta:
+    """A pending row whose due time passed this long ago has lost its task (a
+    dead worker's countdown, a publish that failed): the sweeper enqueues it
+    again. Shorter means faster recovery but more duplicate tasks (harmless:
+    only the claimer sends) whenever the queue itself runs that late."""
+    return timedelta(seconds=settings.MESSAGE_OVERDUE_SECONDS)
+
+
 # Backoff between attempts on temporary errors, in seconds.
 RETRY_BACKOFF_FIRST = 2
 RETRY_BACKOFF_MAX = 300
@@ -79,7 +86,7 @@ def _publish_delivery(message_id: int, options: dict[str, Any]) -> None:
         # (every few seconds, once the broker is back) enqueues it again.
         logger.exception("message.enqueue_failed", extra={"message_id": message_id})
         Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
-            next_attempt_at=timezone.now() - OVERDUE_AFTER
+            next_attempt_at=timezone.now() - overdue_after()
         )
 
 
@@ -354,14 +361,18 @@ def _temporary_failure(message: Message, reason: str) -> None:
 
 def _rich_link_data(message: Message) -> dict[str, Any]:
     data = message.raw.get("richLinkData")
+    logo_url = message.conversation.business.logo_url
     if isinstance(data, dict):
-        return data
+        if (data.get("assets") or {}).get("image"):
+            return data
+        # Composed without an image (the library): Apple requires one.
+        data = given_link_with_assets(data, logo_url=logo_url)
+    else:
+        data = rich_link_data_for(
+            str(message.raw.get("url") or message.body), logo_url=logo_url
+        )
     # Fetched here, in the delivery task, never in the request; kept so a
     # retry sends the same preview without fetching the page again.
-    data = rich_link_data_for(
-        str(message.raw.get("url") or message.body),
-        logo_url=message.conversation.business.logo_url,
-    )
     message.raw = {**message.raw, "richLinkData": data}
     Message.objects.filter(pk=message.pk).update(raw=message.raw)
     return data
@@ -534,11 +545,12 @@ def message_requeue_stuck() -> int:
     """Re-enqueue messages whose worker died mid-send or whose task was lost.
 
     Runs every few seconds (beat): a `sending` row whose claim ran out goes back
-    to pending at once; a pending row overdue by OVERDUE_AFTER is enqueued again.
+    to pending at once; a pending row overdue by ``overdue_after()`` is enqueued again.
     Only the first unsettled message of each conversation is taken, so order holds
     and a paused message keeps the ones behind it waiting.
     """
     now = timezone.now()
+    overdue = now - overdue_after()
     outbound = Message.objects.filter(direction=Message.Direction.OUT)
     # Rows written before due times were recorded count from their last change.
     sending_ids = list(
@@ -560,10 +572,10 @@ def message_requeue_stuck() -> int:
     )
     pending_ids = list(
         outbound.filter(
-            Q(next_attempt_at__lte=now - OVERDUE_AFTER)
+            Q(next_attempt_at__lte=overdue)
             | Q(
                 next_attempt_at__isnull=True,
-                status_changed_at__lte=now - OVERDUE_AFTER,
+                status_changed_at__lte=overdue,
             ),
             status=Message.Status.PENDING,
         )

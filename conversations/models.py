@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 def new_apple_id() -> str:
@@ -64,8 +65,18 @@ class Customer(models.Model):
         Business, on_delete=models.CASCADE, related_name="customers"
     )
     apple_id = models.CharField("opaque id", max_length=255)
-    display_name = models.CharField(max_length=200, blank=True)
+    # The name agents gave the customer (or the sandbox/Apple passed on); the
+    # console shows it instead of the opaque id.
+    display_name = models.CharField("name", max_length=200, blank=True)
+    email = models.EmailField(blank=True, max_length=254)
+    phone = models.CharField(max_length=32, blank=True)
+    notes = models.TextField(blank=True)
+    # Free-form facts agents keep (plan, order number…): string keys and values.
+    attributes: models.JSONField[dict[str, str], dict[str, str]] = models.JSONField(
+        "custom attributes", default=dict, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -76,6 +87,29 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.apple_id
+
+
+class Label(models.Model):
+    """A business's tag for conversations ("billing", "vip"), with a colour."""
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="labels"
+    )
+    name = models.CharField(max_length=50)
+    # "#rrggbb": the chip's background in the console.
+    color = models.CharField(max_length=7, default="#6e6e73")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "business", Lower("name"), name="one_label_per_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Conversation(models.Model):
@@ -108,6 +142,7 @@ class Conversation(models.Model):
         blank=True,
         related_name="assigned_conversations",
     )
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from .exceptions import NotFoundError
-from .models import Business, Conversation, Membership, Message, ReadMarker
+from .models import (
+    Business,
+    Conversation,
+    Customer,
+    Label,
+    Membership,
+    Message,
+    ReadMarker,
+)
 from .types import User
 
 
@@ -50,8 +58,10 @@ def conversation_list_for_user(
             qs = qs.filter(business__apple_id=business)
     if status:
         qs = qs.filter(status=status)
-    return qs.select_related("business", "customer", "assigned_agent").order_by(
-        "-last_message_at", "-id"
+    return (
+        qs.select_related("business", "customer", "assigned_agent")
+        .prefetch_related("labels")
+        .order_by("-last_message_at", "-id")
     )
 
 
@@ -61,6 +71,7 @@ def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversati
             id=conversation_id, business__memberships__user=user
         )
         .select_related("business", "customer", "assigned_agent")
+        .prefetch_related("labels")
         .first()
     )
     if conversation is None:
@@ -107,6 +118,7 @@ class InboxFilters:
     assignee: str = ""  # "", "me", "none" or a user id
     business: int | None = None
     intent: str = ""
+    label: int | None = None
 
 
 def membership_list_for_user(*, user: User) -> list[Membership]:
@@ -138,6 +150,8 @@ def conversation_inbox_for_user(
         qs = qs.filter(business_id=filters.business)
     if filters.intent:
         qs = qs.filter(Q(intent=filters.intent) | Q(group=filters.intent))
+    if filters.label is not None:
+        qs = qs.filter(labels__id=filters.label)
     visible = Message.objects.filter(conversation=OuterRef("pk")).exclude(
         direction=Message.Direction.INTERNAL
     )
@@ -159,6 +173,8 @@ def conversation_inbox_for_user(
     )
     return (
         qs.select_related("business", "customer", "assigned_agent")
+        # One query for the labels of the whole page.
+        .prefetch_related("labels")
         .annotate(
             last_body=Subquery(last.values("body")[:1]),
             last_kind=Subquery(last.values("kind")[:1]),
@@ -219,14 +235,18 @@ def message_page_for_conversation(
     return list(reversed(rows[:CONVERSATION_PAGE_SIZE])), has_earlier
 
 
-def message_search_for_user(*, user: User, query: str) -> QuerySet[Message]:
-    """Messages and notes in the user's businesses whose text contains `query`."""
+def message_search_for_user(
+    *, user: User, query: str, label: int | None = None
+) -> QuerySet[Message]:
+    """Messages and notes in the user's businesses whose text contains `query`
+    (in conversations carrying ``label``, when given)."""
+    qs = Message.objects.filter(conversation__business__memberships__user=user)
+    if query:
+        qs = qs.filter(body__icontains=query)
+    if label is not None:
+        qs = qs.filter(conversation__labels__id=label)
     return (
-        Message.objects.filter(
-            conversation__business__memberships__user=user,
-            body__icontains=query,
-        )
-        .exclude(kind=Message.Kind.REACTION)
+        qs.exclude(kind=Message.Kind.REACTION)
         .select_related("conversation__customer", "conversation__business", "sender")
         .order_by("-id")
     )
@@ -254,3 +274,53 @@ def membership_list_for_business(*, business_id: int) -> list[Membership]:
 
 def user_get(*, user_id: int) -> User | None:
     return get_user_model().objects.filter(id=user_id).first()
+
+
+# Labels and customers -------------------------------------------------------------
+
+
+def label_list_for_user(*, user: User, business_id: int | None = None) -> list[Label]:
+    """Labels of the user's businesses (of one, when given), by name."""
+    qs = Label.objects.filter(business__memberships__user=user)
+    if business_id is not None:
+        qs = qs.filter(business_id=business_id)
+    return list(qs.order_by("name", "id"))
+
+
+def label_get_for_user(*, user: User, label_id: int) -> Label:
+    label = (
+        Label.objects.filter(id=label_id, business__memberships__user=user)
+        .select_related("business")
+        .first()
+    )
+    if label is None:
+        raise NotFoundError("No such label.")
+    return label
+
+
+def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
+    customer = (
+        Customer.objects.filter(id=customer_id, business__memberships__user=user)
+        .select_related("business")
+        .first()
+    )
+    if customer is None:
+        # Same answer for "absent" and "not yours", so ids can't be probed.
+        raise NotFoundError("No such customer.")
+    return customer
+
+
+def customer_conversation_list(*, customer: Customer) -> list[Conversation]:
+    """Every conversation of the person: this customer's, and those of the
+    business's other customers (other Apple IDs) with the same e-mail or phone."""
+    same_person = Q(customer=customer)
+    if customer.email:
+        same_person |= Q(customer__email__iexact=customer.email)
+    if customer.phone:
+        same_person |= Q(customer__phone=customer.phone)
+    return list(
+        Conversation.objects.filter(same_person, business_id=customer.business_id)
+        .select_related("customer", "assigned_agent")
+        .prefetch_related("labels")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")[:100]
+    )

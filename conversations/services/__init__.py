@@ -16,6 +16,7 @@ from .console import (
     membership_remove,
     note_create,
 )
+from .customers import customer_update
 from .inbound import (
     BusinessNotFound,
     conversation_close_by_customer,
@@ -23,6 +24,12 @@ from .inbound import (
     interactive_reply_resolve,
     message_receive,
     typing_relay,
+)
+from .labels import (
+    conversation_labels_set,
+    label_create,
+    label_delete,
+    label_update,
 )
 from .outbound import (
     MAX_TEXT_LENGTH,
@@ -41,12 +48,17 @@ __all__ = [
     "BusinessNotFound",
     "conversation_assign",
     "conversation_close_by_customer",
+    "conversation_labels_set",
     "conversation_mark_read",
     "conversation_presence",
     "conversation_set_status",
     "conversation_typing",
+    "customer_update",
     "inbound_event_handle",
     "interactive_reply_resolve",
+    "label_create",
+    "label_delete",
+    "label_update",
     "membership_add",
     "membership_remove",
     "message_deliver",

@@ -3,6 +3,7 @@
 
 import { ConsoleSocket } from "./socket.js";
 import { ConversationView } from "./conversation.js";
+import { paintLabels } from "./labels.js";
 import { notifyMessage, setupNotifications } from "./notify.js";
 
 const body = document.body;
@@ -30,6 +31,7 @@ function refreshInbox() {
       const html = await response.text();
       const focused = document.activeElement?.closest?.("#inbox-list") ? document.activeElement.getAttribute("href") : null;
       document.getElementById("inbox-list").outerHTML = html;
+      paintLabels(document.getElementById("inbox-list"));
       if (focused) document.querySelector(`#inbox-list a[href="${CSS.escape(focused)}"]`)?.focus();
     } catch (err) {
       console.warn("inbox refresh failed", err);
@@ -85,6 +87,7 @@ window.consoleView = view;
 window.consoleSocket = socket;
 socket.start();
 setupNotifications();
+paintLabels();
 
 // --- keyboard shortcuts -----------------------------------------------------
 

@@ -3,6 +3,7 @@
 
 import { api, toast } from "./api.js";
 import { decorateAttachments, initAttachments } from "./attachments.js";
+import { LabelEditor } from "./labels.js";
 import { decorateRich, initRichPicker } from "./richpicker.js";
 
 const TYPING_IDLE_MS = 3000; // stop typing after this much quiet
@@ -65,6 +66,7 @@ export class ConversationView {
       option.textContent = agent.id === this.me.id ? `${agent.username} (me)` : agent.username;
       this.assigneeSelect.append(option);
     }
+    this.labelEditor = new LabelEditor(this, state.labels || []);
     for (const message of state.messages) this.upsert(message);
     this.applyConversation(this.conversation);
     this.bind();
@@ -271,6 +273,10 @@ export class ConversationView {
     this.statusSelect.disabled = closed;
     const assignee = this.agents.find((a) => a.username === conversation.assigned_agent);
     this.assigneeSelect.value = assignee ? String(assignee.id) : "";
+    this.labelEditor.render(conversation.labels || []);
+    const name = conversation.customer?.display_name;
+    const title = document.querySelector("#conversation-title a");
+    if (name && title && title.textContent !== name) title.textContent = name;
     this.applyMode();
   }
 

@@ -1,0 +1,191 @@
+"""The agents' daily workflow in a real browser: profiles, labels, canned replies.
+
+Two agents' contexts and a sandbox customer's, against the live stack (Daphne,
+Celery, PostgreSQL, Redis, the sandbox as Apple).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOTS = Path("build/screenshots")
+
+
+def sign_in(
+    browser: Browser, stack: Any, username: str, password: str, errors: list[str]
+) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{stack.base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{stack.base_url}/console/")
+    expect(page.locator("#connection")).to_have_text("Live")
+    return page
+
+
+def customer_writes(browser: Browser, stack: Any, text: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(f"{stack.sandbox_url}/sandbox/")
+    page.select_option("#business", stack.business_apple_id)
+    page.select_option("#device", "iphone")
+    page.click("#start")
+    expect(page.locator("#connection")).to_have_attribute(
+        "data-state", "open", timeout=15000
+    )
+    page.fill("#message-input", text)
+    page.click("#send-button")
+    expect(page.locator(".row.customer .status").last).to_have_text(
+        "Delivered", timeout=15000
+    )
+    return page
+
+
+def teammate(stack: Any, role: str = "agent") -> tuple[str, str, str]:
+    username = f"{role}-{uuid.uuid4().hex[:6]}"
+    token = stack.manage(
+        "add_agent",
+        username,
+        "--business",
+        stack.business_apple_id,
+        "--role",
+        role,
+        "--password",
+        "pw-" + username,
+        "--token",
+    ).strip()
+    return username, "pw-" + username, token
+
+
+def api(
+    stack: Any, token: str, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    return httpx.request(
+        method,
+        f"{stack.base_url}{path}",
+        headers={"Authorization": f"Token {token}"},
+        timeout=10,
+        **kwargs,
+    )
+
+
+def business_id(stack: Any) -> int:
+    rows = api(stack, stack.agent_token, "GET", "/api/v1/businesses/").json()
+    return next(b["id"] for b in rows if b["apple_id"] == stack.business_apple_id)
+
+
+def test_naming_a_customer_and_labelling_live_across_consoles(
+    live_stack: Any, browser: Browser
+) -> None:
+    errors: list[str] = []
+    marker = uuid.uuid4().hex[:6]
+    _, _, admin_token = teammate(live_stack, "admin")
+    vip = api(
+        live_stack,
+        admin_token,
+        "POST",
+        "/api/v1/labels/",
+        json={
+            "business": business_id(live_stack),
+            "name": f"vip-{marker}",
+            "color": "#d93025",
+        },
+    ).json()
+    other = api(
+        live_stack,
+        admin_token,
+        "POST",
+        "/api/v1/labels/",
+        json={
+            "business": business_id(live_stack),
+            "name": f"billing-{marker}",
+            "color": "#188038",
+        },
+    ).json()
+    bob, bob_password, _ = teammate(live_stack)
+    alice = sign_in(
+        browser,
+        live_stack,
+        live_stack.agent_username,
+        live_stack.agent_password,
+        errors,
+    )
+    second = sign_in(browser, live_stack, bob, bob_password, errors)
+    customer = customer_writes(browser, live_stack, f"Hello, order {marker} please")
+
+    row = alice.locator("#inbox-list .row", has_text=marker)
+    expect(row).to_be_visible(timeout=15000)
+    row.locator("a").click()
+    alice.wait_for_url("**/console/c/*/")
+    conversation_id = int(alice.url.rstrip("/").rsplit("/", 1)[1])
+
+    # Alice names the customer on the profile; Bob's inbox shows the name live.
+    alice.locator("#conversation-title a").click()
+    alice.wait_for_url("**/console/customers/*/")
+    alice.get_by_label("Name", exact=True).fill(f"Jane {marker}")
+    alice.get_by_label("E-mail").fill("jane@example.com")
+    alice.get_by_label("Phone").fill("+1 555 0100")
+    alice.get_by_label("Notes").fill("Prefers mornings")
+    alice.locator("#id_attributes").fill("plan: gold")
+    alice.get_by_role("button", name="Save profile").click()
+    expect(alice.get_by_role("heading", name=f"Jane {marker}")).to_be_visible()
+    expect(alice.locator("#profile-conversations")).to_contain_text("Open")
+    bob_row = second.locator(f'#inbox-list [data-conversation="{conversation_id}"]')
+    expect(bob_row.locator(".customer")).to_have_text(f"Jane {marker}", timeout=15000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    alice.screenshot(path=str(SCREENSHOTS / "customer-profile.png"), full_page=True)
+
+    # Alice labels the conversation; Bob sees the chip live, and filters by it.
+    alice.goto(f"{live_stack.base_url}/console/c/{conversation_id}/")
+    expect(alice.locator("#conversation-title")).to_have_text(f"Jane {marker}")
+    alice.get_by_label("Add a label").select_option(label=f"vip-{marker}")
+    expect(alice.locator("#conversation-labels")).to_contain_text(f"vip-{marker}")
+    expect(bob_row.locator(".chip.label")).to_have_text(f"vip-{marker}", timeout=15000)
+    # Its colour comes from the label (painted without inline styles in the HTML).
+    assert (
+        bob_row.locator(".chip.label").evaluate(
+            "el => getComputedStyle(el).backgroundColor"
+        )
+        == "rgb(217, 48, 37)"
+    )
+    second.get_by_label("Label").select_option(label=f"vip-{marker}")
+    second.get_by_role("button", name="Filter").click()
+    expect(
+        second.locator(f'#inbox-list [data-conversation="{conversation_id}"]')
+    ).to_be_visible()
+    second.get_by_label("Label").select_option(label=f"billing-{marker}")
+    second.get_by_role("button", name="Filter").click()
+    expect(second.locator("#inbox-list")).to_contain_text("No conversations match.")
+    second.goto(f"{live_stack.base_url}/console/?label={vip['id']}")
+    expect(second.locator("#connection")).to_have_text("Live")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    second.screenshot(path=str(SCREENSHOTS / "inbox-labels-and-names.png"))
+
+    # Removing it from the conversation page takes it off everywhere.
+    alice.get_by_role("button", name=f"Remove label vip-{marker}").click()
+    expect(alice.locator("#conversation-labels")).not_to_contain_text(f"vip-{marker}")
+    state = api(
+        live_stack,
+        live_stack.agent_token,
+        "GET",
+        f"/api/v1/conversations/{conversation_id}/",
+    ).json()
+    assert state["labels"] == [] or all(
+        label["id"] != vip["id"] for label in state["labels"]
+    )
+    assert other["id"] != vip["id"]
+
+    assert errors == []
+    for page in (alice, second, customer):
+        page.context.close()

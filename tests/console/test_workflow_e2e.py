@@ -189,3 +189,90 @@ def test_naming_a_customer_and_labelling_live_across_consoles(
     assert errors == []
     for page in (alice, second, customer):
         page.context.close()
+
+
+def test_slash_code_expands_a_canned_reply_with_the_customers_name(
+    live_stack: Any, browser: Browser
+) -> None:
+    errors: list[str] = []
+    marker = uuid.uuid4().hex[:6]
+    token = live_stack.agent_token
+    business = business_id(live_stack)
+    created = api(
+        live_stack,
+        token,
+        "POST",
+        "/api/v1/canned-replies/",
+        json={
+            "business": business,
+            "short_code": f"greet{marker}",
+            "title": "Greeting",
+            "body": "Hi {{customer.name}}, {{agent.name}} here. How can I help?",
+        },
+    )
+    assert created.status_code == 201, created.text
+    api(
+        live_stack,
+        token,
+        "POST",
+        "/api/v1/canned-replies/",
+        json={
+            "business": business,
+            "short_code": f"bye{marker}",
+            "body": "Bye {{customer.name}}!",
+        },
+    )
+    customer = customer_writes(browser, live_stack, f"Question {marker}")
+    agent = sign_in(
+        browser,
+        live_stack,
+        live_stack.agent_username,
+        live_stack.agent_password,
+        errors,
+    )
+    row = agent.locator("#inbox-list .row", has_text=marker)
+    expect(row).to_be_visible(timeout=15000)
+    row.locator("a").click()
+    agent.wait_for_url("**/console/c/*/")
+    conversation_id = int(agent.url.rstrip("/").rsplit("/", 1)[1])
+    state = api(
+        live_stack, token, "GET", f"/api/v1/conversations/{conversation_id}/"
+    ).json()
+    renamed = api(
+        live_stack,
+        token,
+        "PATCH",
+        f"/api/v1/customers/{state['customer']['id']}/",
+        json={"name": f"Robin {marker}"},
+    )
+    assert renamed.status_code == 200
+    # The header follows the new name live.
+    expect(agent.locator("#conversation-title")).to_have_text(
+        f"Robin {marker}", timeout=15000
+    )
+
+    composer = agent.locator("#composer-text")
+    composer.click()
+    composer.press_sequentially(f"/greet{marker[:2]}", delay=30)
+    menu = agent.locator("#canned-options")
+    expect(menu.get_by_role("option", name=f"/greet{marker}")).to_be_visible()
+    expect(menu.get_by_role("option", name=f"/bye{marker}")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    agent.screenshot(path=str(SCREENSHOTS / "canned-reply-picker.png"))
+    composer.press("Enter")
+    expected = f"Hi Robin {marker}, {live_stack.agent_username} here. How can I help?"
+    expect(composer).to_have_value(expected)
+    composer.press("Control+Enter")
+    expect(
+        customer.locator(".row.business .bubble", has_text=f"Hi Robin {marker}")
+    ).to_be_visible(timeout=20000)
+
+    # The picker button finds it by its text too.
+    agent.get_by_role("button", name="Canned replies").click()
+    agent.locator("#canned-search").fill("bye")
+    agent.locator("#canned-options").get_by_role("option", name=f"/bye{marker}").click()
+    expect(composer).to_have_value(f"Bye Robin {marker}!")
+
+    assert errors == []
+    agent.context.close()
+    customer.context.close()

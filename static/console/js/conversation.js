@@ -3,6 +3,7 @@
 
 import { api, toast } from "./api.js";
 import { decorateAttachments, initAttachments } from "./attachments.js";
+import { CannedReplies } from "./canned.js";
 import { LabelEditor } from "./labels.js";
 import { decorateRich, initRichPicker } from "./richpicker.js";
 
@@ -72,6 +73,7 @@ export class ConversationView {
     this.bind();
     this.richPicker = initRichPicker(this);
     this.attachmentComposer = initAttachments(this);
+    this.canned = new CannedReplies(this);
     this.scrollToEnd();
     setInterval(() => this.expireViewers(), 5000);
   }

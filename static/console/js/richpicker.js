@@ -109,18 +109,13 @@ class RichPicker {
       type: "button",
       id: "rich-button",
       textContent: "Rich…",
-      title: "Send a rich message (/ in an empty composer)",
+      title: "Send a rich message (or type / and pick “Rich message”)",
     });
     this.button.setAttribute("aria-haspopup", "dialog");
     view.sendButton.before(this.button);
     this.build();
     this.button.addEventListener("click", () => this.open());
-    view.textarea.addEventListener("keydown", (event) => {
-      if (event.key === "/" && !view.textarea.value && view.mode === "reply") {
-        event.preventDefault();
-        this.open();
-      }
-    });
+    // "/" in the composer opens the canned-reply menu, whose last entry opens this.
   }
 
   build() {

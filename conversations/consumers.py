@@ -13,7 +13,12 @@ from . import realtime
 from .exceptions import ClientError, NotFoundError
 from .models import Conversation
 from .selectors import business_ids_for_user, conversation_get_for_user
-from .services import conversation_presence, conversation_typing
+from .services import (
+    availability_socket_closed,
+    availability_socket_opened,
+    conversation_presence,
+    conversation_typing,
+)
 
 
 class AgentConsumer(AsyncJsonWebsocketConsumer):
@@ -30,6 +35,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     groups_joined: list[str]
     focused: int | None = None
+    counted: bool = False
     rejoin_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
@@ -40,6 +46,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         business_ids = await self._join_groups()
         await self.accept()
+        # An open tab keeps an "online" agent online; the last one closing makes them away.
+        await database_sync_to_async(availability_socket_opened)(user_id=user.pk)
+        self.counted = True
         await self.send_json({"type": "hello", "data": {"businesses": business_ids}})
         self.rejoin_task = asyncio.create_task(self._rejoin_forever())
 
@@ -79,6 +88,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             self.focused = None
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.counted:
+            self.counted = False
+            await database_sync_to_async(availability_socket_closed)(
+                user_id=self.scope["user"].pk
+            )
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         handlers = {

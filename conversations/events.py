@@ -75,6 +75,15 @@ class MessageStatusChanged(Event):
     error: str = ""
 
 
+@dataclass(frozen=True)
+class AgentAvailabilityChanged(Event):
+    """An agent went online, away or offline (one event per business of theirs)."""
+
+    user_id: int
+    status: str
+    previous: str
+
+
 E = TypeVar("E", bound=Event)
 Listener = Callable[[E], None]
 

@@ -299,3 +299,32 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or 'file'} ({self.status})"
+
+
+class Availability(models.Model):
+    """Whether an agent takes new conversations: what they chose, and how many
+    console tabs they have open (an "online" agent with none is away)."""
+
+    class Status(models.TextChoices):
+        ONLINE = "online", "Online"
+        AWAY = "away", "Away"
+        OFFLINE = "offline", "Offline"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability"
+    )
+    chosen = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.ONLINE
+    )
+    # Open console sockets, counted by the consumer; zero turns "online" into away.
+    sockets = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status}"
+
+    @property
+    def status(self) -> str:
+        if self.chosen == self.Status.ONLINE and self.sockets == 0:
+            return self.Status.AWAY
+        return self.chosen

@@ -24,6 +24,10 @@ ConversationField = Callable[["Conversation"], Any]
 # Adds one named field to a customer's profile (the sign-in identity).
 CustomerField = Callable[["Customer"], Any]
 
+# Narrows the inbox for one named choice ("my_teams"): (queryset, user) -> queryset.
+InboxScope = Callable[[Any, Any], Any]
+
+_inbox_scopes: dict[str, tuple[str, InboxScope]] = {}
 _rich_presenter: list[RichPresenter] = []
 _customer_fields: dict[str, CustomerField] = {}
 _conversation_fields: dict[str, ConversationField] = {}
@@ -56,3 +60,17 @@ def customer_field_register(name: str, field: CustomerField) -> None:
 
 def customer_fields(customer: Customer) -> dict[str, Any]:
     return {name: field(customer) for name, field in _customer_fields.items()}
+
+
+def inbox_scope_register(name: str, label: str, narrow: InboxScope) -> None:
+    """Offer ``label`` in the inbox filters; choosing it applies ``narrow``."""
+    _inbox_scopes[name] = (label, narrow)
+
+
+def inbox_scopes() -> list[tuple[str, str]]:
+    return [(name, label) for name, (label, _) in _inbox_scopes.items()]
+
+
+def inbox_scope(name: str) -> InboxScope | None:
+    entry = _inbox_scopes.get(name)
+    return entry[1] if entry else None

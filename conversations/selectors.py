@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from . import presentation
 from .exceptions import NotFoundError
 from .models import (
     Business,
@@ -119,6 +120,7 @@ class InboxFilters:
     business: int | None = None
     intent: str = ""
     label: int | None = None
+    scope: str = ""  # a registered inbox scope ("my_teams"), or "" for all
 
 
 def membership_list_for_user(*, user: User) -> list[Membership]:
@@ -152,6 +154,9 @@ def conversation_inbox_for_user(
         qs = qs.filter(Q(intent=filters.intent) | Q(group=filters.intent))
     if filters.label is not None:
         qs = qs.filter(labels__id=filters.label)
+    narrow = presentation.inbox_scope(filters.scope) if filters.scope else None
+    if narrow is not None:
+        qs = narrow(qs, user)
     visible = Message.objects.filter(conversation=OuterRef("pk")).exclude(
         direction=Message.Direction.INTERNAL
     )

@@ -5,6 +5,7 @@ from django.urls import path
 from . import (
     apis,
     attachment_apis,
+    availability_apis,
     customer_apis,
     label_apis,
     views,
@@ -88,6 +89,11 @@ urlpatterns = [
         "api/v1/customers/<int:customer_id>/",
         customer_apis.CustomerDetailApi.as_view(),
         name="customer-detail",
+    ),
+    path(
+        "api/v1/me/availability/",
+        availability_apis.MyAvailabilityApi.as_view(),
+        name="my-availability",
     ),
     path("api/v1/labels/", label_apis.LabelListApi.as_view(), name="label-list"),
     path(

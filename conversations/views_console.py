@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import presentation, selectors, services
 from .context_processors import navigation_of
 from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from .models import Business, Conversation, Membership
@@ -50,8 +50,16 @@ def _filters(
     intent = request.GET.get("intent", "")[:255]
     label_raw = request.GET.get("label", "")
     label = int(label_raw) if label_raw.isdigit() else None
+    scope = request.GET.get("scope", "")
+    if scope not in dict(presentation.inbox_scopes()):
+        scope = ""
     return selectors.InboxFilters(
-        status=status, assignee=assignee, business=business, intent=intent, label=label
+        status=status,
+        assignee=assignee,
+        business=business,
+        intent=intent,
+        label=label,
+        scope=scope,
     )
 
 
@@ -63,6 +71,7 @@ def _filter_query(filters: selectors.InboxFilters, page: int | None = None) -> s
         "business": "" if filters.business is None else str(filters.business),
         "intent": filters.intent,
         "label": "" if filters.label is None else str(filters.label),
+        "scope": filters.scope,
     }
     if page and page > 1:
         pairs["page"] = str(page)
@@ -92,6 +101,7 @@ def _inbox_context(
         "teammates": selectors.teammate_list_for_user(user=request.user),
         "intents": selectors.conversation_intent_choices_for_user(user=request.user),
         "labels": selectors.label_list_for_user(user=request.user),
+        "scopes": presentation.inbox_scopes(),
     }
 
 

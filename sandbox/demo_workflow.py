@@ -57,7 +57,7 @@ CANNED_REPLIES = [
     ("bye", "Goodbye", "Have a great day, {{customer.name}} ☕"),
 ]
 
-TEAMS = [("Support", ["agent", "sam"]), ("Sales", ["admin", "sam"])]
+TEAMS = [("Support", ["agent", "admin"]), ("Sales", ["admin"])]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,12 @@ typing_indicators: agents' typing. console: what agents do in the console.
 
 from __future__ import annotations
 
+from .availability import (
+    availability_get,
+    availability_set,
+    availability_socket_closed,
+    availability_socket_opened,
+)
 from .console import (
     AGENT_STATUSES,
     conversation_assign,
@@ -46,6 +52,10 @@ __all__ = [
     "AGENT_STATUSES",
     "MAX_TEXT_LENGTH",
     "BusinessNotFound",
+    "availability_get",
+    "availability_set",
+    "availability_socket_closed",
+    "availability_socket_opened",
     "conversation_assign",
     "conversation_close_by_customer",
     "conversation_labels_set",

@@ -276,3 +276,99 @@ def test_slash_code_expands_a_canned_reply_with_the_customers_name(
     assert errors == []
     agent.context.close()
     customer.context.close()
+
+
+def customer_with_intent(browser: Browser, stack: Any, intent: str, text: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(f"{stack.sandbox_url}/sandbox/")
+    page.select_option("#business", stack.business_apple_id)
+    page.select_option("#device", "iphone")
+    page.fill("#intent", intent)
+    page.click("#start")
+    expect(page.locator("#connection")).to_have_attribute(
+        "data-state", "open", timeout=15000
+    )
+    page.fill("#message-input", text)
+    page.click("#send-button")
+    expect(page.locator(".row.customer .status").last).to_have_text(
+        "Delivered", timeout=15000
+    )
+    return page
+
+
+def test_online_agents_receive_new_conversations_in_turn_and_an_away_agent_none(
+    live_stack: Any, browser: Browser
+) -> None:
+    errors: list[str] = []
+    marker = uuid.uuid4().hex[:6]
+    intent = f"rr-{marker}"
+    agents = [teammate(live_stack) for _ in range(3)]
+    names = [name for name, _, _ in agents]
+    live_stack.manage(
+        "shell",
+        "-c",
+        "from conversations.models import Business, Membership;"
+        "from businesses import services;"
+        "from django.contrib.auth import get_user_model;"
+        f"b = Business.objects.get(apple_id='{live_stack.business_apple_id}');"
+        f"ids = list(get_user_model().objects.filter(username__in={names!r}).values_list('pk', flat=True));"
+        f"team = services.team_save(business=b, name='RR {marker}', member_ids=ids, assign_cap=5);"
+        f"services.routing_rule_create(business=b, name='RR {marker}', position=1,"
+        f" match_intent='{intent}', team=team, auto_assign=True)",
+    )
+    pages = [
+        sign_in(browser, live_stack, name, password, errors)
+        for name, password, _ in agents
+    ]
+    # The third agent steps away: routing passes them over.
+    pages[2].get_by_label("My availability").select_option("away")
+    away_token = agents[2][2]
+    wait_for_status = httpx.get(
+        f"{live_stack.base_url}/api/v1/me/availability/",
+        headers={"Authorization": f"Token {away_token}"},
+        timeout=10,
+    )
+    deadline = 0
+    while wait_for_status.json()["status"] != "away" and deadline < 50:
+        deadline += 1
+        pages[2].wait_for_timeout(200)
+        wait_for_status = httpx.get(
+            f"{live_stack.base_url}/api/v1/me/availability/",
+            headers={"Authorization": f"Token {away_token}"},
+            timeout=10,
+        )
+    assert wait_for_status.json()["status"] == "away"
+
+    owners = []
+    customers = []
+    for n in range(4):
+        text = f"Turn {n} {marker}"
+        customers.append(customer_with_intent(browser, live_stack, intent, text))
+        # Each lands with its owner before the next one starts.
+        row = pages[0].locator("#inbox-list .row", has_text=text)
+        expect(row).to_be_visible(timeout=15000)
+        expect(row).not_to_contain_text("Unassigned", timeout=15000)
+        owners.append(
+            next(
+                name for name in names if name in row.locator(".row-meta").inner_text()
+            )
+        )
+    assert owners == [names[0], names[1], names[0], names[1]]
+    # "My teams" shows them to a member; the away agent's inbox shows none of theirs.
+    pages[1].goto(f"{live_stack.base_url}/console/?scope=my_teams&assignee=me")
+    expect(pages[1].locator("#inbox-list .row", has_text=marker)).to_have_count(2)
+    pages[2].goto(f"{live_stack.base_url}/console/?assignee=me")
+    expect(pages[2].locator("#inbox-list")).to_contain_text("No conversations match.")
+
+    # Closing every tab of an online agent makes them away: they get no more.
+    pages[0].context.close()
+    text = f"Turn 4 {marker}"
+    customers.append(customer_with_intent(browser, live_stack, intent, text))
+    row = pages[1].locator("#inbox-list .row", has_text=text)
+    pages[1].goto(f"{live_stack.base_url}/console/")
+    expect(row).to_be_visible(timeout=15000)
+    expect(row.locator(".row-meta")).to_contain_text(names[1], timeout=15000)
+
+    assert errors == []
+    for page in [*pages[1:], *customers]:
+        page.context.close()

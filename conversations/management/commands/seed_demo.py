@@ -38,13 +38,6 @@ class Command(BaseCommand):
             role="agent",
             password="agent",  # noqa: S106
         )
-        call_command(
-            "add_agent",
-            "sam",
-            business=DEMO_BUSINESS_ID,
-            role="agent",
-            password="sam",  # noqa: S106
-        )
         from django.contrib.auth import get_user_model
 
         from conversations.models import Business, Label
@@ -56,7 +49,7 @@ class Command(BaseCommand):
                 business=business, name=name, defaults={"color": color}
             )
         self.stdout.write(
-            "Demo: log in as admin/admin, agent/agent or sam/sam; labels "
+            "Demo: log in as admin/admin or agent/agent; labels "
             + ", ".join(name for name, _ in DEMO_LABELS)
             + "."
         )

@@ -3,6 +3,7 @@
 
 import { ConsoleSocket } from "./socket.js";
 import { ConversationView } from "./conversation.js";
+import { onAvailability, setupAvailability } from "./availability.js";
 import { paintLabels } from "./labels.js";
 import { notifyMessage, setupNotifications } from "./notify.js";
 
@@ -50,6 +51,10 @@ function setConnection(state) {
 
 function onEvent(event) {
   if (event.type === "hello" || event.type === "error") return;
+  if (event.type === "availability") {
+    onAvailability(event);
+    return;
+  }
   const handled = view ? view.handle(event) : false;
   const data = event.data || {};
   if (event.type === "message.created" && data.direction === "in" && data.kind !== "reaction") {
@@ -87,6 +92,7 @@ window.consoleView = view;
 window.consoleSocket = socket;
 socket.start();
 setupNotifications();
+setupAvailability();
 paintLabels();
 
 // --- keyboard shortcuts -----------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
+    Case,
     Count,
     F,
     OuterRef,
@@ -14,6 +16,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
@@ -121,6 +124,7 @@ class InboxFilters:
     intent: str = ""
     label: int | None = None
     scope: str = ""  # a registered inbox scope ("my_teams"), or "" for all
+    sort: str = ""  # "" latest first, or "waiting": longest-waiting customers first
 
 
 def membership_list_for_user(*, user: User) -> list[Membership]:
@@ -186,8 +190,22 @@ def conversation_inbox_for_user(
             last_direction=Subquery(last.values("direction")[:1]),
             unread_count=Coalesce(Subquery(unread), Value(0)),
         )
-        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+        .order_by(*_inbox_order(filters.sort))
     )
+
+
+def _inbox_order(sort: str) -> list[Any]:
+    if sort == "waiting":
+        # Customers whose last word is unanswered first, the longest waiting on top.
+        return [
+            Case(
+                When(last_direction=Message.Direction.IN, then=Value(0)),
+                default=Value(1),
+            ),
+            F("last_message_at").asc(nulls_last=True),
+            "id",
+        ]
+    return [F("last_message_at").desc(nulls_last=True), "-id"]
 
 
 def conversation_intent_choices_for_user(*, user: User) -> list[str]:

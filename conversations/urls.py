@@ -6,6 +6,7 @@ from . import (
     apis,
     attachment_apis,
     availability_apis,
+    bulk_apis,
     customer_apis,
     label_apis,
     views,
@@ -89,6 +90,16 @@ urlpatterns = [
         "api/v1/customers/<int:customer_id>/",
         customer_apis.CustomerDetailApi.as_view(),
         name="customer-detail",
+    ),
+    path(
+        "api/v1/conversations/bulk/",
+        bulk_apis.ConversationBulkApi.as_view(),
+        name="conversation-bulk",
+    ),
+    path(
+        "api/v1/conversations/read-all/",
+        bulk_apis.ConversationReadAllApi.as_view(),
+        name="conversation-read-all",
     ),
     path(
         "api/v1/me/availability/",

@@ -53,7 +53,11 @@ def _filters(
     scope = request.GET.get("scope", "")
     if scope not in dict(presentation.inbox_scopes()):
         scope = ""
+    sort = request.GET.get("sort", "")
+    if sort != "waiting":
+        sort = ""
     return selectors.InboxFilters(
+        sort=sort,
         status=status,
         assignee=assignee,
         business=business,
@@ -72,6 +76,7 @@ def _filter_query(filters: selectors.InboxFilters, page: int | None = None) -> s
         "intent": filters.intent,
         "label": "" if filters.label is None else str(filters.label),
         "scope": filters.scope,
+        "sort": filters.sort,
     }
     if page and page > 1:
         pairs["page"] = str(page)

@@ -12,6 +12,7 @@ from .availability import (
     availability_socket_closed,
     availability_socket_opened,
 )
+from .bulk import BULK_ACTIONS, conversations_bulk, conversations_mark_all_read
 from .console import (
     AGENT_STATUSES,
     conversation_assign,
@@ -50,6 +51,7 @@ from .typing_indicators import conversation_typing, typing_send
 
 __all__ = [
     "AGENT_STATUSES",
+    "BULK_ACTIONS",
     "MAX_TEXT_LENGTH",
     "BusinessNotFound",
     "availability_get",
@@ -63,6 +65,8 @@ __all__ = [
     "conversation_presence",
     "conversation_set_status",
     "conversation_typing",
+    "conversations_bulk",
+    "conversations_mark_all_read",
     "customer_update",
     "inbound_event_handle",
     "interactive_reply_resolve",

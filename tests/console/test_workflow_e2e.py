@@ -6,6 +6,7 @@ Celery, PostgreSQL, Redis, the sandbox as Apple).
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -371,4 +372,53 @@ def test_online_agents_receive_new_conversations_in_turn_and_an_away_agent_none(
 
     assert errors == []
     for page in [*pages[1:], *customers]:
+        page.context.close()
+
+
+def test_bulk_resolve_and_the_unread_count_in_the_tab_title(
+    live_stack: Any, browser: Browser
+) -> None:
+    errors: list[str] = []
+    marker = uuid.uuid4().hex[:6]
+    agent = sign_in(
+        browser,
+        live_stack,
+        live_stack.agent_username,
+        live_stack.agent_password,
+        errors,
+    )
+    customers = [
+        customer_writes(browser, live_stack, f"Bulk {n} {marker}") for n in range(2)
+    ]
+    rows = agent.locator("#inbox-list .row", has_text=marker)
+    expect(rows).to_have_count(2, timeout=15000)
+    # Unread messages count in the title (the page's rows), live.
+    expect(agent).to_have_title(
+        re.compile(r"^\(\d+\) Inbox"), timeout=15000
+    )
+
+    for n in range(2):
+        rows.nth(n).locator(".row-select").check()
+    expect(agent.locator("#bulk-count")).to_have_text("2 selected")
+    agent.get_by_role("button", name="Resolve").click()
+    for n in range(2):
+        expect(rows.nth(n)).to_contain_text("Resolved", timeout=15000)
+    expect(agent.locator("#bulk-bar")).to_be_hidden()
+    ids = [int(rows.nth(n).get_attribute("data-conversation") or 0) for n in range(2)]
+    for conversation_id in ids:
+        state = api(
+            live_stack,
+            live_stack.agent_token,
+            "GET",
+            f"/api/v1/conversations/{conversation_id}/",
+        ).json()
+        assert state["status"] == "resolved"
+
+    agent.get_by_role("button", name="Mark all read").click()
+    expect(agent).to_have_title("Inbox · MSP console", timeout=15000)
+    expect(agent.locator("#inbox-list .unread-badge")).to_have_count(0)
+
+    assert errors == []
+    agent.context.close()
+    for page in customers:
         page.context.close()

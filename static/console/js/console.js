@@ -4,8 +4,9 @@
 import { ConsoleSocket } from "./socket.js";
 import { ConversationView } from "./conversation.js";
 import { onAvailability, setupAvailability } from "./availability.js";
+import { afterListRefresh, setupInbox } from "./inbox.js";
 import { paintLabels } from "./labels.js";
-import { notifyMessage, setupNotifications } from "./notify.js";
+import { loadMyTeams, notifyConversation, notifyMessage, setupNotifications } from "./notify.js";
 
 const body = document.body;
 const me = body.dataset.username;
@@ -33,6 +34,7 @@ function refreshInbox() {
       const focused = document.activeElement?.closest?.("#inbox-list") ? document.activeElement.getAttribute("href") : null;
       document.getElementById("inbox-list").outerHTML = html;
       paintLabels(document.getElementById("inbox-list"));
+      afterListRefresh();
       if (focused) document.querySelector(`#inbox-list a[href="${CSS.escape(focused)}"]`)?.focus();
     } catch (err) {
       console.warn("inbox refresh failed", err);
@@ -62,6 +64,7 @@ function onEvent(event) {
       notifyMessage(data, `/console/c/${data.conversation}/`);
     }
   }
+  if (event.type === "conversation.updated") notifyConversation(data);
   if (["message.created", "conversation.updated", "conversation.closed"].includes(event.type)) {
     refreshInbox();
   }
@@ -92,7 +95,9 @@ window.consoleView = view;
 window.consoleSocket = socket;
 socket.start();
 setupNotifications();
+loadMyTeams();
 setupAvailability();
+setupInbox({ refresh: refreshInbox });
 paintLabels();
 
 // --- keyboard shortcuts -----------------------------------------------------

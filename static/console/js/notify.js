@@ -50,6 +50,41 @@ function beep() {
   }
 }
 
+// New conversations routed to one of my teams: alerted once each.
+let myTeams = null;
+const alerted = new Set();
+
+export async function loadMyTeams() {
+  try {
+    const response = await fetch("/api/v1/me/teams/", { credentials: "same-origin" });
+    myTeams = response.ok ? new Set((await response.json()).map((t) => `${t.business}:${t.name}`)) : new Set();
+  } catch {
+    myTeams = new Set();
+  }
+}
+
+export function notifyConversation(conversation) {
+  const team = conversation.route?.team;
+  if (!team || !myTeams || alerted.has(conversation.id)) return false;
+  if (!myTeams.has(`${conversation.business?.id}:${team}`)) return false;
+  alerted.add(conversation.id);
+  if (!notificationsEnabled()) return true;
+  const who = conversation.customer?.display_name || "A customer";
+  if ("Notification" in window && Notification.permission === "granted") {
+    const n = new Notification(`New conversation for ${team}`, {
+      body: who,
+      tag: `conversation-${conversation.id}`,
+    });
+    n.onclick = () => {
+      window.focus();
+      location.assign(`/console/c/${conversation.id}/`);
+    };
+  } else {
+    beep();
+  }
+  return true;
+}
+
 export function notifyMessage(message, conversationUrl) {
   if (!notificationsEnabled()) return;
   if ("Notification" in window && Notification.permission === "granted") {

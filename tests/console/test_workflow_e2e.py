@@ -393,9 +393,7 @@ def test_bulk_resolve_and_the_unread_count_in_the_tab_title(
     rows = agent.locator("#inbox-list .row", has_text=marker)
     expect(rows).to_have_count(2, timeout=15000)
     # Unread messages count in the title (the page's rows), live.
-    expect(agent).to_have_title(
-        re.compile(r"^\(\d+\) Inbox"), timeout=15000
-    )
+    expect(agent).to_have_title(re.compile(r"^\(\d+\) Inbox"), timeout=15000)
 
     for n in range(2):
         rows.nth(n).locator(".row-select").check()

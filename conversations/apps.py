@@ -8,6 +8,7 @@ class ConversationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals
+        from . import language, signals
 
         signals.connect()
+        language.connect()

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 def new_apple_id() -> str:
@@ -38,8 +39,8 @@ class Business(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        AGENT = "agent", "Agent"
+        ADMIN = "admin", _("Admin")
+        AGENT = "agent", _("Agent")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -116,10 +117,10 @@ class Conversation(models.Model):
     """One customer's thread with one business; Apple keeps exactly one per pair."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed by customer"
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed by customer")
 
     business = models.ForeignKey(
         Business, on_delete=models.CASCADE, related_name="conversations"
@@ -160,11 +161,11 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        IN = "in", "From customer"
-        OUT = "out", "To customer"
+        IN = "in", _("From customer")
+        OUT = "out", _("To customer")
         # Private notes between agents: never a candidate for delivery to Apple,
         # which only ever picks up direction=out rows.
-        INTERNAL = "int", "Internal"
+        INTERNAL = "int", _("Internal")
 
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
@@ -306,9 +307,9 @@ class Availability(models.Model):
     console tabs they have open (an "online" agent with none is away)."""
 
     class Status(models.TextChoices):
-        ONLINE = "online", "Online"
-        AWAY = "away", "Away"
-        OFFLINE = "offline", "Offline"
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability"
@@ -328,3 +329,16 @@ class Availability(models.Model):
         if self.chosen == self.Status.ONLINE and self.sockets == 0:
             return self.Status.AWAY
         return self.chosen
+
+
+class AgentPreferences(models.Model):
+    """What an agent chose for their own console (the language of its UI)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    # "" follows the browser's language; otherwise one of settings.LANGUAGES.
+    language = models.CharField(max_length=8, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} prefers {self.language or 'the browser language'}"

@@ -106,6 +106,11 @@ urlpatterns = [
         availability_apis.MyAvailabilityApi.as_view(),
         name="my-availability",
     ),
+    path(
+        "api/v1/me/preferences/",
+        availability_apis.MyPreferencesApi.as_view(),
+        name="my-preferences",
+    ),
     path("api/v1/labels/", label_apis.LabelListApi.as_view(), name="label-list"),
     path(
         "api/v1/labels/<int:label_id>/",

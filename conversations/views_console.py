@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import presentation, selectors, services
@@ -24,12 +25,12 @@ from .types import AuthenticatedHttpRequest
 
 # What each capability (spec §5) lets the device show, in agents' words.
 CAPABILITY_LABELS = {
-    "LIST": "list pickers",
-    "TIME": "time pickers",
-    "QUICK": "quick replies",
-    "AUTH": "sign-in (old)",
-    "AUTH2": "sign-in",
-    "FORM": "forms",
+    "LIST": _("list pickers"),
+    "TIME": _("time pickers"),
+    "QUICK": _("quick replies"),
+    "AUTH": _("sign-in (old)"),
+    "AUTH2": _("sign-in"),
+    "FORM": _("forms"),
 }
 
 

@@ -420,3 +420,56 @@ def test_bulk_resolve_and_the_unread_count_in_the_tab_title(
     agent.context.close()
     for page in customers:
         page.context.close()
+
+
+def test_spanish_console_and_dark_mode(live_stack: Any, browser: Browser) -> None:
+    errors: list[str] = []
+    name, password, _ = teammate(live_stack)
+    page = sign_in(browser, live_stack, name, password, errors)
+    customer = customer_writes(browser, live_stack, f"Hola {name}")
+
+    # Spanish, chosen by the agent: the page and the JS strings switch.
+    page.get_by_label("Language").select_option("es")
+    expect(page.get_by_role("link", name="Bandeja de entrada")).to_be_visible(
+        timeout=15000
+    )
+    expect(page.locator("#connection")).to_have_text("En directo", timeout=15000)
+    expect(page.get_by_role("button", name="Marcar todo como leído")).to_be_visible()
+    page.locator("#inbox-list .row", has_text=f"Hola {name}").locator("a").click()
+    page.wait_for_url("**/console/c/*/")
+    expect(page.get_by_label("Mensaje para el cliente")).to_be_visible()
+    expect(page.locator("#send-button")).to_have_text("Enviar")
+    page.get_by_label("Nota privada", exact=True).check()
+    expect(page.locator("#send-button")).to_have_text("Añadir nota")
+
+    # Dark mode: the toggle, kept per browser.
+    background = "el => getComputedStyle(document.body).backgroundColor"
+    light = page.evaluate(background)
+    toggle = page.locator("#theme-toggle")
+    expect(toggle).to_have_text("Tema: sistema")
+    toggle.click()
+    expect(toggle).to_have_text("Tema: claro")
+    toggle.click()
+    expect(toggle).to_have_text("Tema: oscuro")
+    assert page.evaluate(background) == "rgb(17, 17, 19)" != light
+    page.reload()
+    assert page.evaluate(background) == "rgb(17, 17, 19)"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "dark-mode-spanish.png"))
+
+    # A browser whose system setting is dark gets dark without a toggle.
+    context = browser.new_context(color_scheme="dark")
+    system = context.new_page()
+    system.goto(f"{live_stack.base_url}/accounts/login/")
+    system.get_by_label("Username").fill(live_stack.agent_username)
+    system.get_by_label("Password").fill(live_stack.agent_password)
+    system.get_by_role("button", name="Sign in").click()
+    system.wait_for_url(f"{live_stack.base_url}/console/")
+    assert system.evaluate(background) == "rgb(17, 17, 19)"
+    # …and English stays the other agent's language.
+    expect(system.get_by_role("link", name="Inbox", exact=True)).to_be_visible()
+    system.screenshot(path=str(SCREENSHOTS / "dark-mode.png"))
+
+    assert errors == []
+    for p in (page, customer, system):
+        p.context.close()

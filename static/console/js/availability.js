@@ -2,15 +2,17 @@
 // assigns new conversations only to online agents; closing the last console tab
 // makes an online agent away until a tab opens again (the server counts tabs).
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { api, toast } from "./api.js";
 
 let select = null;
+const STATUS_TEXT = { online: gettext("online"), away: gettext("away"), offline: gettext("offline") };
 
 function show({ status, chosen }) {
   if (!select) return;
   select.value = chosen;
   select.dataset.status = status;
-  select.title = status === chosen ? "" : `Shown to your team as ${status}`;
+  select.title = status === chosen ? "" : interpolate(gettext("Shown to your team as %(status)s"), { status: STATUS_TEXT[status] || status });
 }
 
 export async function setupAvailability() {

@@ -2,6 +2,7 @@
 // open the picker; the chosen reply is filled for this conversation by the
 // server (customer's name, agent's name…) and replaces the "/code".
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { api, toast } from "./api.js";
 
 const TRIGGER = /(^|\s)\/([a-z0-9_-]*)$/;
@@ -99,7 +100,7 @@ export class CannedReplies {
         if (reply.rich) {
           li.dataset.rich = "true";
           li.className = "canned-rich";
-          li.textContent = "Rich message from the library…";
+          li.textContent = gettext("Rich message from the library…");
           return li;
         }
         const code = document.createElement("code");
@@ -110,7 +111,7 @@ export class CannedReplies {
         li.append(code, " ", text);
         if (!reply.shared) {
           const mine = document.createElement("small");
-          mine.textContent = " (mine)";
+          mine.textContent = ` ${gettext("(mine)")}`;
           li.append(mine);
         }
         return li;
@@ -120,8 +121,8 @@ export class CannedReplies {
       const li = document.createElement("li");
       li.className = "empty";
       li.textContent = (this.replies || []).length
-        ? "No canned reply matches."
-        : "No canned replies yet: add them under Canned replies.";
+        ? gettext("No canned reply matches.")
+        : gettext("No canned replies yet: add them under Canned replies.");
       this.options.append(li);
     }
     this.menu.hidden = false;
@@ -196,7 +197,11 @@ export class CannedReplies {
     this.removeTrigger(trigger);
     this.view.insert(filled.text);
     if (filled.missing.length) {
-      toast(`Fill in before sending: ${filled.missing.map((m) => `{{${m}}}`).join(", ")}`);
+      toast(
+        interpolate(gettext("Fill in before sending: %(names)s"), {
+          names: filled.missing.map((m) => `{{${m}}}`).join(", "),
+        }),
+      );
     }
   }
 }

@@ -1,11 +1,13 @@
 // Console entry point: one socket per tab, the inbox list, the open
 // conversation, notifications and keyboard shortcuts.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { ConsoleSocket } from "./socket.js";
 import { ConversationView } from "./conversation.js";
 import { onAvailability, setupAvailability } from "./availability.js";
 import { afterListRefresh, setupInbox } from "./inbox.js";
 import { paintLabels } from "./labels.js";
+import { setupLanguage } from "./preferences.js";
 import { loadMyTeams, notifyConversation, notifyMessage, setupNotifications } from "./notify.js";
 
 const body = document.body;
@@ -48,7 +50,11 @@ function setConnection(state) {
   const el = document.getElementById("connection");
   if (!el) return;
   el.dataset.state = state;
-  el.textContent = { connecting: "Connecting…", open: "Live", closed: "Offline – retrying" }[state];
+  el.textContent = {
+    connecting: gettext("Connecting…"),
+    open: gettext("Live"),
+    closed: gettext("Offline – retrying"),
+  }[state];
 }
 
 function onEvent(event) {
@@ -97,6 +103,7 @@ socket.start();
 setupNotifications();
 loadMyTeams();
 setupAvailability();
+setupLanguage();
 setupInbox({ refresh: refreshInbox });
 paintLabels();
 

@@ -2,6 +2,7 @@
 // and the unread count in the tab title. The list is re-rendered by the server
 // on every change; the selection lives here and is re-applied after each swap.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { api, toast } from "./api.js";
 
 const selected = new Set();
@@ -16,7 +17,7 @@ function render() {
   const bar = document.getElementById("bulk-bar");
   if (!bar) return;
   bar.hidden = selected.size === 0;
-  document.getElementById("bulk-count").textContent = `${selected.size} selected`;
+  document.getElementById("bulk-count").textContent = interpolate(gettext("%(n)s selected"), { n: selected.size });
 }
 
 export function titleUnread() {
@@ -42,7 +43,12 @@ async function bulk(body, done, refresh) {
       body: { ids: [...selected], ...body },
     });
     const refused = result.refused.length;
-    toast(refused ? `${done} ${result.done.length}; ${refused} refused: ${result.refused[0].message}` : `${done} ${result.done.length}`);
+    const summary = interpolate(done, { done: result.done.length });
+    toast(
+      refused
+        ? `${summary}; ${interpolate(gettext("refused: %(n)s (%(reason)s)"), { n: refused, reason: result.refused[0].message })}`
+        : summary,
+    );
     selected.clear();
     render();
     refresh();
@@ -66,25 +72,29 @@ export function setupInbox({ refresh }) {
     render();
   });
   document.getElementById("bulk-resolve")?.addEventListener("click", () =>
-    bulk({ action: "resolve" }, "Resolved", refresh),
+    bulk({ action: "resolve" }, gettext("Resolved: %(done)s"), refresh),
   );
   const assign = document.getElementById("bulk-assign");
   assign?.addEventListener("change", () => {
     const value = assign.value;
     assign.value = "";
     if (!value) return;
-    bulk({ action: "assign", assignee: value === "none" ? null : Number(value) }, "Assigned", refresh);
+    bulk({ action: "assign", assignee: value === "none" ? null : Number(value) }, gettext("Assigned: %(done)s"), refresh);
   });
   const label = document.getElementById("bulk-label");
   label?.addEventListener("change", () => {
     const value = label.value;
     label.value = "";
-    if (value) bulk({ action: "label", label_id: Number(value) }, "Labelled", refresh);
+    if (value) bulk({ action: "label", label_id: Number(value) }, gettext("Labelled: %(done)s"), refresh);
   });
   document.getElementById("mark-all-read")?.addEventListener("click", async () => {
     try {
       const { marked } = await api("/api/v1/conversations/read-all/", { method: "POST" });
-      toast(marked ? `Marked ${marked} conversation${marked === 1 ? "" : "s"} read` : "Nothing unread");
+      toast(
+        marked
+          ? interpolate(ngettext("Marked %(n)s conversation read", "Marked %(n)s conversations read", marked), { n: marked })
+          : gettext("Nothing unread"),
+      );
       refresh();
     } catch (err) {
       toast(err.message);

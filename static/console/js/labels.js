@@ -1,6 +1,7 @@
 // Labels: chips coloured from data attributes (no inline styles, so a strict
 // CSP holds) and the open conversation's label editor.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { api, toast } from "./api.js";
 
 // Dark or light text, whichever reads better on the label's colour.
@@ -54,7 +55,7 @@ export class LabelEditor {
         remove.type = "button";
         remove.className = "chip-remove";
         remove.dataset.remove = String(label.id);
-        remove.setAttribute("aria-label", `Remove label ${label.name}`);
+        remove.setAttribute("aria-label", interpolate(gettext("Remove label %(name)s"), { name: label.name }));
         remove.textContent = "×";
         span.append(remove);
         li.append(span);
@@ -63,7 +64,7 @@ export class LabelEditor {
     );
     paintLabels(this.list);
     const on = new Set(current.map((label) => label.id));
-    this.select.replaceChildren(new Option("+ Label", ""));
+    this.select.replaceChildren(new Option(gettext("+ Label"), ""));
     for (const label of this.available) {
       if (!on.has(label.id)) this.select.append(new Option(label.name, String(label.id)));
     }

@@ -1,6 +1,7 @@
 // Opt-in alerts for new customer messages: a browser notification when allowed,
 // otherwise a short tone. Off until the agent turns it on (stored per browser).
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 const KEY = "console.notifications";
 
 export function notificationsEnabled() {
@@ -10,7 +11,7 @@ export function notificationsEnabled() {
 function render(button) {
   const on = notificationsEnabled();
   button.setAttribute("aria-pressed", String(on));
-  button.textContent = on ? "Notifications on" : "Notifications off";
+  button.textContent = on ? gettext("Notifications on") : gettext("Notifications off");
 }
 
 export function setupNotifications() {
@@ -69,9 +70,9 @@ export function notifyConversation(conversation) {
   if (!myTeams.has(`${conversation.business?.id}:${team}`)) return false;
   alerted.add(conversation.id);
   if (!notificationsEnabled()) return true;
-  const who = conversation.customer?.display_name || "A customer";
+  const who = conversation.customer?.display_name || gettext("A customer");
   if ("Notification" in window && Notification.permission === "granted") {
-    const n = new Notification(`New conversation for ${team}`, {
+    const n = new Notification(interpolate(gettext("New conversation for %(team)s"), { team }), {
       body: who,
       tag: `conversation-${conversation.id}`,
     });
@@ -88,7 +89,7 @@ export function notifyConversation(conversation) {
 export function notifyMessage(message, conversationUrl) {
   if (!notificationsEnabled()) return;
   if ("Notification" in window && Notification.permission === "granted") {
-    const n = new Notification("New customer message", {
+    const n = new Notification(gettext("New customer message"), {
       body: (message.text || "").slice(0, 140),
       tag: `conversation-${message.conversation}`,
     });

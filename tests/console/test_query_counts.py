@@ -11,9 +11,10 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, memberships, count, page, the page's labels, teammates, intents,
 # the business's labels (+ the read marker and conversation with its labels on the
-# conversation page, + its route from businesses/). Measured, with a little headroom.
+# conversation page, + its route from businesses/, + insights' facts of the inbox
+# rows, of the conversation and its survey). Measured, with a little headroom.
 INBOX_QUERIES = 12
-CONVERSATION_QUERIES = 20
+CONVERSATION_QUERIES = 23
 
 
 def seed(business, conversations: int, messages_each: int) -> list[Conversation]:

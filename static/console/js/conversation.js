@@ -26,6 +26,7 @@ const STATE_TEXT = {
   sending: gettext("Sending…"),
   sent: gettext("Sent"),
   failed: gettext("Failed"),
+  paused: gettext("Delivery paused"),
 };
 
 function formatTime(iso) {
@@ -118,6 +119,8 @@ export class ConversationView {
     this.timeline.addEventListener("click", (event) => {
       const button = event.target.closest("button.retry");
       if (button) this.retry(Number(button.dataset.message));
+      const drop = event.target.closest("button.drop");
+      if (drop) this.drop(Number(drop.dataset.message));
     });
   }
 
@@ -197,8 +200,12 @@ export class ConversationView {
       if (message.status === "failed" && message.last_error) {
         state.textContent = interpolate(gettext("Failed: %(error)s"), { error: message.last_error });
       }
+      if (message.status === "paused") {
+        // Later messages wait behind this one until it is retried or dropped.
+        state.textContent = `Delivery paused: ${message.last_error || "Apple is not answering"}`;
+      }
       info.append(state);
-      if (message.status === "failed") {
+      if (message.status === "failed" || message.status === "paused") {
         const retry = document.createElement("button");
         retry.type = "button";
         retry.className = "retry";
@@ -206,6 +213,15 @@ export class ConversationView {
         retry.textContent = gettext("Retry");
         retry.setAttribute("aria-label", gettext("Retry sending this message"));
         info.append(retry);
+      }
+      if (message.status === "paused") {
+        const drop = document.createElement("button");
+        drop.type = "button";
+        drop.className = "drop";
+        drop.dataset.message = String(message.id);
+        drop.textContent = "Drop";
+        drop.setAttribute("aria-label", "Drop this message and send the next ones");
+        info.append(drop);
       }
     }
     li.append(info);
@@ -269,10 +285,13 @@ export class ConversationView {
   }
 
   applyConversation(conversation) {
-    const routeChanged =
-      "route" in conversation &&
-      JSON.stringify(conversation.route) !== JSON.stringify(this.conversation?.route);
-    if (routeChanged) this.refreshExtras();
+    // Other apps' fields (routing's route, insights' SLA and satisfaction).
+    const extrasChanged = ["route", "insights"].some(
+      (key) =>
+        key in conversation &&
+        JSON.stringify(conversation[key]) !== JSON.stringify(this.conversation?.[key]),
+    );
+    if (extrasChanged) this.refreshExtras();
     this.conversation = conversation;
     const closed = conversation.status === "closed";
     this.banner.hidden = !closed;
@@ -504,6 +523,14 @@ export class ConversationView {
   async retry(messageId) {
     try {
       this.upsert(await api(`/api/v1/messages/${messageId}/retry/`, { method: "POST" }));
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  async drop(messageId) {
+    try {
+      this.upsert(await api(`/api/v1/messages/${messageId}/drop/`, { method: "POST" }));
     } catch (err) {
       toast(err.message);
     }

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0004_message_body_trigram_index'),
+        ('conversations', '0005_delivery_schedule'),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0005_profiles_and_labels'),
-        ('richobjects', '0003_image_variants'),
+        ('conversations', '0006_profiles_and_labels'),
+        ('richobjects', '0004_publications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

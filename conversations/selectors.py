@@ -74,8 +74,9 @@ def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversati
         Conversation.objects.filter(
             id=conversation_id, business__memberships__user=user
         )
+        # Labels load when serialized (one query), so reads that never show
+        # them (a message page, typing) do not pay for them.
         .select_related("business", "customer", "assigned_agent")
-        .prefetch_related("labels")
         .first()
     )
     if conversation is None:

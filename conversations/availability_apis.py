@@ -50,6 +50,9 @@ class MyPreferencesApi(APIView):
     class OutputSerializer(serializers.Serializer):
         language = serializers.CharField(help_text='"" follows the browser')
 
+        class Meta:
+            ref_name = "PreferencesOutput"
+
     class InputSerializer(serializers.Serializer):
         language = serializers.ChoiceField(
             choices=[("", "The browser's language"), *settings.LANGUAGES]

@@ -73,6 +73,9 @@ class ConversationReadAllApi(APIView):
     class OutputSerializer(serializers.Serializer):
         marked = serializers.IntegerField()
 
+        class Meta:
+            ref_name = "ReadAllOutput"
+
     @extend_schema(request=None, responses=OutputSerializer)
     def post(self, request: AuthenticatedRequest) -> Response:
         return Response(

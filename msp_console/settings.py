@@ -272,6 +272,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the availability states wherever they appear.
+    "ENUM_NAME_OVERRIDES": {
+        "AvailabilityEnum": "conversations.models.Availability.Status",
+    },
 }
 
 # Channels and Celery: with no REDIS_URL everything runs in one process.

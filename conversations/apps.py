@@ -8,7 +8,8 @@ class ConversationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import language, signals
+        # schema registers the API token scheme with drf-spectacular on import.
+        from . import language, schema, signals  # noqa: F401
 
         signals.connect()
         language.connect()

@@ -27,6 +27,7 @@ from .models import (
     Business,
     Conversation,
     Customer,
+    Invitation,
     Label,
     Membership,
     Message,
@@ -293,6 +294,15 @@ def membership_list_for_business(*, business_id: int) -> list[Membership]:
         Membership.objects.filter(business_id=business_id)
         .select_related("user")
         .order_by("user__username")
+    )
+
+
+def invitation_list_pending(*, business_id: int) -> list[Invitation]:
+    """Open invitations, expired ones included (the page says so) until revoked."""
+    return list(
+        Invitation.objects.filter(
+            business_id=business_id, status=Invitation.Status.PENDING
+        ).select_related("invited_by")
     )
 
 

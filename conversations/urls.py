@@ -9,6 +9,7 @@ from . import (
     bulk_apis,
     customer_apis,
     label_apis,
+    token_apis,
     views,
     views_console,
 )
@@ -16,6 +17,14 @@ from . import (
 urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
     path("api/v1/businesses/", apis.BusinessListApi.as_view(), name="business-list"),
+    path(
+        "api/v1/tokens/", token_apis.ApiTokenListCreateApi.as_view(), name="token-list"
+    ),
+    path(
+        "api/v1/tokens/<int:token_id>/",
+        token_apis.ApiTokenDetailApi.as_view(),
+        name="token-detail",
+    ),
     path(
         "api/v1/conversations/",
         apis.ConversationListApi.as_view(),
@@ -159,5 +168,26 @@ urlpatterns = [
         "console/businesses/<int:business_id>/agents/<int:membership_id>/remove/",
         views_console.business_agent_remove,
         name="console-agent-remove",
+    ),
+    path(
+        "console/businesses/<int:business_id>/invitations/<int:invitation_id>/revoke/",
+        views_console.business_invitation_revoke,
+        name="console-invitation-revoke",
+    ),
+    path("console/tokens/", views_console.api_tokens_page, name="console-tokens"),
+    path(
+        "console/tokens/<int:token_id>/revoke/",
+        views_console.api_token_revoke,
+        name="console-token-revoke",
+    ),
+    path(
+        "console/tokens/legacy/revoke/",
+        views_console.legacy_token_revoke,
+        name="console-legacy-token-revoke",
+    ),
+    path(
+        "console/invitations/<str:token>/",
+        views_console.invitation_accept,
+        name="console-invitation",
     ),
 ]

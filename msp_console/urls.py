@@ -7,7 +7,7 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,8 +20,12 @@ urlpatterns = [
         name="javascript-catalog",
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves Swagger UI's setup script from its own URL: the
+    # Content-Security-Policy allows no inline scripts.
     path(
-        "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema"),
+        name="api-docs",
     ),
     path("", RedirectView.as_view(url="/console/", permanent=False)),
     # Browsers ask for /favicon.ico on pages without an icon link (the login page).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -66,9 +69,43 @@ class RichObjectListApi(APIView):
             tag=data["tag"],
             kind=data["kind"],
         )
-        return Response(
-            {"results": RichObjectOutputSerializer(objects, many=True).data}
-        )
+        answer: dict[str, Any] = {
+            "results": RichObjectOutputSerializer(objects, many=True).data
+        }
+        if not objects and data.get("business") is not None:
+            # Nothing listed: say whether the library itself is empty, so the
+            # picker explains it (and offers an admin the way to fill it).
+            empty = _empty_library(request.user, data["business"])
+            if empty is not None:
+                answer["empty_library"] = empty
+        return Response(answer)
+
+
+def _empty_library(user: Any, business_id: int) -> dict[str, Any] | None:
+    facts = selectors.library_emptiness(user=user, business_id=business_id)
+    if facts is None or facts["sendable"]:
+        return None
+    if not facts["is_admin"]:
+        return {
+            "message": "There is nothing to send yet: the business's admins add "
+            "rich objects to its library.",
+            "drafts": 0,
+            "create_url": None,
+            "library_url": None,
+        }
+    drafts = facts["drafts"]
+    message = (
+        f"Nothing is published yet: {drafts} draft{'s' if drafts != 1 else ''} "
+        "in the library wait for “Save and publish”."
+        if drafts
+        else "The library is empty: agents have no rich objects to send."
+    )
+    return {
+        "message": message,
+        "drafts": drafts,
+        "create_url": reverse("library-new", args=[business_id]),
+        "library_url": reverse("library-list", args=[business_id]),
+    }
 
 
 class RichObjectDetailApi(APIView):

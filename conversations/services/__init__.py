@@ -2,6 +2,7 @@
 
 inbound: Apple's traffic in. outbound: sending and the delivery state machine.
 typing_indicators: agents' typing. console: what agents do in the console.
+invitations: joining a business by an accepted invitation.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from .console import (
     conversation_mark_read,
     conversation_presence,
     conversation_set_status,
-    membership_add,
     membership_remove,
     note_create,
 )
@@ -31,6 +31,12 @@ from .inbound import (
     interactive_reply_resolve,
     message_receive,
     typing_relay,
+)
+from .invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_from_token,
+    invitation_revoke,
 )
 from .labels import (
     conversation_labels_set,
@@ -73,6 +79,10 @@ __all__ = [
     "customer_update",
     "inbound_event_handle",
     "interactive_reply_resolve",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_from_token",
+    "invitation_revoke",
     "label_create",
     "label_delete",
     "label_update",

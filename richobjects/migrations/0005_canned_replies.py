@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0006_profiles_and_labels'),
+        ('conversations', '0008_profiles_and_labels'),
         ('richobjects', '0004_publications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

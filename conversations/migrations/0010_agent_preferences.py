@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0007_availability_and_auto_assign'),
+        ('conversations', '0009_availability_and_auto_assign'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

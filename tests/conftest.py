@@ -128,18 +128,6 @@ def apple_gateway(monkeypatch: pytest.MonkeyPatch) -> AppleGatewayStandIn:
 def _compiled_translations() -> None:
     """The .mo catalogues are built, not committed: build them when a .po is newer
     (as `make install` does), so a bare pytest run shows the Spanish console."""
-    from pathlib import Path
+    from scripts.compile_messages import compile_catalogues
 
-    from django.core.management import call_command
-
-    locale = Path(__file__).resolve().parent.parent / "locale"
-    stale = [
-        po
-        for po in locale.rglob("*.po")
-        if not po.with_suffix(".mo").exists()
-        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
-    ]
-    if stale:
-        call_command(
-            "compilemessages", locale=["es"], verbosity=0, ignore_patterns=[".venv"]
-        )
+    compile_catalogues()

@@ -32,4 +32,4 @@ def compile_catalogues(locale: Path = LOCALE) -> list[Path]:
 
 if __name__ == "__main__":
     for path in compile_catalogues():
-        print(f"compiled {path.relative_to(LOCALE.parent)}", file=sys.stderr)
+        sys.stderr.write(f"compiled {path.relative_to(LOCALE.parent)}\n")

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from . import presentation
-from .models import Business, Conversation, Customer, Message
+from .models import Business, Conversation, Customer, Label, Message
 from .types import User
 
 
@@ -23,6 +23,12 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "apple_id", "display_name"]
 
 
+class LabelOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "name", "color"]
+
+
 class ConversationOutputSerializer(serializers.ModelSerializer):
     business = BusinessOutputSerializer()
     customer = CustomerOutputSerializer()
@@ -30,6 +36,8 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True
     )
     is_closed = serializers.BooleanField()
+    # Prefetched by the selectors; a single push costs one query.
+    labels = LabelOutputSerializer(many=True, read_only=True)
 
     class Meta:
         model = Conversation
@@ -45,6 +53,7 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
             "intent",
             "group",
             "assigned_agent",
+            "labels",
             "created_at",
             "last_message_at",
             "closed_at",

@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "msp_console.access.AccessLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language, the language cookie), then the
+    # agent's own choice once they are known (AgentLanguageMiddleware).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -120,6 +123,7 @@ MIDDLEWARE = [
     "trust.second_factor.SecondFactorMiddleware",
     # Idle sign-in sessions end after SESSION_IDLE_HOURS (trust/sessions.py).
     "trust.sessions.IdleSessionMiddleware",
+    "conversations.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
@@ -204,7 +208,10 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "MSP console")
 SESSION_COOKIE_AGE = int(float(env_str("SESSION_IDLE_HOURS", "12")) * 3600)
 LOGIN_REDIRECT_URL = "/console/"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# Built from the .po files by `make install` (compilemessages); .mo are not committed.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -344,6 +351,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the availability states wherever they appear.
+    "ENUM_NAME_OVERRIDES": {
+        "AvailabilityEnum": "conversations.models.Availability.Status",
+    },
 }
 
 # Channels and Celery: with no REDIS_URL everything runs in one process.

@@ -3,6 +3,7 @@ sandbox page, the real stack (Daphne, Celery, PostgreSQL, Redis) in between."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,8 +16,19 @@ from tests.console.test_console_with_sandbox_e2e import (
     open_customer_page,
     wait_for,
 )
+from tests.live import LiveStack
+from tests.live import live_stack as start_live_stack
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def live_stack() -> Iterator[LiveStack]:
+    """A stack of its own: the report counts every conversation of the business,
+    so the other modules' conversations on the shared stack must not be there."""
+    with start_live_stack(name="insights") as stack:
+        yield stack
+
 
 SETUP = """
 from conversations.models import Business, Membership

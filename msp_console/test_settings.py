@@ -25,7 +25,7 @@ MEDIA_ROOT = BASE_DIR / "build" / "test-media"
 # tests of the guard itself set this back to [].
 ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128"]
 # The suite's in-process database connections must close for real at teardown
-# (the test database is dropped); the pool is exercised by tests/production/.
+# (the test database is dropped); the pool is exercised by tests/msp_console/.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 # WhiteNoise looks for the collected files at start; the suite serves from the
 # finders, so an empty folder keeps it quiet.

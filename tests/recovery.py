@@ -3,7 +3,7 @@
 the API accepts messages. Each returns how long delivery took to recover and
 whether every message reached the gateway once per Apple id, in order.
 
-Shared by the end-to-end tests (tests/e2e/test_recovery_e2e.py, with a generous
+Shared by the end-to-end tests (tests/conversations/e2e/test_recovery_e2e.py, with a generous
 bound) and the benchmark (bench/recovery.py, which prints the figures).
 """
 

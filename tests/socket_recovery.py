@@ -2,7 +2,7 @@
 processes: what an open socket is told, what handshakes answer while Redis is
 down, and how soon a push reaches a socket opened after it is back.
 
-Shared by tests/e2e/test_recovery_e2e.py and bench/recovery.py.
+Shared by tests/conversations/e2e/test_recovery_e2e.py and bench/recovery.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 handshake and an open socket close with 4503, "retry shortly", never a crash
 (Daphne's 500 or 1011); the re-join loop outlives a failed re-join.
 
-The layer fails on demand here; tests/e2e/test_recovery_e2e.py restarts a real
+The layer fails on demand here; tests/conversations/e2e/test_recovery_e2e.py restarts a real
 Redis under a live server.
 """
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.console.test_console_with_sandbox_e2e import (
+from tests.conversations.console.test_console_with_sandbox_e2e import (
     SCREENSHOTS,
     conversation_state,
     open_console,

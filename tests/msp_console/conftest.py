@@ -6,7 +6,7 @@ import pytest
 
 from tests.gateway_stand_in import GatewayStandIn
 from tests.live import MSP_ID, MSP_SECRET
-from tests.production.stack import ProductionStack, collect_static, production_stack
+from tests.msp_console.stack import ProductionStack, collect_static, production_stack
 
 
 @pytest.fixture(scope="session")

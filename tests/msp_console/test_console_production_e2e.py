@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from tests.console.test_console_with_sandbox_e2e import (
+from tests.conversations.console.test_console_with_sandbox_e2e import (
     test_agent_and_customer_hold_a_conversation as conversation_flow,
 )
-from tests.production.stack import ProductionStack
+from tests.msp_console.stack import ProductionStack
 
 pytestmark = pytest.mark.e2e
 

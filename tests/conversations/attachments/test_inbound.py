@@ -10,7 +10,7 @@ from django.test import Client
 
 from conversations import attachments
 from conversations.models import Attachment, Message
-from tests.attachments.conftest import FakeMmcs, png_bytes
+from tests.conversations.attachments.conftest import FakeMmcs, png_bytes
 from tests.helpers import django_headers, inbound_body, inbound_request
 
 pytestmark = pytest.mark.django_db

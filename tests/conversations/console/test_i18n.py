@@ -12,7 +12,7 @@ from conversations.models import AgentPreferences
 
 pytestmark = pytest.mark.django_db
 
-LOCALE = Path(__file__).resolve().parent.parent.parent / "locale"
+LOCALE = Path(__file__).resolve().parents[3] / "locale"
 
 
 @pytest.mark.parametrize("domain", ["django", "djangojs"])

@@ -91,7 +91,7 @@ def test_read_marker_only_moves_forward(agent, conversation) -> None:
 
 
 def test_only_admins_manage_the_team(agent, business) -> None:
-    # People join by invitation (tests/console/test_invitations.py); removing is here.
+    # People join by invitation (tests/conversations/console/test_invitations.py); removing is here.
     bob = UserFactory(username="bob")
     membership = MembershipFactory(user=bob, business=business)
     with pytest.raises(PermissionDeniedError):

@@ -10,7 +10,7 @@ from conversations.attachments import (
     mime_type_sniff,
     shows_inline,
 )
-from tests.attachments.conftest import png_bytes
+from tests.conversations.attachments.conftest import png_bytes
 
 ZIP = b"PK\x03\x04" + bytes(40)
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conversations.apple.crypto import decrypt_bytes, key_from_wire
 from conversations.models import Attachment, Message
-from tests.attachments.conftest import FakeMmcs, png_bytes
+from tests.conversations.attachments.conftest import FakeMmcs, png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.test_delivery_e2e import apple_post, wait_for
+from tests.conversations.e2e.test_delivery_e2e import apple_post, wait_for
 from tests.gateway_stand_in import GatewayStandIn
 from tests.helpers import inbound_body
 from tests.live import BUILD, MSP_ID, MSP_SECRET, LiveStack, live_stack

@@ -8,7 +8,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from conversations.models import Attachment, Membership, Message
-from tests.attachments.conftest import png_bytes
+from tests.conversations.attachments.conftest import png_bytes
 from tests.factories import (
     BusinessFactory,
     ConversationFactory,

@@ -19,7 +19,7 @@ from websockets.sync.client import connect
 from tests.gateway_stand_in import GatewayStandIn
 from tests.helpers import inbound_body, inbound_request
 from tests.live import MSP_ID, MSP_SECRET
-from tests.production.stack import PROXY_HEADERS, ProductionStack
+from tests.msp_console.stack import PROXY_HEADERS, ProductionStack
 
 pytestmark = pytest.mark.e2e
 

@@ -118,7 +118,15 @@ class MessageListApi(APIView):
         )
 
 
+SEND_ERRORS = {
+    400: ["empty_text", "text_too_long", "invalid_text"],
+    409: ["conversation_closed"],
+}
+
+
 class MessageSendApi(ConversationActionApi):
+    error_codes = {"POST": SEND_ERRORS}
+
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH
@@ -155,6 +163,8 @@ class MessageDetailApi(APIView):
 
 
 class MessageRetryApi(APIView):
+    error_codes = {400: ["not_outbound"], 409: ["conversation_closed", "not_failed"]}
+
     @extend_schema(request=None, responses=MessageOutputSerializer)
     def post(self, request: AuthenticatedRequest, message_id: int) -> Response:
         message = selectors.message_get_for_user(
@@ -183,6 +193,8 @@ class ConversationTypingApi(ConversationActionApi):
 
 
 class ConversationAssignApi(ConversationActionApi):
+    error_codes = {400: ["not_a_member"]}
+
     class InputSerializer(serializers.Serializer):
         assignee = serializers.IntegerField(
             allow_null=True, help_text="a user id, or null to unassign"
@@ -206,6 +218,8 @@ class ConversationAssignApi(ConversationActionApi):
 
 
 class ConversationStatusApi(ConversationActionApi):
+    error_codes = {400: ["invalid_status"], 409: ["conversation_closed"]}
+
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=services.AGENT_STATUSES)
 
@@ -224,6 +238,8 @@ class ConversationStatusApi(ConversationActionApi):
 
 
 class NoteCreateApi(ConversationActionApi):
+    error_codes = {400: ["empty_text", "text_too_long"]}
+
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH

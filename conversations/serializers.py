@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import presentation
@@ -55,6 +56,27 @@ class ReactionSerializer(serializers.Serializer):
     type = serializers.CharField()
     target = serializers.IntegerField(allow_null=True)
 
+    class Meta:
+        ref_name = "Reaction"
+
+
+class AttachmentOutputSerializer(serializers.Serializer):
+    """Documents ``attachments.attachment_data``: the file views are the URLs."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    mime_type = serializers.CharField()
+    size = serializers.IntegerField()
+    status = serializers.CharField()
+    last_error = serializers.CharField()
+    url = serializers.CharField(allow_null=True, help_text="null until stored")
+    thumbnail_url = serializers.CharField(
+        allow_null=True, help_text="images only, once stored"
+    )
+
+    class Meta:
+        ref_name = "AttachmentOutput"
+
 
 class MessageListSerializer(serializers.ListSerializer):
     """Presents a page of messages' rich content in one batch (no query per reply)."""
@@ -100,11 +122,13 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "sent_at",
         ]
 
+    @extend_schema_field(ReactionSerializer(allow_null=True))
     def get_reaction(self, message: Message) -> dict[str, Any] | None:
         if message.kind != Message.Kind.REACTION:
             return None
         return {"type": message.reaction_type, "target": message.reaction_target_id}
 
+    @extend_schema_field(AttachmentOutputSerializer(many=True))
     def get_attachments(self, message: Message) -> list[dict[str, Any]]:
         # Only attachment messages have files: others cost no query.
         if message.kind != Message.Kind.ATTACHMENT:
@@ -113,6 +137,15 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
         return [attachment_data(item) for item in message.attachments.all()]
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": True,
+            "description": "the rich object sent (library id, version, kind, "
+            "title) or, on a customer's reply, the answer's summary",
+        }
+    )
     def get_rich(self, message: Message) -> dict[str, Any] | None:
         batch = self.context.get("rich_by_id")
         if batch is not None and message.pk in batch:

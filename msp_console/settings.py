@@ -250,7 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "conversations.api_schema.ApiSchema",
     "EXCEPTION_HANDLER": "conversations.exceptions.api_exception_handler",
     # Writes (sends, imports, settings) per user; reads are not throttled.
     "DEFAULT_THROTTLE_CLASSES": ["conversations.throttles.WriteThrottle"],
@@ -264,6 +264,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RichObjectKindEnum": "richobjects.models.RichObject.Kind",
+        "MessageKindEnum": "conversations.models.Message.Kind",
+        "MessageStatusEnum": "conversations.models.Message.Status",
+        "ConversationStatusEnum": "conversations.models.Conversation.Status",
+    },
 }
 
 # Channels and Celery: with no REDIS_URL everything runs in one process.

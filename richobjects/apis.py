@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from conversations.api_schema import ErrorSerializer
 from conversations.exceptions import NotFoundError
 from conversations.permissions import business_admin_get
 from conversations.selectors import conversation_get_for_user
@@ -43,6 +47,74 @@ class RichObjectOutputSerializer(serializers.ModelSerializer):
         return str(received.get("title") or "") if isinstance(received, dict) else ""
 
 
+class RichObjectDetailOutputSerializer(RichObjectOutputSerializer):
+    text_alternative = serializers.CharField(
+        help_text="what devices without rich objects show"
+    )
+    preview = serializers.DictField(
+        help_text="the object built with placeholders, as Apple would get it; "
+        "empty when it cannot be built"
+    )
+
+    class Meta(RichObjectOutputSerializer.Meta):
+        fields = [
+            *RichObjectOutputSerializer.Meta.fields,
+            "text_alternative",
+            "preview",
+        ]
+
+
+class ExportImageSerializer(serializers.Serializer):
+    ref = serializers.IntegerField(help_text="what specs in this file call it")
+    name = serializers.CharField(allow_blank=True)
+    data = serializers.CharField(help_text="the image, base64")  # type: ignore[assignment]
+
+
+class ExportObjectSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=RichObject.Kind.choices)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    locale = serializers.CharField(required=False, allow_blank=True)
+    scope_team = serializers.CharField(required=False, allow_blank=True)
+    agents_may_edit = serializers.BooleanField(required=False)
+    text_alternative = serializers.CharField(required=False, allow_blank=True)
+    published = serializers.BooleanField(required=False)
+    spec = serializers.DictField()
+
+
+class LibraryExportSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    version = serializers.IntegerField()
+    images = serializers.ListField(child=ExportImageSerializer(), required=False)
+    objects = serializers.ListField(child=ExportObjectSerializer(), required=False)
+
+    class Meta:
+        ref_name = "RichObjectLibrary"
+
+
+class ImportShapeSerializer(serializers.Serializer):
+    """What must hold before the import looks inside: entries are objects.
+    Each entry's own problems go in the report, entry by entry."""
+
+    format = serializers.CharField()
+    version = serializers.IntegerField()
+    images = serializers.ListField(child=serializers.DictField(), required=False)
+    objects = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class ImportReportSerializer(serializers.Serializer):
+    created = serializers.ListField(child=serializers.CharField())
+    updated = serializers.ListField(child=serializers.CharField())
+    unchanged = serializers.ListField(child=serializers.CharField())
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.DictField(child=serializers.ListField()),
+        help_text="per object or image: each field and its problems",
+    )
+
+    class Meta:
+        ref_name = "RichObjectImportReport"
+
+
 class RichObjectListApi(APIView):
     class FilterSerializer(serializers.Serializer):
         business = serializers.IntegerField(required=False)
@@ -72,7 +144,7 @@ class RichObjectListApi(APIView):
 
 
 class RichObjectDetailApi(APIView):
-    @extend_schema(responses=RichObjectOutputSerializer)
+    @extend_schema(responses=RichObjectDetailOutputSerializer)
     def get(self, request: AuthenticatedRequest, object_id: int) -> Response:
         rich_object = selectors.rich_object_get_for_user(
             user=request.user, object_id=object_id
@@ -90,6 +162,17 @@ class RichObjectDetailApi(APIView):
 
 
 class RichObjectSendApi(APIView):
+    error_codes = {
+        400: [
+            "rich_object_invalid",
+            "invalid_params",
+            "apple_pay_not_configured",
+            "oauth_not_configured",
+            "public_base_url_missing",
+        ],
+        409: ["conversation_closed"],
+    }
+
     class InputSerializer(serializers.Serializer):
         object = serializers.IntegerField(help_text="rich object id")
         params = serializers.DictField(required=False, default=dict)
@@ -129,7 +212,7 @@ class RichObjectSendApi(APIView):
 
 
 class RichObjectExportApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses=LibraryExportSerializer)
     def get(self, request: AuthenticatedRequest, business_id: int) -> Response:
         business = business_admin_get(user=request.user, business_id=business_id)
         return Response(services.rich_object_export(business))
@@ -137,11 +220,25 @@ class RichObjectExportApi(APIView):
 
 class RichObjectImportApi(APIView):
     @extend_schema(
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        request=LibraryExportSerializer,
+        responses={
+            200: ImportReportSerializer,
+            400: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="RichObjectImportRefused",
+                    serializers=[ImportReportSerializer, ErrorSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="Some entries were refused (a report: the others were "
+                "imported), or the file is not an export (the error envelope). "
+                "Codes: `invalid`, `parse_error`.",
+            ),
+        },
     )
     def post(self, request: AuthenticatedRequest, business_id: int) -> Response:
         business = business_admin_get(user=request.user, business_id=business_id)
+        # The shape first: entries of the wrong type are refused, not crashed on.
+        ImportShapeSerializer(data=request.data).is_valid(raise_exception=True)
         report = services.rich_object_import(business, request.data)
         return Response(
             {

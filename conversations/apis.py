@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
 from .exceptions import ApplicationError
 from .models import Conversation
+from .pagination import CursorPage, paginate
 from .serializers import (
     BusinessOutputSerializer,
     ConversationOutputSerializer,
     MessageOutputSerializer,
 )
 from .types import AuthenticatedRequest
+
+
+# PostgreSQL's bigint: larger ids cannot exist, and would not fit a query.
+MAX_ID = 2**63 - 1
 
 
 class ConversationActionApi(APIView):
@@ -38,13 +43,21 @@ class ConversationActionApi(APIView):
 
 
 class BusinessListApi(APIView):
+    pagination_class = CursorPage
+    page_ordering = "name"
+
     @extend_schema(responses=BusinessOutputSerializer(many=True))
     def get(self, request: AuthenticatedRequest) -> Response:
         businesses = selectors.business_list_for_user(user=request.user)
-        return Response(BusinessOutputSerializer(businesses, many=True).data)
+        return paginate(request, self, businesses, BusinessOutputSerializer)
 
 
 class ConversationListApi(APIView):
+    """Most recent activity first (the last message, else the start)."""
+
+    pagination_class = CursorPage
+    page_ordering = "-activity_at"
+
     class FilterSerializer(serializers.Serializer):
         business = serializers.CharField(
             required=False, help_text="our id or Apple's id"
@@ -61,12 +74,8 @@ class ConversationListApi(APIView):
         filters.is_valid(raise_exception=True)
         conversations = selectors.conversation_list_for_user(
             user=request.user, **filters.validated_data
-        )
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(conversations, request, view=self)
-        return paginator.get_paginated_response(
-            ConversationOutputSerializer(page, many=True).data
-        )
+        ).annotate(activity_at=Coalesce("last_message_at", "created_at"))
+        return paginate(request, self, conversations, ConversationOutputSerializer)
 
 
 class ConversationDetailApi(APIView):
@@ -79,24 +88,24 @@ class ConversationDetailApi(APIView):
 
 
 class MessageListApi(APIView):
+    """Oldest first, as the conversation reads; ``after`` resumes from a known id."""
+
+    pagination_class = CursorPage
+    page_ordering = "id"
+
     class FilterSerializer(serializers.Serializer):
         after = serializers.IntegerField(
             required=False,
             min_value=0,
+            max_value=MAX_ID,
             help_text="only messages with a larger id (resync)",
         )
-        limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+        class Meta:
+            ref_name = "MessageListFilter"
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "after", int, description="only messages with a larger id"
-            ),
-            OpenApiParameter(
-                "limit", int, description="at most this many (default 100)"
-            ),
-        ],
-        responses=MessageOutputSerializer(many=True),
+        parameters=[FilterSerializer], responses=MessageOutputSerializer(many=True)
     )
     def get(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -104,18 +113,10 @@ class MessageListApi(APIView):
         conversation = selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
         )
-        limit = filters.validated_data.get("limit", 100)
-        messages = list(
-            selectors.message_list(
-                conversation=conversation, after=filters.validated_data.get("after")
-            )[: limit + 1]
+        messages = selectors.message_list(
+            conversation=conversation, after=filters.validated_data.get("after")
         )
-        return Response(
-            {
-                "results": MessageOutputSerializer(messages[:limit], many=True).data,
-                "has_more": len(messages) > limit,
-            }
-        )
+        return paginate(request, self, messages, MessageOutputSerializer)
 
 
 SEND_ERRORS = {

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from conversations.api_schema import ErrorSerializer
 from conversations.exceptions import NotFoundError
+from conversations.pagination import CursorPage, paginate
 from conversations.permissions import business_admin_get
 from conversations.selectors import conversation_get_for_user
 from conversations.serializers import MessageOutputSerializer
@@ -116,13 +117,19 @@ class ImportReportSerializer(serializers.Serializer):
 
 
 class RichObjectListApi(APIView):
+    pagination_class = CursorPage
+    page_ordering = "name"
+
     class FilterSerializer(serializers.Serializer):
-        business = serializers.IntegerField(required=False)
+        business = serializers.IntegerField(required=False, min_value=1)
         q = serializers.CharField(required=False, allow_blank=True, default="")
         tag = serializers.CharField(required=False, allow_blank=True, default="")
         kind = serializers.ChoiceField(
             choices=RichObject.Kind.choices, required=False, default=""
         )
+
+        class Meta:
+            ref_name = "RichObjectListFilter"
 
     @extend_schema(
         parameters=[FilterSerializer], responses=RichObjectOutputSerializer(many=True)
@@ -131,16 +138,18 @@ class RichObjectListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
-        objects = selectors.rich_object_list_for_user(
+        found = selectors.rich_object_list_for_user(
             user=request.user,
             business_id=data.get("business"),
             query=data["q"],
             tag=data["tag"],
             kind=data["kind"],
         )
-        return Response(
-            {"results": RichObjectOutputSerializer(objects, many=True).data}
-        )
+        # Tags and text match in Python; the page is cut from the same rows.
+        objects = RichObject.objects.filter(
+            pk__in=[o.pk for o in found]
+        ).select_related("published_version")
+        return paginate(request, self, objects, RichObjectOutputSerializer)
 
 
 class RichObjectDetailApi(APIView):

@@ -336,13 +336,15 @@ export class ConversationView {
 
   async resync() {
     // Missed messages first (pages of 500), then the conversation's state.
-    let more = !this.paged;
-    while (more) {
-      const page = await api(
-        `/api/v1/conversations/${this.id}/messages/?after=${this.lastId}&limit=500`,
-      );
+    let url = this.paged
+      ? null
+      : `/api/v1/conversations/${this.id}/messages/?after=${this.lastId}&limit=500`;
+    while (url) {
+      const page = await api(url);
       for (const message of page.results) this.upsert(message);
-      more = page.has_more && page.results.length > 0;
+      // Every list answers {results, next, previous}; next is null on the last page.
+      const next = page.next && page.results.length > 0 ? new URL(page.next) : null;
+      url = next ? next.pathname + next.search : null;
     }
     this.applyConversation(await api(`/api/v1/conversations/${this.id}/`));
     this.markRead();

@@ -21,7 +21,6 @@ from .serializers import (
 )
 from .types import AuthenticatedRequest
 
-
 # PostgreSQL's bigint: larger ids cannot exist, and would not fit a query.
 MAX_ID = 2**63 - 1
 

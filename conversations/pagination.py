@@ -37,11 +37,13 @@ class CursorPage(CursorPagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None:
-            if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-                raise exceptions.ValidationError(
-                    {"limit": [f"A whole number from 1 to {self.max_page_size}."]}
-                )
+        fits = raw is None or (
+            raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size
+        )
+        if not fits:
+            raise exceptions.ValidationError(
+                {"limit": [f"A whole number from 1 to {self.max_page_size}."]}
+            )
         return super().get_page_size(request) or self.page_size
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:

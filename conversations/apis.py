@@ -15,6 +15,7 @@ from .exceptions import ApplicationError
 from .models import Conversation
 from .pagination import CursorPage, paginate
 from .serializers import (
+    AgentOutputSerializer,
     BusinessOutputSerializer,
     ConversationOutputSerializer,
     MessageOutputSerializer,
@@ -49,6 +50,23 @@ class BusinessListApi(APIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         businesses = selectors.business_list_for_user(user=request.user)
         return paginate(request, self, businesses, BusinessOutputSerializer)
+
+
+class BusinessAgentListApi(APIView):
+    """The people of a business, for members only (404 to others)."""
+
+    pagination_class = CursorPage
+    page_ordering = "user__username"
+
+    @extend_schema(responses=AgentOutputSerializer(many=True))
+    def get(self, request: AuthenticatedRequest, business_id: int) -> Response:
+        membership = selectors.business_get_for_user(
+            user=request.user, business_id=business_id
+        )
+        agents = selectors.membership_list_for_business_qs(
+            business_id=membership.business_id
+        )
+        return paginate(request, self, agents, AgentOutputSerializer)
 
 
 class ConversationListApi(APIView):
@@ -196,8 +214,12 @@ class ConversationAssignApi(ConversationActionApi):
     error_codes = {400: ["not_a_member"]}
 
     class InputSerializer(serializers.Serializer):
-        assignee = serializers.IntegerField(
-            allow_null=True, help_text="a user id, or null to unassign"
+        assigned_agent = serializers.IntegerField(
+            allow_null=True,
+            min_value=1,
+            max_value=MAX_ID,
+            help_text="the `id` of one of the business's agents "
+            "(GET businesses/{id}/agents/), or null to unassign",
         )
 
         class Meta:
@@ -207,8 +229,8 @@ class ConversationAssignApi(ConversationActionApi):
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         assignee = None
-        if data["assignee"] is not None:
-            assignee = selectors.user_get(user_id=data["assignee"])
+        if data["assigned_agent"] is not None:
+            assignee = selectors.user_get(user_id=data["assigned_agent"])
             if assignee is None:
                 raise ApplicationError("No such agent.", code="not_a_member")
         conversation = services.conversation_assign(

@@ -244,12 +244,16 @@ def business_get_for_user(*, user: User, business_id: int) -> Membership:
     return membership
 
 
-def membership_list_for_business(*, business_id: int) -> list[Membership]:
-    return list(
+def membership_list_for_business_qs(*, business_id: int) -> QuerySet[Membership]:
+    return (
         Membership.objects.filter(business_id=business_id)
         .select_related("user")
         .order_by("user__username")
     )
+
+
+def membership_list_for_business(*, business_id: int) -> list[Membership]:
+    return list(membership_list_for_business_qs(business_id=business_id))
 
 
 def user_get(*, user_id: int) -> User | None:

@@ -8,8 +8,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import presentation
-from .models import Business, Conversation, Customer, Message
-from .types import User
+from .models import Business, Conversation, Customer, Membership, Message
+
+
+class UserRefSerializer(serializers.Serializer):
+    """A person (agent, admin or bot) as the API names one, in answers and pushes;
+    inputs take the same ``id``."""
+
+    id = serializers.IntegerField(source="pk")
+    username = serializers.CharField(source="get_username")
+
+    class Meta:
+        ref_name = "UserRef"
 
 
 class BusinessOutputSerializer(serializers.ModelSerializer):
@@ -27,9 +37,7 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
 class ConversationOutputSerializer(serializers.ModelSerializer):
     business = BusinessOutputSerializer()
     customer = CustomerOutputSerializer()
-    assigned_agent: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
+    assigned_agent = UserRefSerializer(allow_null=True, read_only=True)
     is_closed = serializers.BooleanField()
 
     class Meta:
@@ -89,8 +97,10 @@ class MessageListSerializer(serializers.ListSerializer):
 
 class MessageOutputSerializer(serializers.ModelSerializer):
     text = serializers.CharField(source="body")
-    sender: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+    sender = UserRefSerializer(
+        allow_null=True,
+        read_only=True,
+        help_text="who sent it from our side; null for the customer and the system",
     )
     reaction = serializers.SerializerMethodField()
     # Library object sent (and as bubble or text), or a reply's answer summary.
@@ -151,6 +161,17 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         if batch is not None and message.pk in batch:
             return batch[message.pk]
         return presentation.rich_data_for([message]).get(message.pk)
+
+
+class AgentOutputSerializer(serializers.Serializer):
+    """A member of a business: whom ``assign/`` takes, by ``id``."""
+
+    id = serializers.IntegerField(source="user.pk")
+    username = serializers.CharField(source="user.get_username")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+    class Meta:
+        ref_name = "AgentOutput"
 
 
 def message_data(message: Message) -> dict[str, Any]:

@@ -8,6 +8,11 @@ urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
     path("api/v1/businesses/", apis.BusinessListApi.as_view(), name="business-list"),
     path(
+        "api/v1/businesses/<int:business_id>/agents/",
+        apis.BusinessAgentListApi.as_view(),
+        name="business-agent-list",
+    ),
+    path(
         "api/v1/conversations/",
         apis.ConversationListApi.as_view(),
         name="conversation-list",

@@ -173,8 +173,8 @@ export class ConversationView {
       message.direction === "in"
         ? "Customer"
         : message.kind === "note"
-          ? `Private note · ${message.sender || "agent"}`
-          : message.sender || (message.auto_reply ? "Bot" : "Agent");
+          ? `Private note · ${message.sender?.username || "agent"}`
+          : message.sender?.username || (message.auto_reply ? "Bot" : "Agent");
     const time = document.createElement("time");
     time.dateTime = message.created_at;
     time.textContent = formatTime(message.created_at);
@@ -269,7 +269,7 @@ export class ConversationView {
     document.querySelector(".conversation").classList.toggle("is-closed", closed);
     this.statusSelect.value = conversation.status;
     this.statusSelect.disabled = closed;
-    const assignee = this.agents.find((a) => a.username === conversation.assigned_agent);
+    const assignee = conversation.assigned_agent;
     this.assigneeSelect.value = assignee ? String(assignee.id) : "";
     this.applyMode();
   }
@@ -502,7 +502,7 @@ export class ConversationView {
       this.applyConversation(
         await api(`/api/v1/conversations/${this.id}/assign/`, {
           method: "POST",
-          body: { assignee: userId },
+          body: { assigned_agent: userId },
         }),
       );
       toast(userId ? `Assigned to ${this.agents.find((a) => a.id === userId)?.username}` : "Unassigned");

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from . import selectors, services
 from .exceptions import ApplicationError
+from .idempotency import idempotent
 from .models import Conversation
 from .pagination import CursorPage, paginate
 from .serializers import (
@@ -157,6 +158,7 @@ class MessageSendApi(ConversationActionApi):
             ref_name = "MessageSendInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         message = services.message_send(
@@ -184,6 +186,7 @@ class MessageRetryApi(APIView):
     error_codes = {400: ["not_outbound"], 409: ["conversation_closed", "not_failed"]}
 
     @extend_schema(request=None, responses=MessageOutputSerializer)
+    @idempotent
     def post(self, request: AuthenticatedRequest, message_id: int) -> Response:
         message = selectors.message_get_for_user(
             user=request.user, message_id=message_id
@@ -271,6 +274,7 @@ class NoteCreateApi(ConversationActionApi):
             ref_name = "NoteCreateInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         note = services.note_create(

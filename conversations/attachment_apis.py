@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from . import attachments, selectors
 from .exceptions import NotFoundError
+from .idempotency import idempotent
 from .models import Attachment
 from .serializers import MessageOutputSerializer
 from .types import AuthenticatedRequest
@@ -67,6 +68,7 @@ class AttachmentSendApi(APIView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(
             data={
@@ -96,6 +98,7 @@ class AttachmentRetryApi(APIView):
     error_codes = {409: ["not_failed"]}
 
     @extend_schema(request=None, responses=MessageOutputSerializer)
+    @idempotent
     def post(self, request: AuthenticatedRequest, attachment_id: int) -> Response:
         attachment = attachments.attachment_get_for_user(
             user=request.user, attachment_id=attachment_id

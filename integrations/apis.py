@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversations import selectors as conversation_selectors
+from conversations.idempotency import idempotent
 from conversations.serializers import MessageOutputSerializer
 from conversations.types import AuthenticatedRequest
 
@@ -34,6 +35,7 @@ class SigninRequestSendApi(APIView):
             ref_name = "SigninRequestSendInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,6 +83,7 @@ class PaymentRequestSendApi(APIView):
             ref_name = "PaymentRequestSendInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

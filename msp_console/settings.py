@@ -322,6 +322,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # Longer than the largest retry countdown, so a delayed retry is not redelivered early.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
+    "idempotency-keys-purge": {
+        "task": "conversations.idempotency_keys_purge",
+        "schedule": 3600.0,
+    },
     "message-requeue-stuck": {
         "task": "conversations.message_requeue_stuck",
         "schedule": 60.0,

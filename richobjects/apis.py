@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from conversations.api_schema import ErrorSerializer
 from conversations.exceptions import NotFoundError
+from conversations.idempotency import idempotent
 from conversations.pagination import CursorPage, paginate
 from conversations.permissions import business_admin_get
 from conversations.selectors import conversation_get_for_user
@@ -194,6 +195,7 @@ class RichObjectSendApi(APIView):
             ref_name = "RichObjectSendInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -244,6 +246,7 @@ class RichObjectImportApi(APIView):
             ),
         },
     )
+    @idempotent
     def post(self, request: AuthenticatedRequest, business_id: int) -> Response:
         business = business_admin_get(user=request.user, business_id=business_id)
         # The shape first: entries of the wrong type are refused, not crashed on.

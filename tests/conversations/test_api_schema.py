@@ -105,3 +105,24 @@ def test_an_import_with_entries_of_the_wrong_type_is_refused_not_crashed(
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert "images" in response.json()["error"]["fields"]
+
+
+def test_the_writes_that_send_or_create_take_an_idempotency_key(schema):
+    takes_key = {
+        (method, path)
+        for method, path, operation in operations(schema)
+        if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    }
+    assert takes_key == {
+        ("POST", "/api/v1/conversations/{conversation_id}/messages/"),
+        ("POST", "/api/v1/conversations/{conversation_id}/notes/"),
+        ("POST", "/api/v1/conversations/{conversation_id}/attachments/"),
+        ("POST", "/api/v1/conversations/{conversation_id}/rich/"),
+        ("POST", "/api/v1/conversations/{conversation_id}/signin/"),
+        ("POST", "/api/v1/conversations/{conversation_id}/payment/"),
+        ("POST", "/api/v1/messages/{message_id}/retry/"),
+        ("POST", "/api/v1/attachments/{attachment_id}/retry/"),
+        ("POST", "/api/v1/businesses/{business_id}/rich-objects/import"),
+    }
+    send = schema["paths"]["/api/v1/conversations/{conversation_id}/messages/"]
+    assert "`idempotency_key_reused`" in send["post"]["responses"]["422"]["description"]

@@ -131,6 +131,8 @@ class ApiSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        if not self.path.startswith("/api/"):
+            return responses  # a webhook we send: the receiver's answers are theirs
         for status, codes in sorted(self._error_codes().items()):
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(

@@ -36,6 +36,7 @@ from .crypto import (
     ecies_decrypt,
     ecies_key_generate,
     ecies_public_key,
+    webhook_secret_new,
 )
 from .models import (
     ApplePayMerchant,
@@ -148,7 +149,7 @@ def webhook_endpoint_create(
         raise ApplicationError(
             "Choose at least one known event.", code="invalid_events"
         )
-    secret = secret or f"whsec_{secrets.token_urlsafe(32)}"
+    secret = secret or webhook_secret_new()
     endpoint = WebhookEndpoint.objects.create(
         business=business, url=url, secret=secret, event_types=sorted(event_types)
     )
@@ -261,6 +262,8 @@ def webhook_deliver(*, delivery_id: int) -> None:
                 "X-MSP-Event": delivery.event,
                 "X-MSP-Delivery": str(delivery.event_id),
             },
+            # The event's id: the same on every retry, so receivers deduplicate.
+            webhook_id=str(delivery.event_id),
         )
     except clients.IntegrationError as exc:
         WebhookDelivery.objects.filter(id=delivery.id).update(

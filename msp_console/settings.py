@@ -264,6 +264,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # 3.1 for `webhooks`: the outbound events are part of the contract.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": [
+        "integrations.webhook_contract.MESSAGE_CREATED",
+        "integrations.webhook_contract.INTERACTIVE_REPLY",
+        "integrations.webhook_contract.CONVERSATION_CLOSED",
+        "integrations.webhook_contract.PAYMENT",
+        "integrations.webhook_contract.SIGNIN",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RichObjectKindEnum": "richobjects.models.RichObject.Kind",
         "MessageKindEnum": "conversations.models.Message.Kind",

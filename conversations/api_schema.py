@@ -14,6 +14,9 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+# PostgreSQL's bigint: larger ids cannot exist, and would not fit a query.
+MAX_ID = 2**63 - 1
+
 # What DRF and our handler answer for every API view, by status.
 COMMON_ERRORS: dict[int, tuple[str, ...]] = {
     400: ("invalid", "parse_error"),

@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models.functions import Coalesce
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
+from .api_schema import MAX_ID
 from .exceptions import ApplicationError
 from .idempotency import idempotent
 from .models import Conversation
@@ -23,8 +32,23 @@ from .serializers import (
 )
 from .types import AuthenticatedRequest
 
-# PostgreSQL's bigint: larger ids cannot exist, and would not fit a query.
-MAX_ID = 2**63 - 1
+
+@csrf_exempt  # it changes nothing; a POST gets the same JSON 404
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other URL under /api/: the API's JSON 404, not the site's HTML page."""
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:  # what APPEND_SLASH did before this catch-all existed
+            return HttpResponsePermanentRedirect(
+                request.get_full_path(force_append_slash=True)
+            )
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": "No such API endpoint."}},
+        status=404,
+    )
 
 
 class ConversationActionApi(APIView):
@@ -289,7 +313,7 @@ class NoteCreateApi(ConversationActionApi):
 
 class ConversationReadApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
-        message_id = serializers.IntegerField(min_value=0)
+        message_id = serializers.IntegerField(min_value=0, max_value=MAX_ID)
 
         class Meta:
             ref_name = "ConversationReadInput"

@@ -44,7 +44,7 @@ def conversation_list_for_user(
     """Conversations of the user's businesses; `business` is our id or Apple's."""
     qs = Conversation.objects.filter(business__memberships__user=user)
     if business:
-        if business.isdigit():
+        if business.isascii() and business.isdigit() and int(business) < 2**63:
             qs = qs.filter(business_id=int(business))
         else:
             qs = qs.filter(business__apple_id=business)

@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from conversations.api_schema import ErrorSerializer
+from conversations.api_schema import MAX_ID, ErrorSerializer
 from conversations.exceptions import NotFoundError
 from conversations.idempotency import idempotent
 from conversations.pagination import CursorPage, paginate
@@ -122,7 +122,9 @@ class RichObjectListApi(APIView):
     page_ordering = "name"
 
     class FilterSerializer(serializers.Serializer):
-        business = serializers.IntegerField(required=False, min_value=1)
+        business = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_ID
+        )
         q = serializers.CharField(required=False, allow_blank=True, default="")
         tag = serializers.CharField(required=False, allow_blank=True, default="")
         kind = serializers.ChoiceField(
@@ -184,7 +186,9 @@ class RichObjectSendApi(APIView):
     }
 
     class InputSerializer(serializers.Serializer):
-        object = serializers.IntegerField(help_text="rich object id")
+        object = serializers.IntegerField(
+            min_value=1, max_value=MAX_ID, help_text="rich object id"
+        )
         params = serializers.DictField(required=False, default=dict)
         edits = serializers.DictField(required=False, allow_null=True, default=None)
         auto_reply = serializers.BooleanField(

@@ -126,3 +126,41 @@ def test_the_writes_that_send_or_create_take_an_idempotency_key(schema):
     }
     send = schema["paths"]["/api/v1/conversations/{conversation_id}/messages/"]
     assert "`idempotency_key_reused`" in send["post"]["responses"]["422"]["description"]
+
+
+def test_unknown_api_urls_answer_the_json_404(api_client):
+    for url in ("/api/v1/conversations/null,null/", "/api/v1/nothing-here/"):
+        response = api_client.post(url, {})
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+    # A missing trailing slash still redirects, as Django's APPEND_SLASH did.
+    response = api_client.get("/api/v1/conversations")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/api/v1/conversations/")
+
+
+def test_json_is_the_only_body_of_json_operations(api_client, conversation):
+    response = api_client.post(
+        f"/api/v1/conversations/{conversation.id}/typing/",
+        {"typing": "true"},
+        format="multipart",
+    )
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_ids_beyond_the_database_range_are_400s_not_500s(api_client, conversation):
+    # Found by the fuzzer: a read marker past bigint was a DataError (500).
+    huge = 7033358011026928441566953472
+    read = api_client.post(
+        f"/api/v1/conversations/{conversation.id}/read/", {"message_id": huge}
+    )
+    assert read.status_code == 400
+    assert "message_id" in read.json()["error"]["fields"]
+    rich = api_client.post(
+        f"/api/v1/conversations/{conversation.id}/rich/", {"object": huge}
+    )
+    assert rich.status_code == 400
+    listed = api_client.get(f"/api/v1/conversations/?business={huge}")
+    assert listed.status_code == 200
+    assert listed.json()["results"] == []

@@ -47,9 +47,17 @@ class CursorPage(CursorPagination):
         return super().get_page_size(request) or self.page_size
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        answer = super().get_paginated_response_schema(schema)
-        answer["required"] = ["results", "next", "previous"]
-        return answer
+        page_url = {"type": ["string", "null"], "format": "uri"}
+        # OpenAPI 3.1 is JSON Schema: null is a type (DRF writes 3.0's `nullable`).
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {
+                "results": schema,
+                "next": {**page_url, "description": "the next page; null on the last"},
+                "previous": {**page_url, "description": "null on the first page"},
+            },
+        }
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

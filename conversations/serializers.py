@@ -23,6 +23,9 @@ class UserRefSerializer(serializers.Serializer):
 
 
 class BusinessOutputSerializer(serializers.ModelSerializer):
+    # A plain string: a blank URLField becomes a oneOf that '' matches twice.
+    logo_url = serializers.CharField(help_text="an absolute URL, or empty")
+
     class Meta:
         model = Business
         fields = ["id", "apple_id", "name", "logo_url"]

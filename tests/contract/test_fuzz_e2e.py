@@ -4,23 +4,20 @@ a seeded business and conversation. No 5xx; every answer matches the schema."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import jwt
 import pytest
 
-from tests.helpers import inbound_body, inbound_request
-from tests.live import BUILD, MSP_ID, MSP_SECRET, LiveStack, live_stack
+from tests.contract.seed import customer_writes
+from tests.live import BUILD, LiveStack, live_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -61,20 +58,7 @@ def stack() -> Iterator[LiveStack]:
 
 def seed(stack: LiveStack) -> dict[str, int]:
     """A customer writes in; the agent answers once: real ids to aim at."""
-    token = jwt.encode(
-        {"aud": MSP_ID, "iat": int(time.time())},
-        base64.b64decode(MSP_SECRET),
-        algorithm="HS256",
-    )
-    body = inbound_body(
-        business_id=stack.business_apple_id,
-        customer_id=f"urn:mbid:AQAAY-{uuid.uuid4().hex}",
-        body="Hello, fuzzer",
-    )
-    data, headers = inbound_request(body, authorization=f"Bearer {token}")
-    assert httpx.post(
-        f"{stack.base_url}/message", content=data, headers=headers
-    ).is_success
+    customer_writes(stack, "Hello, fuzzer")
     with httpx.Client(
         base_url=stack.base_url,
         headers={"Authorization": f"Token {stack.agent_token}"},

@@ -164,3 +164,26 @@ def test_ids_beyond_the_database_range_are_400s_not_500s(api_client, conversatio
     listed = api_client.get(f"/api/v1/conversations/?business={huge}")
     assert listed.status_code == 200
     assert listed.json()["results"] == []
+
+
+def test_the_schema_is_plain_openapi_3_1(schema):
+    # 3.0's `nullable` means nothing in 3.1, and a oneOf that a value can match
+    # twice refuses it: a strict validator (a generated client) would reject answers.
+    assert schema["openapi"].startswith("3.1")
+    found: list[str] = []
+
+    def walk(node, where: str) -> None:
+        if isinstance(node, dict):
+            if "nullable" in node:
+                found.append(f"nullable at {where}")
+            for option in node.get("oneOf", []):
+                if option.get("maxLength") == 0:
+                    found.append(f"blank oneOf at {where}")
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}/{index}")
+
+    walk(schema, "")
+    assert found == []

@@ -42,6 +42,7 @@ import asyncio
 import base64
 import json
 import math
+import subprocess
 import sys
 import threading
 import time
@@ -61,7 +62,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.helpers import inbound_body, inbound_request  # noqa: E402
-from tests.live import BUILD, MSP_ID, MSP_SECRET, LiveStack, live_stack  # noqa: E402
+from tests.live import (  # noqa: E402
+    BUILD,
+    MSP_ID,
+    MSP_SECRET,
+    LiveStack,
+    free_port,
+    live_stack,
+)
 
 # Apple is never called by the inbound path; a closed local port will do.
 GATEWAY_URL = "http://127.0.0.1:9/v1"
@@ -70,6 +78,47 @@ WARMUP = 50
 REQUEST_TIMEOUT = 30.0
 PHASE_SECONDS = 900.0  # a ceiling on any one send phase, whatever happens
 SERVER_LOG = BUILD / "e2e-bench-daphne.log"
+BASELINE_LOG = BUILD / "bench-baseline-daphne.log"
+BASELINE_SCHEMA = Path(__file__).resolve().parent / "baseline" / "schema.sql"
+
+
+def start_baseline(stack: LiveStack, cleanup: ExitStack) -> str:
+    """The minimal app (bench/baseline/) under the same server, on the same
+    database and Redis: its tables first, then Daphne like the stack's."""
+    import psycopg
+
+    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(BASELINE_SCHEMA.read_text())
+    port = free_port()
+    env = {**stack.env, "DJANGO_SETTINGS_MODULE": "bench.baseline.settings"}
+    out = cleanup.enter_context(BASELINE_LOG.open("w"))
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "bench.baseline.asgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    cleanup.callback(server.wait, 10)
+    cleanup.callback(server.terminate)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"baseline exited:\n{BASELINE_LOG.read_text()[-2000:]}")
+        try:
+            httpx.post(f"{url}/message", timeout=2)
+            return url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("baseline did not start")
 
 
 @dataclass(frozen=True)
@@ -255,7 +304,13 @@ def statuses_text(result: PhaseResult) -> str:
     return ", ".join(parts) or "none"
 
 
-def run(stack: LiveStack, messages: int, concurrency: int, timeout: float) -> int:
+def run(
+    stack: LiveStack,
+    messages: int,
+    concurrency: int,
+    timeout: float,
+    baseline_url: str,
+) -> int:
     cookie = stack.agent_cookie()
     ws_url = stack.base_url.replace("http", "ws", 1) + "/ws/console/"
     with connect(
@@ -270,7 +325,7 @@ def run(stack: LiveStack, messages: int, concurrency: int, timeout: float) -> in
         reader = SocketReader(ws)
         reader.start()
         try:
-            return measure(stack, reader, messages, concurrency, timeout)
+            return measure(stack, reader, messages, concurrency, timeout, baseline_url)
         finally:
             reader.stop()
 
@@ -281,6 +336,7 @@ def measure(
     messages: int,
     concurrency: int,
     timeout: float,
+    baseline_url: str,
 ) -> int:
     base = stack.base_url
 
@@ -324,6 +380,26 @@ def measure(
     )
     base_throughput = messages / baseline.elapsed if baseline.elapsed else 0.0
 
+    log(f"minimal app: {messages} signed webhooks at {concurrency} (bench/baseline/)")
+    asyncio.run(
+        send_all(
+            baseline_url,
+            build_webhooks(stack, WARMUP, label="warmmin"),
+            concurrency,
+            200,
+        )
+    )
+    minimal = asyncio.run(
+        send_all(
+            baseline_url,
+            build_webhooks(stack, messages, label="min"),
+            concurrency,
+            200,
+        )
+    )
+    minimal_throughput = messages / minimal.elapsed if minimal.elapsed else 0.0
+    minimal_failed = minimal.unexpected(200) + minimal.unsent
+
     failed = inbound.unexpected(200) + inbound.unsent
     warm_failed = warm.unexpected(200) + warm.unsent
     base_failed = baseline.unexpected(401) + baseline.unsent
@@ -355,19 +431,31 @@ def measure(
         f"{len(warm_missing)} lost (not counted above)"
     )
     print(
-        f"  baseline              {base_throughput:.1f} requests/s "
+        f"  minimal app           {minimal_throughput:.1f} messages/s "
+        "(bench/baseline: the same work in one async view, same server)"
+    )
+    print(f"  minimal statuses      {statuses_text(minimal)}")
+    ratio = throughput / minimal_throughput if minimal_throughput else float("nan")
+    print(f"  project / minimal     {ratio:.2f}   (target >= 0.70)")
+    print(
+        f"  ceiling               {base_throughput:.1f} requests/s "
         "(POST /message without Authorization: 401 before any database work)"
     )
-    print(f"  baseline statuses     {statuses_text(baseline)}")
-    ratio = throughput / base_throughput if base_throughput else float("nan")
-    print(f"  inbound / baseline    {ratio:.2f}")
+    print(f"  ceiling statuses      {statuses_text(baseline)}")
     others = ", ".join(f"{k}: {n}" for k, n in sorted(reader.other.items()))
     print(f"  other socket frames   {others or 'none'}")
     if reader.error:
         print(f"  socket error          {reader.error}")
     print(f"  server log            {server_log_summary()}")
 
-    ok = not (failed or missing or warm_failed or warm_missing or base_failed)
+    ok = not (
+        failed
+        or missing
+        or warm_failed
+        or warm_missing
+        or base_failed
+        or minimal_failed
+    )
     return 0 if ok and not reader.error else 1
 
 
@@ -394,7 +482,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"the stack did not start: {exc}")
             return 2
         log(f"stack up at {stack.base_url}")
-        return run(stack, args.messages, args.concurrency, args.timeout)
+        baseline_url = start_baseline(stack, cleanup)
+        log(f"minimal app up at {baseline_url}")
+        return run(stack, args.messages, args.concurrency, args.timeout, baseline_url)
 
 
 if __name__ == "__main__":

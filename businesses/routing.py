@@ -6,10 +6,11 @@ an automatic reply, or a bot. Escalation from a bot to a person is always possib
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from conversations import realtime
@@ -97,6 +98,41 @@ def _send_rich_reply(conversation: Conversation, rule: RoutingRule) -> bool:
         )
         return False
     return True
+
+
+# Routing normally runs within a second of the first message; a conversation
+# still without a route after this long lost its task (a dropped connection,
+# a broker outage), and the sweeper routes it.
+UNROUTED_AFTER = timedelta(seconds=30)
+# Older conversations are history, not a routing backlog.
+UNROUTED_HORIZON = timedelta(days=1)
+
+
+def conversations_route_unrouted(*, limit: int = 200) -> int:
+    """Route every recent conversation that has no route yet; returns how many."""
+    now = timezone.now()
+    ids = list(
+        Conversation.objects.filter(
+            created_at__lt=now - UNROUTED_AFTER,
+            created_at__gte=now - UNROUTED_HORIZON,
+            route__isnull=True,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    routed = 0
+    for conversation_id in ids:
+        try:
+            conversation_route(conversation_id=conversation_id)
+        except (OperationalError, InterfaceError):
+            logger.warning(
+                "routing.sweep_failed", extra={"conversation_id": conversation_id}
+            )
+            break  # the database is away: the next pass tries again
+        routed += 1
+    if routed:
+        logger.warning("routing.swept", extra={"count": routed})
+    return routed
 
 
 def conversation_route(*, conversation_id: int) -> ConversationRoute | None:

@@ -219,6 +219,18 @@ class MessageRetryApi(APIView):
         return Response(MessageOutputSerializer(message).data)
 
 
+class MessageDropApi(APIView):
+    """Give up on a paused message so the conversation's next messages go out."""
+
+    @extend_schema(request=None, responses=MessageOutputSerializer)
+    def post(self, request: AuthenticatedRequest, message_id: int) -> Response:
+        message = selectors.message_get_for_user(
+            user=request.user, message_id=message_id
+        )
+        message = services.message_drop(message=message, by=request.user)
+        return Response(MessageOutputSerializer(message).data)
+
+
 class ConversationTypingApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
         typing = serializers.BooleanField()

@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from django.db import transaction
@@ -37,6 +38,8 @@ class MessageReceived(Event):
     message_id: int
     conversation_id: int
     interactive: bool
+    # When the message was stored (None from publishers that predate it).
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class ConversationStarted(Event):
 
     conversation_id: int
     message_id: int
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,42 @@ class MessageStatusChanged(Event):
     attempts: int = 0
     # Why it moved back to pending or failed, in our words or Apple's.
     error: str = ""
+
+
+@dataclass(frozen=True)
+class ConversationStatusChanged(Event):
+    """The conversation moved between open, pending, resolved and closed.
+
+    ``actor_id`` is the agent who set it; None when the customer's own message
+    (reopening) or their closing the conversation moved it.
+    """
+
+    conversation_id: int
+    old_status: str
+    new_status: str
+    actor_id: int | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationAssigned(Event):
+    """The conversation was given to an agent, or back to nobody (``assignee_id`` None)."""
+
+    conversation_id: int
+    assignee_id: int | None
+    previous_assignee_id: int | None
+    actor_id: int | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class AgentReplied(Event):
+    """A person (not a bot or an automatic reply) queued a message to the customer."""
+
+    conversation_id: int
+    message_id: int
+    sender_id: int
+    occurred_at: datetime
 
 
 E = TypeVar("E", bound=Event)

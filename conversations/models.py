@@ -148,6 +148,9 @@ class Message(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Temporary errors outlasted the retry window: the conversation's later
+        # messages wait behind it until an agent retries or drops it.
+        PAUSED = "paused", "Delivery paused"
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -187,12 +190,20 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Outbound only. Pending: when the next attempt is due (the sweeper takes
+    # it once overdue, whatever happened to its task); sending: when the
+    # worker's claim runs out.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The first temporary failure of the current run: retries stop (and the
+    # message pauses) once it is older than the retry window.
+    failing_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(fields=["conversation", "id"]),
             models.Index(fields=["status", "status_changed_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -40,10 +43,6 @@ def business_group(business_id: int) -> str:
     return f"business.{business_id}"
 
 
-def conversation_group(conversation_id: int) -> str:
-    return f"conversation.{conversation_id}"
-
-
 def user_group(user_id: int) -> str:
     """Every socket of one person: closed at once when their access changes."""
     return f"user.{user_id}"
@@ -69,18 +68,61 @@ def user_sockets_close_on_commit(user_id: int) -> None:
 
 
 def conversation_groups(*, business_id: int, conversation_id: int) -> list[str]:
-    return [business_group(business_id), conversation_group(conversation_id)]
+    """Where a conversation's pushes go: its business's group alone. Every agent
+    socket of the business is there and the payload names the conversation, so
+    the browser keeps what it shows; one publish per event, not one per group."""
+    return [business_group(business_id)]
 
 
-def _send(groups: list[str], event: RealtimeEvent, exclude_channel: str | None) -> None:
+# (group, message) pairs a request gathers to send itself once its work is done.
+Push = tuple[str, dict[str, Any]]
+_collected: ContextVar[list[Push] | None] = ContextVar(
+    "realtime_collected", default=None
+)
+
+
+@contextmanager
+def collecting() -> Iterator[list[Push]]:
+    """Gather pushes instead of sending them, for an async caller that sends
+    them itself (``send_collected``) from its own event loop.
+
+    The hot path (Apple's webhook) runs its transaction in a worker thread;
+    sending from that thread would block it on the event loop that is busy
+    serving the other requests (``async_to_sync``). Pushes made after commit
+    are gathered; those of a rolled-back transaction never are.
+    """
+    pushes: list[Push] = []
+    token = _collected.set(pushes)
+    try:
+        yield pushes
+    finally:
+        _collected.reset(token)
+
+
+async def send_collected(pushes: list[Push]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    for group, message in pushes:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.exception("realtime.push_failed", extra={"group": group})
+
+
+def _send(groups: list[str], event: RealtimeEvent, exclude_channel: str | None) -> None:
     message = {
         "type": "realtime.push",
         "payload": event,
         "exclude_channel": exclude_channel,
     }
+    collected = _collected.get()
+    if collected is not None:
+        collected.extend((group, message) for group in groups)
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
     for group in groups:
         try:
             async_to_sync(layer.group_send)(group, message)

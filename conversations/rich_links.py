@@ -199,22 +199,31 @@ def _fetch(url: str) -> dict[str, Any]:
             )
             if title:
                 link["title"] = title[:512]
-            image_url = (
+            # The page's image first, then its icon (spec §7.4): the first one
+            # that arrives and decodes is used.
+            candidates = [
                 parser.meta.get("og:image")
                 or parser.meta.get("og:image:url")
                 or parser.meta.get("twitter:image")
-                or (parser.icons[0] if parser.icons else "")
-                or "/favicon.ico"
-            )
+                or "",
+                *parser.icons[:2],
+                "/favicon.ico",
+            ]
             image_bytes = None
-            try:
-                _, _, image_bytes = _get(
-                    client, urljoin(final_url, image_url), MAX_IMAGE_BYTES
-                )
-            except (httpx.HTTPError, ValueError, LinkBlocked) as exc:
-                logger.info(
-                    "richlink.image_unavailable", extra={"url": url, "error": str(exc)}
-                )
+            for image_url in dict.fromkeys(c for c in candidates if c):
+                try:
+                    _, _, fetched = _get(
+                        client, urljoin(final_url, image_url), MAX_IMAGE_BYTES
+                    )
+                except (httpx.HTTPError, ValueError, LinkBlocked) as exc:
+                    logger.info(
+                        "richlink.image_unavailable",
+                        extra={"url": url, "error": str(exc)},
+                    )
+                    continue
+                if _shrink(fetched) is not None:
+                    image_bytes = fetched
+                    break
         shrunk = _shrink(image_bytes) if image_bytes else None
         if shrunk is not None:
             data, mime = shrunk
@@ -222,8 +231,59 @@ def _fetch(url: str) -> dict[str, Any]:
     return link
 
 
-def rich_link_data_for(url: str) -> dict[str, Any]:
-    """``richLinkData`` for ``url``; never raises (a failed fetch gives the plain link)."""
+def _logo_image(logo_url: str) -> tuple[bytes, str] | None:
+    if not logo_url:
+        return None
+    timeout = httpx.Timeout(FETCH_TIMEOUT_SECONDS)
+    try:
+        with safe_http.client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as c:
+            _, _, body = _get(c, logo_url, MAX_IMAGE_BYTES)
+    except (httpx.HTTPError, ValueError, LinkBlocked) as exc:
+        logger.info("richlink.logo_unavailable", extra={"error": str(exc)})
+        return None
+    return _shrink(body)
+
+
+def generated_image(url: str) -> tuple[bytes, str]:
+    """A small PNG with the host's initial: the last resort for ``assets``."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    host = (urlsplit(url).hostname or "?").removeprefix("www.")
+    initial = (host[:1] or "?").upper()
+    # A stable colour per host, so a link looks the same every time.
+    shade = hashlib.sha256(host.encode()).digest()
+    image = Image.new("RGB", (120, 120), (shade[0] // 2, shade[1] // 2, 96))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=72)
+    draw.text((60, 60), initial, fill="white", font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue(), "image/png"
+
+
+def with_assets(data: dict[str, Any], *, logo_url: str = "") -> dict[str, Any]:
+    """``data`` with ``assets`` as Apple requires them (spec §7.4): the page's
+    image or icon when it had one, else the business's logo, else a generated
+    image."""
+    if isinstance(data.get("assets"), dict) and data["assets"].get("image"):
+        return data
+    image = _logo_image(logo_url) or generated_image(str(data.get("url") or ""))
+    payload, mime = image
+    return {
+        **data,
+        "assets": {
+            "image": {"data": base64.b64encode(payload).decode(), "mimeType": mime}
+        },
+    }
+
+
+def rich_link_data_for(url: str, *, logo_url: str = "") -> dict[str, Any]:
+    """``richLinkData`` for ``url`` with its ``assets``; never raises (a failed
+    fetch gives the link with the logo or a generated image)."""
+    return with_assets(_page_link_data(url), logo_url=logo_url)
+
+
+def _page_link_data(url: str) -> dict[str, Any]:
     key = "richlinks:" + hashlib.sha256(url.encode()).hexdigest()
     cached = cache.get(key)
     if isinstance(cached, dict):

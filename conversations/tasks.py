@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Task, shared_task
+from celery.exceptions import Retry
 
 from .apple.exceptions import AppleTransientError
+
+logger = logging.getLogger(__name__)
 
 
 def _reason(exc: BaseException) -> str:
@@ -25,12 +29,12 @@ def message_deliver_failed(
     kwargs: dict[str, Any],
     einfo: Any,
 ) -> None:
-    """After the last retry: mark the message failed and let the next one go."""
-    from .services import message_mark_failed
+    """The task died unexpectedly: the row is due again, or paused past the window."""
+    from .services import message_deliver_crashed
 
     message_id = _first_arg(args, kwargs, "message_id")
     if message_id is not None:
-        message_mark_failed(message_id=message_id, reason=_reason(exc))
+        message_deliver_crashed(message_id=message_id, reason=_reason(exc))
 
 
 def attachment_fetch_failed(
@@ -49,22 +53,46 @@ def attachment_fetch_failed(
         attachment_mark_failed(attachment_id=attachment_id, reason=_reason(exc))
 
 
+# Below the row's claim (outbound.SEND_LEASE, 30 s): a live worker has always
+# given up before the sweeper may hand its row to another one.
+DELIVER_SOFT_TIME_LIMIT = 22
+DELIVER_TIME_LIMIT = 26
+# Eager mode retries at once, in the caller's stack: bound it there.
+EAGER_MAX_RETRIES = 10
+
+
 @shared_task(
     name="conversations.message_deliver",
     bind=True,
     acks_late=True,
-    autoretry_for=(AppleTransientError,),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
+    soft_time_limit=DELIVER_SOFT_TIME_LIMIT,
+    time_limit=DELIVER_TIME_LIMIT,
+    max_retries=None,  # bounded by MESSAGE_RETRY_WINDOW_SECONDS instead
     on_failure=message_deliver_failed,
 )
 def message_deliver(self: Task, message_id: int) -> None:
-    """Send one message to Apple. Idempotent: the service claims the row first."""
+    """Send one message to Apple. Idempotent: the service claims the row first.
+
+    Retries are bounded by time, not by count (the service pauses the message
+    once MESSAGE_RETRY_WINDOW_SECONDS have passed); each next attempt is also
+    recorded on the row, so the sweeper sends it if this countdown is lost.
+    """
+    from .services import RetryLater
     from .services import message_deliver as deliver
 
-    deliver(message_id=message_id)
+    try:
+        deliver(message_id=message_id)
+    except RetryLater as later:
+        if self.request.is_eager and self.request.retries >= EAGER_MAX_RETRIES:
+            return  # No broker (development): the row stays pending, due.
+        try:
+            raise self.retry(countdown=later.seconds) from None
+        except Retry:
+            raise
+        except Exception:
+            # The broker refused the countdown: the row is pending with its due
+            # time, and the sweeper enqueues it once overdue.
+            logger.warning("message.retry_not_scheduled", exc_info=True)
 
 
 @shared_task(name="conversations.typing_send", ignore_result=True)

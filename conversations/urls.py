@@ -43,6 +43,11 @@ urlpatterns = [
         name="message-retry",
     ),
     path(
+        "api/v1/messages/<int:message_id>/drop/",
+        apis.MessageDropApi.as_view(),
+        name="message-drop",
+    ),
+    path(
         "api/v1/conversations/<int:conversation_id>/assign/",
         apis.ConversationAssignApi.as_view(),
         name="conversation-assign",

@@ -59,6 +59,7 @@ class OAuthProviderForm(forms.ModelForm):
             "token_url",
             "scope",
             "response_type",
+            "reply_title",
         ]
         labels = {
             "client_id": "Client ID",

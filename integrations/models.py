@@ -42,6 +42,11 @@ class OAuthProvider(models.Model):
     # Space-separated, as OAuth writes it.
     scope = models.CharField(max_length=500, blank=True)
     response_type = models.CharField(max_length=32, default="code")
+    # The bubble the customer sees once signed in (Apple's replyMessage);
+    # empty means the builder's default, "You signed in".
+    reply_title = models.CharField(
+        "Signed-in bubble", max_length=200, blank=True, default="You signed in"
+    )
     # A P-384 key for old-AUTH requests sent from the rich-object library, which
     # has no per-request key of its own (integrations' own requests do).
     library_key_pem = EncryptedTextField(blank=True)
@@ -87,6 +92,7 @@ class WebhookEndpoint(models.Model):
         CONVERSATION_CLOSED = "conversation.closed", "Conversation closed"
         PAYMENT = "payment", "Payment"
         SIGNIN = "signin", "Sign-in"
+        CSAT_ANSWERED = "csat.answered", "Satisfaction survey answered"
 
     business = models.ForeignKey(
         "conversations.Business",

@@ -492,9 +492,12 @@ def signin_request_send(
         conversation=conversation, legacy=legacy, base_url=base_url
     )
     title = f"Sign in to {provider.title}" if provider else "Sign in"
+    spec: dict[str, Any] = {"received": {"title": title}, "scope": list(prepared.scope)}
+    if provider is not None and provider.reply_title:
+        spec["reply"] = {"title": provider.reply_title}
     payload = _build(
         builders.build_authentication,
-        {"received": {"title": title}, "scope": list(prepared.scope)},
+        spec,
         state=prepared.state,
         legacy=legacy,
         response_encryption_key=prepared.response_encryption_key,
@@ -757,11 +760,28 @@ def payment_request_abandon(*, payment_id: int, reason: str) -> None:
     )
 
 
+def apple_pay_token(payment: Any) -> dict[str, Any]:
+    """The Apple Pay token of a ``payment`` object, from the device's post to
+    paymentGatewayUrl or from the interactive reply: one reader for both.
+
+    Apple's samples and PassKit spell it ``paymentToken`` (``paymentData``,
+    ``paymentMethod``, ``transactionIdentifier``); ``token`` is PKPayment's
+    property name and is read second. Anything not an object is no token.
+    """
+    if not isinstance(payment, dict):
+        return {}
+    for key in ("paymentToken", "token"):
+        found = payment.get(key)
+        if isinstance(found, dict) and found:
+            return found
+    return {}
+
+
 def payment_reply_link(*, message: Message, reply: dict[str, Any]) -> None:
     """Tie a payment that came through the business's gateway URL to the
     conversation whose reply names its transaction, and show the outcome."""
-    payment_block = (reply.get("data") or {}).get("payment") or {}
-    token = payment_block.get("paymentToken") or {}
+    data = reply.get("data")
+    token = apple_pay_token(data.get("payment") if isinstance(data, dict) else None)
     transaction_id = str(token.get("transactionIdentifier") or "")
     if not transaction_id:
         return
@@ -859,7 +879,7 @@ def payment_authorize(*, token: str, body: dict[str, Any]) -> str:
         return payment.processor_status or "STATUS_FAILURE"
     merchant = ApplePayMerchant.objects.filter(business_id=payment.business_id).first()
     pay = found if isinstance(found := body.get("payment"), dict) else body
-    apple_token = raw_token if isinstance(raw_token := pay.get("token"), dict) else {}
+    apple_token = apple_pay_token(pay)
     method = apple_token.get("paymentMethod") or {}
     transaction_id = str(apple_token.get("transactionIdentifier") or "")
     if merchant is None or not apple_token:

@@ -41,7 +41,7 @@ INBOUND_SECONDS = Histogram(
 )
 DELIVERIES = Counter(
     "msp_deliveries_total",
-    "Outbound delivery task runs by outcome (sent, retry, failed)",
+    "Outbound delivery task runs by outcome (sent, retry, failed, paused)",
     ["outcome"],
 )
 DELIVERY_ATTEMPTS = Histogram(
@@ -127,6 +127,9 @@ def _delivery_status_changed(event: events.MessageStatusChanged) -> None:
     elif event.status == "failed":
         DELIVERIES.labels("failed").inc()
         DELIVERY_ATTEMPTS.observe(event.attempts)
+    elif event.status == "paused":
+        # Out of retry window: it holds its conversation until an agent acts.
+        DELIVERIES.labels("paused").inc()
     elif event.status == "pending" and event.attempts and event.error:
         DELIVERIES.labels("retry").inc()
 

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "richobjects",
     "businesses",
     "integrations",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -338,15 +339,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "conversations.idempotency_keys_purge",
         "schedule": 3600.0,
     },
+    # Often: a dead worker's sends come back within SEND_LEASE + this (≤ 45 s).
     "message-requeue-stuck": {
         "task": "conversations.message_requeue_stuck",
-        "schedule": 60.0,
+        "schedule": float(env_int("MESSAGE_SWEEP_SECONDS", 10)),
+    },
+    "conversations-route-unrouted": {
+        "task": "businesses.conversations_route_unrouted",
+        "schedule": 30.0,
     },
     "webhook-requeue-stuck": {
         "task": "integrations.webhook_requeue_stuck",
         "schedule": 60.0,
     },
+    # Records SLA breaches as they happen and takes up routing's priorities.
+    "sla-sweep": {
+        "task": "insights.sla_sweep",
+        "schedule": 60.0,
+    },
 }
+
+# Temporary delivery errors are retried this long (Apple keeps messages for 30
+# days); then the message pauses and holds its conversation until an agent
+# retries or drops it.
+MESSAGE_RETRY_WINDOW_SECONDS = env_int("MESSAGE_RETRY_WINDOW_SECONDS", 24 * 3600)
 
 # Apple
 MSP_ID = env_str("MSP_ID")

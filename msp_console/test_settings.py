@@ -27,3 +27,6 @@ ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128"]
 # The suite's in-process database connections must close for real at teardown
 # (the test database is dropped); the pool is exercised by tests/production/.
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
+# WhiteNoise looks for the collected files at start; the suite serves from the
+# finders, so an empty folder keeps it quiet.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

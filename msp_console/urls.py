@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("", include("businesses.urls")),
     path("", include("integrations.urls")),
+    path("", include("insights.urls")),
     path("", include("conversations.urls")),
     path("", include("richobjects.urls")),
 ]

@@ -970,6 +970,9 @@ def build_apple_pay(
 # --- authentication (spec §7.6) -----------------------------------------------------------------
 
 
+DEFAULT_SIGNIN_REPLY = "You signed in"
+
+
 def build_authentication(
     spec: Mapping[str, Any],
     *,
@@ -1015,6 +1018,10 @@ def build_authentication(
         else:
             _base64_bytes(p, response_encryption_key, "response_encryption_key")
         oauth2["responseEncryptionKey"] = response_encryption_key or ""
+    if not spec.get("reply"):
+        # Apple's samples show this bubble once the customer has signed in;
+        # without it the conversation shows nothing (editable as "reply").
+        spec = {**spec, "reply": {"title": DEFAULT_SIGNIN_REPLY}}
     payload = _envelope(
         p,
         spec,
@@ -1350,7 +1357,11 @@ _TEXT_WRITERS: dict[Kind, Callable[[Mapping[str, Any], str, str], str]] = {
 
 # --- placeholders -------------------------------------------------------------------------
 
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}")
+# ``{{customer.name}}``, or with a fallback for when the value is unknown:
+# ``{{customer.name|there}}`` (the fallback may be empty: ``{{customer.name|}}``).
+PLACEHOLDER = re.compile(
+    r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*(?:\|([^{}]*))?\}\}"
+)
 
 
 def placeholders_in(spec: Any) -> list[str]:
@@ -1373,6 +1384,26 @@ def placeholders_in(spec: Any) -> list[str]:
     return found
 
 
+def required_placeholders_in(spec: Any) -> list[str]:
+    """The placeholders used somewhere without a fallback: a send needs their values."""
+    required: list[str] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, str):
+            for match in PLACEHOLDER.finditer(value):
+                if match.group(2) is None and match.group(1) not in required:
+                    required.append(match.group(1))
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                visit(item)
+
+    visit(spec)
+    return required
+
+
 def _lookup(params: Mapping[str, Any], name: str) -> Any:
     # A flat "customer.name" key wins over walking nested mappings.
     if name in params:
@@ -1389,7 +1420,8 @@ def render_placeholders(spec: Any, params: Mapping[str, Any]) -> Any:
     """A copy of ``spec`` with every ``{{name}}`` in its strings filled from ``params``.
 
     ``params`` may be nested (``{"customer": {"name": …}}``) or flat
-    (``{"customer.name": …}``). A missing or blank value raises ``BuildErrors``
+    (``{"customer.name": …}``). A missing or blank value takes the placeholder's
+    fallback (``{{customer.name|there}}``); without one it raises ``BuildErrors``
     naming the placeholder and where it is used: a blank in front of the
     customer is worse than an error in front of the agent.
     """
@@ -1401,6 +1433,8 @@ def render_placeholders(spec: Any, params: Mapping[str, Any]) -> Any:
             def replace(match: re.Match[str]) -> str:
                 found = _lookup(params, match.group(1))
                 if found is None or (isinstance(found, str) and not found.strip()):
+                    if match.group(2) is not None:
+                        return match.group(2).strip()
                     p.add(
                         field or "spec",
                         f"placeholder {{{{{match.group(1)}}}}} has no value",

@@ -209,3 +209,28 @@ class RichImageVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.image} as {self.style} ({self.width}x{self.height})"
+
+
+class RichObjectPublication(models.Model):
+    """Who made which version the one agents send, and when (the history page reads it)."""
+
+    rich_object = models.ForeignKey(
+        RichObject, on_delete=models.CASCADE, related_name="publications"
+    )
+    version = models.ForeignKey(
+        RichObjectVersion, on_delete=models.CASCADE, related_name="publications"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rich_object", "-published_at"]
+
+    def __str__(self) -> str:
+        return f"{self.version} published"

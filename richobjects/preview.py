@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import json
 from collections.abc import Mapping
 from typing import Any
+
+from django.core.exceptions import ValidationError
 
 from conversations.apple import limits
 from conversations.models import Business
@@ -24,7 +27,7 @@ from .services import RichObjectInvalid, rich_object_validate, spec_resolve_imag
 # One sensible, valid spec per kind so an admin never starts from a blank page.
 STARTERS: dict[str, dict[str, Any]] = {
     builders.Kind.QUICK_REPLY: {
-        "summary": "How can we help, {{customer.name}}?",
+        "summary": "How can we help, {{customer.name|there}}?",
         "items": ["Order status", "Returns", "Something else"],
     },
     builders.Kind.LIST_PICKER: {
@@ -196,4 +199,71 @@ def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any
     }
 
 
-__all__ = ["STARTERS", "RichObjectInvalid", "bubble_preview", "starter_spec"]
+# The sample customer an admin previews placeholders with.
+SAMPLE_PARAMS: dict[str, Any] = {
+    "customer": {"name": "Jane Appleseed"},
+    "business": {"name": "Your business"},
+}
+
+
+def _error(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> tuple[int, dict[str, Any]]:
+    return status, {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def preview_answer(
+    *, business: Business, kind: str, spec: Any, sample: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """The preview endpoints' answer: (200, {"preview"}) or (400, {"error"}) whose
+    ``fields`` name every rule the builders found broken, by spec path.
+
+    ``spec`` may be JSON text. With ``sample`` the placeholders are filled from
+    ``SAMPLE_PARAMS`` (and their fallbacks) first, as a customer would see them.
+    """
+    if isinstance(spec, str):
+        try:
+            spec = json.loads(spec)
+        except ValueError as exc:
+            return _error(
+                400,
+                "rich_object_invalid",
+                f"spec: is not valid JSON ({exc})",
+                {"spec": [f"is not valid JSON ({exc})"]},
+            )
+    if kind not in {k.value for k in builders.Kind}:
+        return _error(400, "invalid_request", f"unknown kind {kind!r}")
+    try:
+        bubble = bubble_preview(business=business, kind=kind, spec=spec)
+        if sample:
+            filled = builders.render_placeholders(
+                spec, {**SAMPLE_PARAMS, "business": {"name": business.name}}
+            )
+            bubble = {
+                **bubble_preview(business=business, kind=kind, spec=filled),
+                "placeholders": builders.placeholders_in(spec),
+            }
+    except ValidationError as exc:
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"spec": exc.messages}
+        )
+        first, rules = next(iter(fields.items()))
+        return _error(400, "rich_object_invalid", f"{first}: {rules[0]}", fields)
+    except builders.BuildError as exc:
+        fields = (
+            exc.as_dict()
+            if isinstance(exc, builders.BuildErrors)
+            else {exc.field: [exc.rule]}
+        )
+        return _error(400, "rich_object_invalid", str(exc), fields)
+    return 200, {"preview": bubble}
+
+
+__all__ = [
+    "SAMPLE_PARAMS",
+    "STARTERS",
+    "RichObjectInvalid",
+    "bubble_preview",
+    "preview_answer",
+    "starter_spec",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 
 from conversations.models import Business, Membership
@@ -108,3 +110,68 @@ def rich_object_get_for_user(*, user: User, object_id: int) -> RichObject | None
         if rich_object.pk == object_id:
             return rich_object
     return None
+
+
+@dataclass(frozen=True)
+class LibraryFilters:
+    """The library page's filters, each blank for "any"."""
+
+    query: str = ""
+    kind: str = ""
+    tag: str = ""
+    status: str = ""
+    team: str = ""
+
+
+def rich_object_list_for_library(
+    *, business: Business, user: User, is_admin: bool, filters: LibraryFilters
+) -> list[RichObject]:
+    """The library page's rows: every state for admins (archived only when asked);
+    for agents, the published objects they may send."""
+    objects: QuerySet[RichObject] = RichObject.objects.filter(
+        business=business
+    ).select_related("current_version__created_by", "published_version")
+    if is_admin:
+        if filters.status:
+            objects = objects.filter(state=filters.status)
+        else:
+            objects = objects.exclude(state=RichObject.State.ARCHIVED)
+    else:
+        # Teams belong to the businesses app, above this one: reached by relation.
+        related = getattr(user, "teams", None)
+        teams = (
+            list(related.filter(business=business).values_list("name", flat=True))
+            if related is not None
+            else []
+        )
+        objects = objects.filter(state=RichObject.State.PUBLISHED).filter(
+            Q(scope_team="") | Q(scope_team__in=teams)
+        )
+    if filters.kind:
+        objects = objects.filter(kind=filters.kind)
+    if filters.team:
+        objects = objects.filter(scope_team=filters.team)
+    needle = filters.query.strip().lower()
+    wanted_tag = filters.tag.strip().lower()
+    found = []
+    for rich_object in objects.order_by("name"):
+        tags = [str(t) for t in rich_object.tags]
+        if wanted_tag and wanted_tag not in tags:
+            continue
+        if needle and not (
+            needle in rich_object.name.lower() or any(needle in t for t in tags)
+        ):
+            continue
+        found.append(rich_object)
+    return found
+
+
+def rich_object_get_for_admin(
+    *, business: Business, object_id: int
+) -> RichObject | None:
+    """One object of ``business`` by id, whatever its state (another tenant's: None)."""
+    return (
+        RichObject.objects.filter(business=business, pk=object_id)
+        .select_related("current_version", "published_version")
+        .first()
+    )

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis
+from . import apis, views_library
+
+LIBRARY = "console/businesses/<int:business_id>/library/"
 
 urlpatterns = [
     path(
@@ -29,5 +31,33 @@ urlpatterns = [
         "api/v1/businesses/<int:business_id>/rich-objects/import",
         apis.RichObjectImportApi.as_view(),
         name="rich-object-import",
+    ),
+    # The library studio in the console (server-rendered pages).
+    path(LIBRARY, views_library.library_list, name="library-list"),
+    path(f"{LIBRARY}new/", views_library.library_new, name="library-new"),
+    path(f"{LIBRARY}preview/", views_library.library_preview, name="library-preview"),
+    path(f"{LIBRARY}images/", views_library.library_images, name="library-images"),
+    path(
+        f"{LIBRARY}images/<int:image_id>/",
+        views_library.library_image,
+        name="library-image",
+    ),
+    path(f"{LIBRARY}export/", views_library.library_export, name="library-export"),
+    path(f"{LIBRARY}import/", views_library.library_import, name="library-import"),
+    path(f"{LIBRARY}<int:object_id>/", views_library.library_edit, name="library-edit"),
+    path(
+        f"{LIBRARY}<int:object_id>/state/",
+        views_library.library_state,
+        name="library-state",
+    ),
+    path(
+        f"{LIBRARY}<int:object_id>/versions/",
+        views_library.library_history,
+        name="library-history",
+    ),
+    path(
+        f"{LIBRARY}<int:object_id>/versions/<int:number>/restore/",
+        views_library.library_restore,
+        name="library-restore",
     ),
 ]

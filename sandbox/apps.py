@@ -9,3 +9,18 @@ class SandboxConfig(AppConfig):
     name = "sandbox"
     verbose_name = "Messages for Business sandbox"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from richobjects.extensions import TryItTarget, try_it_register
+
+        from .try_it import sandbox_customer_choices
+
+        # The editor offers it only where the sandbox's URLs are mounted.
+        try_it_register(
+            "sandbox",
+            TryItTarget(
+                label="Send to a sandbox customer",
+                choices=sandbox_customer_choices,
+                url_name="sandbox:try-rich-object",
+            ),
+        )

@@ -81,9 +81,10 @@ async def payment_reply(
 
 
 async def _post_token(url: str, token: dict[str, Any], request: dict[str, Any]) -> str:
+    # As Apple's samples post it: the token under payment.paymentToken.
     body = {
         "payment": {
-            "token": token,
+            "paymentToken": token,
             "billingContact": {
                 "givenName": "Sandy",
                 "familyName": "Box",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import gateway_views, provider, views
+from . import gateway_views, provider, try_it, views
 
 app_name = "sandbox"
 
@@ -20,6 +20,11 @@ urlpatterns = [
         "c/<str:key>/files/<int:message_id>/<int:index>/",
         views.business_file,
         name="business-file",
+    ),
+    path(
+        "try/<int:business_id>/<int:object_id>/",
+        try_it.try_rich_object,
+        name="try-rich-object",
     ),
     path("v1/message", gateway_views.message, name="message"),
     path("v1/authenticate", gateway_views.authenticate, name="authenticate"),

@@ -35,6 +35,8 @@ class GatewayStandIn:
     failures: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    # Seconds each answer takes, like a real gateway across the internet.
+    delay: float = 0.0
 
     @property
     def url(self) -> str:
@@ -85,6 +87,8 @@ class GatewayStandIn:
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        if self.delay:
+            time.sleep(self.delay)
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self.lock:
             forced = self.failures.pop(0) if self.failures else None

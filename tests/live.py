@@ -131,7 +131,11 @@ def _wait_for_worker(log: Path, process: subprocess.Popen, seconds: float = 40) 
 
 @contextmanager
 def live_stack(
-    *, gateway_url: str | None = None, name: str = "stack"
+    *,
+    gateway_url: str | None = None,
+    name: str = "stack",
+    worker_concurrency: int = 4,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[LiveStack]:
     """Daphne + a Celery worker against a fresh database; the gateway defaults to the
     sandbox inside the same server."""
@@ -160,6 +164,7 @@ def live_stack(
             "SANDBOX_ENABLED": str(gateway_url is None),
             "ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8,::1/128",
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
         manage(env, "migrate", "--noinput")
         business_id = str(uuid.uuid4())
@@ -211,7 +216,7 @@ def live_stack(
                     "-P",
                     "threads",
                     "-c",
-                    "4",
+                    str(worker_concurrency),
                     "--loglevel",
                     "INFO",
                     "--without-gossip",

@@ -2,7 +2,8 @@
 
 Lowest first: ``conversations/apple/`` (imports nothing of ours) → ``conversations``
 (the core) → ``richobjects``, ``businesses``, ``integrations`` (features; the
-latter two may use ``richobjects``) → ``sandbox``. import-linter says the same in
+latter two may use ``richobjects``) → ``insights`` (reports on top of the features:
+business hours, routing's priority, webhooks, quick replies) → ``sandbox``. import-linter says the same in
 ``make lint``; this walks the source itself so the rule holds without it.
 """
 
@@ -12,16 +13,30 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("conversations", "richobjects", "businesses", "integrations", "sandbox")
+APPS = (
+    "conversations",
+    "richobjects",
+    "businesses",
+    "integrations",
+    "insights",
+    "sandbox",
+)
 RANK = {
     "conversations.apple": 0,
     "conversations": 1,
     "richobjects": 2,
     "businesses": 3,
     "integrations": 3,
-    "sandbox": 4,
+    "insights": 4,
+    "sandbox": 5,
 }
-SIDEWAYS = {("businesses", "richobjects"), ("integrations", "richobjects")}
+SIDEWAYS = {
+    ("businesses", "richobjects"),
+    ("integrations", "richobjects"),
+    ("insights", "richobjects"),
+    ("insights", "businesses"),
+    ("insights", "integrations"),
+}
 
 
 def layer_of(module: str) -> str | None:
@@ -97,3 +112,6 @@ def test_the_check_sees_a_breach_inside_a_function(tmp_path: Path) -> None:
     assert not allowed("businesses", "integrations")
     assert allowed("integrations", "richobjects")
     assert not allowed("conversations.apple", "conversations")
+    assert allowed("insights", "businesses")
+    assert not allowed("businesses", "insights")
+    assert not allowed("conversations", "insights")

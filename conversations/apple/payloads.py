@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import unicodedata
 import zlib
@@ -25,6 +26,18 @@ from .exceptions import MalformedPayload, UnsupportedPayload
 MAX_BODY_BYTES = 16 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 OBJECT_REPLACEMENT = "\ufffc"  # one per attachment in a text body (spec §3)
+
+# Apple's message ids are UUIDs and its opaque ids a few dozen characters: an
+# id longer than these (the widths of the columns that hold them) or with
+# control characters cannot come from Apple's gateway, so it is refused, not cut.
+MAX_MESSAGE_ID_LENGTH = 64
+MAX_OPAQUE_ID_LENGTH = 255
+MAX_REQUEST_IDENTIFIER_LENGTH = 64
+# Apple's own attachment limit (spec §6).
+MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
+# Apple's documented bodies nest a dozen levels at most; deep nesting only
+# costs recursion later (JSON encoders, the database's jsonb parser).
+MAX_JSON_DEPTH = 64
 
 INBOUND_TYPES = frozenset(
     {"text", "typing_start", "typing_end", "close", "interactive"}
@@ -183,10 +196,20 @@ def _reject_constant(name: str) -> NoReturn:
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # 1e400 parses to inf, which no JSON column and no JSON encoder accepts.
+        raise ValueError(f"number {_clip(text, 20)} is out of range")
+    return value
+
+
 def _check_strings(value: Any) -> None:
-    stack = [value]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:  # iterative: nesting depth must not become a RecursionError
-        item = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedPayload(f"body nests deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(item, str):
             found = _UNSTORABLE.search(item)
             if found is not None:
@@ -194,10 +217,10 @@ def _check_strings(value: Any) -> None:
                     raise MalformedPayload("body contains a NUL character (\\u0000)")
                 raise MalformedPayload("body contains an unpaired surrogate escape")
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
 
 
 def _load_json_object(raw: bytes) -> dict[str, Any]:
@@ -209,7 +232,9 @@ def _load_json_object(raw: bytes) -> dict[str, Any]:
         raise MalformedPayload(f"body is not valid UTF-8 (byte {exc.start})") from exc
     text = text.removeprefix("\ufeff")  # a BOM is noise, not content
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except json.JSONDecodeError as exc:
         raise MalformedPayload(
             f"body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
@@ -252,7 +277,12 @@ def _required_str(data: Mapping[str, Any], *keys: str, where: str) -> str:
 
 
 def _identifier(
-    data: Mapping[str, Any], headers: Mapping[str, str], body_key: str, header_key: str
+    data: Mapping[str, Any],
+    headers: Mapping[str, str],
+    body_key: str,
+    header_key: str,
+    *,
+    max_length: int,
 ) -> str:
     """An id sent in the body, as a header, or both; when both, they must agree."""
     in_body = _optional_str(data, body_key).strip()
@@ -267,7 +297,17 @@ def _identifier(
         raise MalformedPayload(
             f"missing {body_key!r} (body) or {header_key!r} (header)"
         )
+    _check_token(value, body_key, max_length)
     return value
+
+
+def _check_token(value: str, name: str, max_length: int) -> None:
+    if len(value) > max_length:
+        raise MalformedPayload(
+            f"{name!r} is longer than {max_length} characters ({len(value)})"
+        )
+    if any(char.isspace() or unicodedata.category(char)[0] == "C" for char in value):
+        raise MalformedPayload(f"{name!r} contains spaces or control characters")
 
 
 def _capabilities(headers: Mapping[str, str]) -> frozenset[str]:
@@ -286,17 +326,24 @@ def _size(item: Mapping[str, Any], where: str) -> int:
         value = item.get(key)
         if value is None:
             continue
-        if (
-            isinstance(value, str)
-            and value.strip().isdecimal()
-            and value.strip().isascii()
-        ):
-            return int(value.strip())
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-        raise MalformedPayload(
-            f"{where}: {key!r} must be a non-negative integer, got {value!r}"
-        )
+        number: int | None = None
+        if isinstance(value, str):
+            digits = value.strip()
+            # Length first: int() of 70,000 digits is refused by Python itself.
+            if digits.isascii() and digits.isdecimal() and len(digits) <= 12:
+                number = int(digits)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        if number is None:
+            raise MalformedPayload(
+                f"{where}: {key!r} must be a non-negative integer, "
+                f"got {_clip(repr(value), 40)}"
+            )
+        if not 0 <= number <= MAX_ATTACHMENT_BYTES:
+            raise MalformedPayload(
+                f"{where}: {key!r} must be between 0 and {MAX_ATTACHMENT_BYTES} bytes"
+            )
+        return number
     raise MalformedPayload(f"{where}: 'size' / 'file-size' is required")
 
 
@@ -517,12 +564,49 @@ def _parse_interactive(
         raise MalformedPayload(
             "interactive message without interactiveData or interactiveDataRef"
         )
+    request_identifier = ""
+    if inline is not None:
+        request_identifier = _interactive_data_check(inline, "interactiveData")
+    if ref is not None:
+        # The same descriptor as an attachment (spec §8): all of it is needed
+        # to fetch the reply, so a partial one is refused now, not failed later.
+        parse_attachment(ref, where="interactiveDataRef")
     return InboundInteractive(
         envelope=envelope,
-        request_identifier=request_identifier_of(inline) if inline is not None else "",
+        request_identifier=request_identifier,
         data=inline,
         data_ref=ref,
     )
+
+
+def _interactive_data_check(interactive_data: Mapping[str, Any], where: str) -> str:
+    """Refuse what Apple's documented ``interactiveData`` cannot look like (spec §7);
+    return its request identifier."""
+    inner = interactive_data.get("data")
+    if inner is not None and not isinstance(inner, dict):
+        raise MalformedPayload(
+            f"{where}: 'data' must be an object, not {_json_type(inner)}"
+        )
+    for holder in (inner or {}, interactive_data):
+        value = holder.get("requestIdentifier")
+        if value is not None and not isinstance(value, str):
+            raise MalformedPayload(
+                f"{where}: 'requestIdentifier' must be a string, "
+                f"not {_json_type(value)}"
+            )
+    request_identifier = request_identifier_of(interactive_data)
+    if request_identifier:
+        _check_token(
+            request_identifier,
+            "data.requestIdentifier",
+            MAX_REQUEST_IDENTIFIER_LENGTH,
+        )
+    return request_identifier
+
+
+def interactive_data_check(interactive_data: Mapping[str, Any]) -> str:
+    """``_interactive_data_check`` for a resolved ``interactiveDataRef`` (spec §8)."""
+    return _interactive_data_check(interactive_data, "interactiveData")
 
 
 def request_identifier_of(interactive_data: Mapping[str, Any]) -> str:
@@ -549,10 +633,17 @@ def parse_inbound(headers: Mapping[str, str], body: bytes) -> InboundMessage:
     h = _normalise_headers(headers)
     data = _load_json_object(_decode_body(h, bytes(body)))
 
+    version = data.get("v")
+    if version is not None and (isinstance(version, bool) or version != 1):
+        raise MalformedPayload(f"'v' must be 1, got {_clip(repr(version), 20)}")
     envelope = InboundEnvelope(
-        apple_id=_identifier(data, h, "id", "id"),
-        source_id=_identifier(data, h, "sourceId", "source-id"),
-        destination_id=_identifier(data, h, "destinationId", "destination-id"),
+        apple_id=_identifier(data, h, "id", "id", max_length=MAX_MESSAGE_ID_LENGTH),
+        source_id=_identifier(
+            data, h, "sourceId", "source-id", max_length=MAX_OPAQUE_ID_LENGTH
+        ),
+        destination_id=_identifier(
+            data, h, "destinationId", "destination-id", max_length=MAX_OPAQUE_ID_LENGTH
+        ),
         capabilities=_capabilities(h),
         device_agent=h.get("device-agent", "").strip(),
         locale=_optional_str(data, "locale"),

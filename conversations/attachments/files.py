@@ -11,8 +11,10 @@ import hashlib
 import io
 import logging
 import mimetypes
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO, Any
 
 import filetype
@@ -38,6 +40,10 @@ MAX_NAME_CHARS = 255
 THUMBNAIL_SIZE = (480, 480)
 # Renew an uploading message's claim this often (see leased_chunks).
 LEASE_EVERY_BYTES = 8 * 1024 * 1024
+# A message with files is claimed for this long, and the upload renews the
+# claim at least every UPLOAD_LEASE_RENEW seconds while bytes flow.
+UPLOAD_LEASE = timedelta(seconds=120)
+UPLOAD_LEASE_RENEW = 20.0
 UPLOAD_SOFT_TIME_LIMIT = 900
 # Pillow decodes the whole bitmap; beyond this a thumbnail would cost more
 # memory than the 32 MB budget, so the console shows the image itself.
@@ -256,17 +262,20 @@ def file_chunks(field_file: Any) -> Iterator[bytes]:
 def leased_chunks(chunks: Iterable[bytes], message_id: int) -> Iterator[bytes]:
     """Pass chunks through, renewing the message's claim as the upload goes.
 
-    The sweeper puts a message back to pending once it has sat in `sending`
-    for longer than a send takes; a long upload is not a dead worker, so
-    touching ``status_changed_at`` keeps a second worker from uploading too.
+    The sweeper puts a message back to pending once its claim
+    (``next_attempt_at``) runs out; a long upload is not a dead worker, so
+    pushing the claim forward keeps a second worker from uploading too.
     """
     sent = 0
+    renewed = time.monotonic()
     for chunk in chunks:
         sent += len(chunk)
-        if sent >= LEASE_EVERY_BYTES:
+        if sent >= LEASE_EVERY_BYTES or time.monotonic() - renewed > UPLOAD_LEASE_RENEW:
             sent = 0
+            renewed = time.monotonic()
+            now = timezone.now()
             Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
-                status_changed_at=timezone.now()
+                status_changed_at=now, next_attempt_at=now + UPLOAD_LEASE
             )
         yield chunk
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .. import realtime
+from .. import events, realtime
 from ..exceptions import (
     ApplicationError,
     ConflictError,
@@ -59,9 +59,21 @@ def conversation_assign(
             .select_related("business", "customer")
             .get(pk=conversation.pk)
         )
+        previous_id = conversation.assigned_agent_id
         conversation.assigned_agent = assignee
         conversation.save(update_fields=["assigned_agent"])
         realtime.push_conversation_changed(conversation)
+        if previous_id != conversation.assigned_agent_id:
+            events.publish(
+                events.ConversationAssigned(
+                    business_id=conversation.business_id,
+                    conversation_id=conversation.id,
+                    assignee_id=conversation.assigned_agent_id,
+                    previous_assignee_id=previous_id,
+                    actor_id=actor.pk,
+                    occurred_at=timezone.now(),
+                )
+            )
     logger.info(
         "conversation.assigned",
         extra={"conversation": conversation.id, "actor": actor.pk},
@@ -92,9 +104,20 @@ def conversation_set_status(
                 code="conversation_closed",
             )
         if conversation.status != status:
+            old_status = conversation.status
             conversation.status = status
             conversation.save(update_fields=["status"])
             realtime.push_conversation_changed(conversation)
+            events.publish(
+                events.ConversationStatusChanged(
+                    business_id=conversation.business_id,
+                    conversation_id=conversation.id,
+                    old_status=old_status,
+                    new_status=status,
+                    actor_id=actor.pk,
+                    occurred_at=timezone.now(),
+                )
+            )
     logger.info(
         "conversation.status_set",
         extra={"conversation": conversation.id, "actor": actor.pk, "status": status},
@@ -220,7 +243,18 @@ def membership_remove(*, business: Business, actor: User, membership_id: int) ->
         Conversation.objects.filter(id__in=[c.id for c in reassigned]).update(
             assigned_agent=None
         )
+        now = timezone.now()
         for conversation in reassigned:
             conversation.assigned_agent = None
             realtime.push_conversation_changed(conversation)
+            events.publish(
+                events.ConversationAssigned(
+                    business_id=business.id,
+                    conversation_id=conversation.id,
+                    assignee_id=None,
+                    previous_assignee_id=membership.user_id,
+                    actor_id=actor.pk,
+                    occurred_at=now,
+                )
+            )
         membership.delete()

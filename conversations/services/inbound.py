@@ -8,9 +8,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import events, realtime
+from .. import events, inbound_hooks, realtime
 from ..apple.client import AppleClient
-from ..apple.exceptions import AppleError
+from ..apple.exceptions import AppleError, MalformedPayload
 from ..apple.payloads import (
     InboundClose,
     InboundEnvelope,
@@ -19,7 +19,7 @@ from ..apple.payloads import (
     InboundText,
     InboundTyping,
     Tapback,
-    request_identifier_of,
+    interactive_data_check,
 )
 from ..attachments import (
     attachments_create_inbound,
@@ -62,8 +62,12 @@ def _business_for(envelope: InboundEnvelope) -> Business:
 
 def _conversation_for_inbound(
     business: Business, envelope: InboundEnvelope
-) -> Conversation:
-    """Find or start the customer's conversation and record what the device told us."""
+) -> tuple[Conversation, bool]:
+    """Find or start the customer's conversation and record what the device told us.
+
+    Also says whether this message starts it: a conversation made now, or one
+    that never had a message (``last_message_at`` is set by every message).
+    """
     # The common case, a customer we know, is one locking read.
     locked = Conversation.objects.select_for_update(of=("self",)).select_related(
         "customer"
@@ -79,19 +83,28 @@ def _conversation_for_inbound(
             customer=customer, defaults={"business": business}
         )
         conversation = locked.get(customer=customer)
+    starts = conversation.last_message_at is None
     # Every message carries the device's current abilities; the latest one wins.
     conversation.capabilities = sorted(envelope.capabilities)
     if envelope.device_agent:
-        conversation.device_agent = envelope.device_agent
+        conversation.device_agent = _fit("device_agent", envelope.device_agent)
     if envelope.locale:
-        conversation.locale = envelope.locale
+        conversation.locale = _fit("locale", envelope.locale)
     # The first entry point a customer came through decides routing; later
     # ones stay in each message's raw payload.
     if envelope.intent and not conversation.intent:
-        conversation.intent = envelope.intent
+        conversation.intent = _fit("intent", envelope.intent)
     if envelope.group and not conversation.group:
-        conversation.group = envelope.group
-    return conversation
+        conversation.group = _fit("group", envelope.group)
+    return conversation, starts
+
+
+def _fit(field_name: str, value: str) -> str:
+    """Cut a descriptive value to its column: a customer's message is never lost
+    because a header is longer than we store (the whole value stays in ``raw``)."""
+    column = Conversation._meta.get_field(field_name)
+    max_length = getattr(column, "max_length", None)
+    return value[:max_length] if max_length else value
 
 
 def _reaction_target(conversation: Conversation, tapback: Tapback) -> Message | None:
@@ -119,20 +132,28 @@ def _reaction_target(conversation: Conversation, tapback: Tapback) -> Message | 
 
 
 def message_receive(*, event: InboundText | InboundInteractive) -> Message:
-    """Store a customer's message once, update the conversation, push after commit."""
+    """Store a customer's message once, update the conversation, push after commit.
+
+    Apple redelivers what it thinks we missed: the unique Apple id decides. The
+    insert comes first, so a redelivery (or a concurrent delivery that lost the
+    race: the unique index waits for the winner) undoes everything it did and
+    answers with the stored message; the common case pays no lookup for it.
+    """
+    try:
+        return _message_store(event)
+    except IntegrityError:
+        stored = Message.objects.filter(apple_id=event.envelope.apple_id).first()
+        if stored is None:
+            raise  # Not a redelivery: a real fault.
+        return stored
+
+
+def _message_store(event: InboundText | InboundInteractive) -> Message:
     envelope = event.envelope
     with transaction.atomic():
         business = _business_for(envelope)
-        existing = Message.objects.filter(apple_id=envelope.apple_id).first()
-        if existing is not None:
-            return existing  # Apple redelivered: already stored and pushed.
-        conversation = _conversation_for_inbound(business, envelope)
-        reopened = conversation.status != Conversation.Status.OPEN
-        conversation.status = Conversation.Status.OPEN
-        conversation.closed_at = None
-        conversation.last_message_at = timezone.now()
-        conversation.save()
-
+        conversation, starts = _conversation_for_inbound(business, envelope)
+        old_status = conversation.status
         fields: dict[str, Any] = {"kind": Message.Kind.TEXT, "body": ""}
         if isinstance(event, InboundText):
             fields["body"] = event.body
@@ -152,31 +173,58 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
                 request_identifier=event.request_identifier,
                 reply_to=request,
             )
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    conversation=conversation,
-                    apple_id=envelope.apple_id,
-                    direction=Message.Direction.IN,
-                    status=Message.Status.RECEIVED,
-                    raw=dict(envelope.raw),
-                    **fields,
-                )
-        except IntegrityError:
-            # A concurrent delivery of the same id won the race.
-            transaction.set_rollback(True)
-            return Message.objects.get(apple_id=envelope.apple_id)
+        message = Message.objects.create(
+            conversation=conversation,
+            apple_id=envelope.apple_id,
+            direction=Message.Direction.IN,
+            status=Message.Status.RECEIVED,
+            raw=dict(envelope.raw),
+            **fields,
+        )
+        if (
+            old_status == Conversation.Status.RESOLVED
+            and inbound_hooks.inbound_keeps_resolved(
+                conversation_id=conversation.id,
+                text=event.body if isinstance(event, InboundText) else "",
+                request_identifier=""
+                if isinstance(event, InboundText)
+                else event.request_identifier,
+            )
+        ):
+            new_status = (
+                old_status  # An answer to what a feature asked after resolving.
+            )
+        else:
+            new_status = Conversation.Status.OPEN
+        reopened = old_status != new_status
+        conversation.status = new_status
+        conversation.closed_at = None
+        conversation.last_message_at = timezone.now()
+        conversation.save()
+
         if isinstance(event, InboundText) and fields["kind"] == Message.Kind.ATTACHMENT:
             # Rows now (so the push lists them), bytes later in a task.
             attachments_create_inbound(message=message, descriptors=event.attachments)
 
         realtime.push_message_created(message)
-        if not conversation.messages.filter(id__lt=message.id).exists():
+        if starts:
             events.publish(
                 events.ConversationStarted(
                     business_id=business.id,
                     conversation_id=conversation.id,
                     message_id=message.id,
+                    occurred_at=message.created_at,
+                )
+            )
+        elif reopened:
+            events.publish(
+                events.ConversationStatusChanged(
+                    business_id=business.id,
+                    conversation_id=conversation.id,
+                    old_status=old_status,
+                    new_status=new_status,
+                    actor_id=None,
+                    occurred_at=message.created_at,
                 )
             )
         if (
@@ -194,6 +242,7 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
                 message_id=message.id,
                 conversation_id=conversation.id,
                 interactive=message.kind == Message.Kind.INTERACTIVE,
+                occurred_at=message.created_at,
             )
         )
     return message
@@ -242,10 +291,20 @@ def interactive_reply_resolve(*, message_id: int) -> None:
         message.refresh_from_db()
         realtime.push_message_changed(message)
         return
+    try:
+        request_identifier = interactive_data_check(data)
+    except MalformedPayload as exc:
+        # Kept visibly unreadable, never half-parsed; retrying would not help.
+        Message.objects.filter(pk=message.pk).update(
+            last_error=f"The reply could not be read: {exc}"
+        )
+        message.refresh_from_db()
+        realtime.push_message_changed(message)
+        return
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message.pk)
         message.raw = {**message.raw, "interactiveData": data}
-        message.request_identifier = request_identifier_of(data)
+        message.request_identifier = request_identifier
         message.reply_to = _request_for(conversation, message.request_identifier)
         message.last_error = ""
         message.save(
@@ -296,6 +355,7 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
         )
         if conversation is None:
             return None  # Closing a conversation we never saw: nothing to close.
+        old_status = conversation.status
         conversation.status = Conversation.Status.CLOSED
         conversation.closed_at = timezone.now()
         conversation.save(update_fields=["status", "closed_at"])
@@ -315,4 +375,15 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
                 business_id=business.id, conversation_id=conversation.id
             )
         )
+        if old_status != Conversation.Status.CLOSED:
+            events.publish(
+                events.ConversationStatusChanged(
+                    business_id=business.id,
+                    conversation_id=conversation.id,
+                    old_status=old_status,
+                    new_status=Conversation.Status.CLOSED,
+                    actor_id=None,
+                    occurred_at=conversation.closed_at,
+                )
+            )
     return message

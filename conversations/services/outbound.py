@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from .. import events, realtime
@@ -21,6 +24,7 @@ from ..apple.payloads import (
     outbound_text_body,
 )
 from ..attachments import (
+    UPLOAD_LEASE,
     UPLOAD_SOFT_TIME_LIMIT,
     attachments_body_with_files,
 )
@@ -41,11 +45,42 @@ from ..types import User
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 10_000
-# How long a row may sit in `sending` before the sweeper assumes its worker died:
-# the task's hard time limit plus a margin.
-STUCK_SENDING_AFTER = timedelta(seconds=90)
-# Pending rows older than the largest retry backoff have lost their task.
-STUCK_PENDING_AFTER = timedelta(minutes=10)
+# A worker's claim on a `sending` row: longer than a send can take (the task's
+# hard time limit, DELIVER_TIME_LIMIT in tasks.py), so when it runs out the
+# worker is dead and the sweeper sends the row again (same Apple id: Apple
+# de-duplicates). Uploads renew it as they go.
+SEND_LEASE = timedelta(seconds=30)
+# A pending row whose due time passed this long ago has lost its task (a dead
+# worker's countdown, a publish that failed): the sweeper enqueues it again.
+OVERDUE_AFTER = timedelta(seconds=60)
+# Backoff between attempts on temporary errors, in seconds.
+RETRY_BACKOFF_FIRST = 2
+RETRY_BACKOFF_MAX = 300
+
+
+class RetryLater(Exception):
+    """A temporary failure: the row is pending again, due in ``seconds``."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+def retry_window() -> timedelta:
+    """How long temporary errors are retried before the message pauses."""
+    return timedelta(seconds=settings.MESSAGE_RETRY_WINDOW_SECONDS)
+
+
+def _publish_delivery(message_id: int, options: dict[str, Any]) -> None:
+    try:
+        message_deliver_task.apply_async((message_id,), **options)
+    except Exception:
+        # The broker is down: mark the row overdue so the sweeper's next pass
+        # (every few seconds, once the broker is back) enqueues it again.
+        logger.exception("message.enqueue_failed", extra={"message_id": message_id})
+        Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
+            next_attempt_at=timezone.now() - OVERDUE_AFTER
+        )
 
 
 def _enqueue_delivery(message_id: int) -> None:
@@ -57,9 +92,7 @@ def _enqueue_delivery(message_id: int) -> None:
             "soft_time_limit": UPLOAD_SOFT_TIME_LIMIT,
             "time_limit": UPLOAD_SOFT_TIME_LIMIT + 60,
         }
-    transaction.on_commit(
-        lambda: message_deliver_task.apply_async((message_id,), **options), robust=True
-    )
+    transaction.on_commit(lambda: _publish_delivery(message_id, options))
 
 
 def conversation_lock_open(conversation: Conversation) -> Conversation:
@@ -149,6 +182,7 @@ def message_queue(
             raw=raw or {},
             request_identifier=request_identifier,
             status=Message.Status.PENDING,
+            next_attempt_at=timezone.now(),
             sender=sender,
             auto_reply=auto_reply,
         )
@@ -158,18 +192,35 @@ def message_queue(
         conversation.save(update_fields=["last_message_at"])
         realtime.push_message_created(message)
         _enqueue_delivery(message.id)
+        if sender is not None and not auto_reply:
+            events.publish(
+                events.AgentReplied(
+                    business_id=conversation.business_id,
+                    conversation_id=conversation.id,
+                    message_id=message.id,
+                    sender_id=sender.pk,
+                    occurred_at=message.created_at,
+                )
+            )
     return message
 
 
-def _set_status(message: Message, status: str, *, error: str = "") -> None:
+def _set_status(
+    message: Message, status: str, *, error: str = "", **fields: Any
+) -> None:
     now = timezone.now()
     update: dict[str, Any] = {
         "status": status,
         "status_changed_at": now,
         "last_error": error,
+        **fields,
     }
     if status == Message.Status.SENT:
         update["sent_at"] = now
+    if status in (Message.Status.SENT, Message.Status.FAILED, Message.Status.PAUSED):
+        update.update(next_attempt_at=None)
+    if status in (Message.Status.SENT, Message.Status.FAILED):
+        update.update(failing_since=None)
     Message.objects.filter(pk=message.pk).update(**update)
     for name, value in update.items():
         setattr(message, name, value)
@@ -203,13 +254,49 @@ def _kick_next(message: Message) -> None:
         _enqueue_delivery(following)
 
 
+# A message in one of these holds the conversation's later messages.
+UNSETTLED = (Message.Status.PENDING, Message.Status.SENDING, Message.Status.PAUSED)
+
+
 def _has_unsettled_predecessor(message: Message) -> bool:
     return Message.objects.filter(
         conversation_id=message.conversation_id,
         direction=Message.Direction.OUT,
-        status__in=[Message.Status.PENDING, Message.Status.SENDING],
+        status__in=UNSETTLED,
         id__lt=message.id,
     ).exists()
+
+
+def _backoff(attempts: int) -> float:
+    ceiling = min(RETRY_BACKOFF_MAX, RETRY_BACKOFF_FIRST * 2 ** max(attempts - 1, 0))
+    # Full jitter keeps many conversations from retrying in step.
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - spacing, not secrets
+
+
+def _temporary_failure(message: Message, reason: str) -> None:
+    """Schedule the next attempt, or pause once the retry window has passed.
+
+    Raises RetryLater when another attempt is due.
+    """
+    now = timezone.now()
+    failing_since = message.failing_since or now
+    if now - failing_since >= retry_window():
+        _set_status(
+            message,
+            Message.Status.PAUSED,
+            error=reason,
+            failing_since=failing_since,
+        )
+        return  # Nothing behind it moves until an agent retries or drops it.
+    delay = _backoff(message.attempts)
+    _set_status(
+        message,
+        Message.Status.PENDING,
+        error=reason,
+        failing_since=failing_since,
+        next_attempt_at=now + timedelta(seconds=delay),
+    )
+    raise RetryLater(delay, reason)
 
 
 def _rich_link_data(message: Message) -> dict[str, Any]:
@@ -218,7 +305,10 @@ def _rich_link_data(message: Message) -> dict[str, Any]:
         return data
     # Fetched here, in the delivery task, never in the request; kept so a
     # retry sends the same preview without fetching the page again.
-    data = rich_link_data_for(str(message.raw.get("url") or message.body))
+    data = rich_link_data_for(
+        str(message.raw.get("url") or message.body),
+        logo_url=message.conversation.business.logo_url,
+    )
     message.raw = {**message.raw, "richLinkData": data}
     Message.objects.filter(pk=message.pk).update(raw=message.raw)
     return data
@@ -264,20 +354,28 @@ def message_deliver(*, message_id: int) -> None:
     )
     if message is None or message.status != Message.Status.PENDING:
         return
+    now = timezone.now()
     if _has_unsettled_predecessor(message):
         return  # The predecessor starts this one when it settles (_kick_next).
+    lease = UPLOAD_LEASE if message.kind == Message.Kind.ATTACHMENT else SEND_LEASE
     claimed = Message.objects.filter(
         id=message.id, status=Message.Status.PENDING
     ).update(
         status=Message.Status.SENDING,
         attempts=F("attempts") + 1,
-        status_changed_at=timezone.now(),
+        status_changed_at=now,
+        next_attempt_at=now + lease,
     )
     if not claimed:
         return
-    message.refresh_from_db(fields=["attempts"])
+    message.refresh_from_db(fields=["attempts", "failing_since"])
     message.status = Message.Status.SENDING
-    _set_status(message, Message.Status.SENDING, error=message.last_error)
+    _set_status(
+        message,
+        Message.Status.SENDING,
+        error=message.last_error,
+        next_attempt_at=now + lease,
+    )
 
     if message.conversation.is_closed:
         _set_status(
@@ -319,64 +417,120 @@ def message_deliver(*, message_id: int) -> None:
             _set_status(message, Message.Status.FAILED, error=exc.detail)
             _kick_next(message)
             return
-        _set_status(message, Message.Status.PENDING, error=exc.detail)
-        raise
+        _temporary_failure(message, exc.detail)
+        return
     _set_status(message, Message.Status.SENT)
     _kick_next(message)
 
 
-def message_mark_failed(*, message_id: int, reason: str) -> None:
-    """Give up on a message after its last retry and let the next one go."""
+def message_deliver_crashed(*, message_id: int, reason: str) -> None:
+    """The delivery task died of something unexpected (a bug, the database).
+
+    Treated like a temporary error: the row is due again (the sweeper takes it),
+    and pauses once the retry window has passed; order is kept either way.
+    """
     message = (
-        Message.objects.select_related("conversation").filter(id=message_id).first()
+        Message.objects.select_related("conversation")
+        .filter(
+            id=message_id, status__in=[Message.Status.PENDING, Message.Status.SENDING]
+        )
+        .first()
     )
-    if message is None or message.status in (
-        Message.Status.SENT,
-        Message.Status.FAILED,
-    ):
+    if message is None:
         return
-    _set_status(message, Message.Status.FAILED, error=reason or "Delivery failed.")
-    _kick_next(message)
+    # On RetryLater the sweeper enqueues it once due: this task is over.
+    with contextlib.suppress(RetryLater):
+        _temporary_failure(message, reason or "Delivery failed.")
 
 
 def message_retry(*, message: Message) -> Message:
-    """Put a failed outbound message back in the queue, keeping its Apple id."""
+    """Put a failed or paused outbound message back in the queue, same Apple id."""
     if message.direction != Message.Direction.OUT:
         raise ApplicationError(
             "Only messages to the customer can be retried.", code="not_outbound"
         )
     if message.conversation.is_closed:
         raise ConversationClosedError()
+    now = timezone.now()
     updated = Message.objects.filter(
-        id=message.id, status=Message.Status.FAILED
-    ).update(status=Message.Status.PENDING, status_changed_at=timezone.now())
+        id=message.id, status__in=[Message.Status.FAILED, Message.Status.PAUSED]
+    ).update(
+        status=Message.Status.PENDING,
+        status_changed_at=now,
+        next_attempt_at=now,
+        failing_since=None,
+    )
     if not updated:
-        raise ConflictError("Only failed messages can be retried.", code="not_failed")
+        raise ConflictError(
+            "Only failed or paused messages can be retried.", code="not_failed"
+        )
     message.refresh_from_db()
     _set_status(message, Message.Status.PENDING, error=message.last_error)
     _enqueue_delivery(message.id)
     return message
 
 
+def message_drop(*, message: Message, by: User | None = None) -> Message:
+    """Give up on a paused message so the conversation's next ones go out."""
+    if message.direction != Message.Direction.OUT:
+        raise ApplicationError(
+            "Only messages to the customer can be dropped.", code="not_outbound"
+        )
+    updated = Message.objects.filter(
+        id=message.id, status=Message.Status.PAUSED
+    ).update(status=Message.Status.FAILED, status_changed_at=timezone.now())
+    if not updated:
+        raise ConflictError("Only paused messages can be dropped.", code="not_paused")
+    message.refresh_from_db()
+    who = f" by {by.get_username()}" if by is not None else ""
+    _set_status(
+        message,
+        Message.Status.FAILED,
+        error=f"Dropped{who} after: {message.last_error}"[:2000],
+    )
+    _kick_next(message)
+    return message
+
+
 def message_requeue_stuck() -> int:
-    """Re-enqueue messages whose worker died mid-send or whose task was lost."""
+    """Re-enqueue messages whose worker died mid-send or whose task was lost.
+
+    Runs every few seconds (beat): a `sending` row whose claim ran out goes back
+    to pending at once; a pending row overdue by OVERDUE_AFTER is enqueued again.
+    Only the first unsettled message of each conversation is taken, so order holds
+    and a paused message keeps the ones behind it waiting.
+    """
     now = timezone.now()
     outbound = Message.objects.filter(direction=Message.Direction.OUT)
+    # Rows written before due times were recorded count from their last change.
     sending_ids = list(
         outbound.filter(
+            Q(next_attempt_at__lt=now)
+            | Q(next_attempt_at__isnull=True, status_changed_at__lt=now - SEND_LEASE),
             status=Message.Status.SENDING,
-            status_changed_at__lt=now - STUCK_SENDING_AFTER,
         ).values_list("id", flat=True)
     )
     # Only rows still in `sending` go back: a late finisher may have settled one.
     outbound.filter(id__in=sending_ids, status=Message.Status.SENDING).update(
-        status=Message.Status.PENDING, status_changed_at=now
+        status=Message.Status.PENDING, status_changed_at=now, next_attempt_at=now
+    )
+    earlier_unsettled = Message.objects.filter(
+        conversation_id=OuterRef("conversation_id"),
+        direction=Message.Direction.OUT,
+        status__in=UNSETTLED,
+        id__lt=OuterRef("id"),
     )
     pending_ids = list(
         outbound.filter(
+            Q(next_attempt_at__lte=now - OVERDUE_AFTER)
+            | Q(
+                next_attempt_at__isnull=True,
+                status_changed_at__lte=now - OVERDUE_AFTER,
+            ),
             status=Message.Status.PENDING,
-            status_changed_at__lt=now - STUCK_PENDING_AFTER,
-        ).values_list("id", flat=True)
+        )
+        .exclude(Exists(earlier_unsettled))
+        .values_list("id", flat=True)[:500]
     )
     ids = sorted(set(sending_ids) | set(pending_ids))
     for message_id in ids:

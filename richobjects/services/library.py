@@ -22,7 +22,7 @@ from conversations.types import User
 from .. import builders
 from ..image_sizes import DEFAULT_STYLE, rich_image_variant, styles_for_images
 from ..images import UnreadableImage, image_info
-from ..models import RichImage, RichObject, RichObjectVersion
+from ..models import RichImage, RichObject, RichObjectPublication, RichObjectVersion
 
 EXPORT_FORMAT = "msp-console.richobjects"
 EXPORT_VERSION = 1
@@ -271,8 +271,10 @@ def rich_object_update(
 
 
 @transaction.atomic
-def rich_object_publish(*, rich_object: RichObject) -> RichObject:
-    """Make the current version the one agents and bots send.
+def rich_object_publish(
+    *, rich_object: RichObject, user: User | None = None
+) -> RichObject:
+    """Make the current version the one agents and bots send, and record who did.
 
     Re-validates, since library images it references may have been removed.
     """
@@ -285,7 +287,34 @@ def rich_object_publish(*, rich_object: RichObject) -> RichObject:
     rich_object.published_version = version
     rich_object.state = RichObject.State.PUBLISHED
     rich_object.save(update_fields=["published_version", "state", "updated_at"])
+    RichObjectPublication.objects.create(
+        rich_object=rich_object, version=version, published_by=user
+    )
     return rich_object
+
+
+@transaction.atomic
+def rich_object_restore(
+    *, rich_object: RichObject, number: int, user: User | None = None
+) -> RichObject:
+    """Make an earlier version's content the current one again, as a new version.
+
+    Versions are never rewritten (sent messages point at them), so restoring
+    copies: the history reads "v5 restored v2". Publish to send it.
+    """
+    old = rich_object.versions.filter(number=number).first()
+    if old is None:
+        raise RichObjectInvalid({"version": [f"there is no version {number}"]})
+    # An alternative that differs from the generated one was written by hand.
+    generated = builders.text_alternative(rich_object.kind, old.spec)
+    return rich_object_update(
+        rich_object=rich_object,
+        spec=old.spec,
+        text_alternative=""
+        if old.text_alternative == generated
+        else old.text_alternative,
+        user=user,
+    )
 
 
 def rich_object_archive(*, rich_object: RichObject) -> RichObject:

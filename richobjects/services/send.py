@@ -334,6 +334,8 @@ def rich_object_preview(*, rich_object: RichObject) -> dict[str, Any]:
         "image": images.get(bubble.get("imageIdentifier")) or "",
         "text_alternative": version.text_alternative,
         "placeholders": builders.placeholders_in(version.spec),
+        # Those without a fallback: the picker asks for them before Send.
+        "required_placeholders": builders.required_placeholders_in(version.spec),
         "spec": version.spec if rich_object.agents_may_edit else None,
         "payload": payload,
     }

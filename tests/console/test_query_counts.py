@@ -10,10 +10,11 @@ from conversations.models import Conversation, Customer, Message
 pytestmark = pytest.mark.django_db
 
 # Session, user, memberships, count, page, teammates, intents (+ the read marker
-# and conversation on the conversation page, + its route from businesses/).
+# and conversation on the conversation page, + its route from businesses/,
+# + insights' facts of the inbox rows, of the conversation and its survey).
 # Measured, with a little headroom.
 INBOX_QUERIES = 10
-CONVERSATION_QUERIES = 17
+CONVERSATION_QUERIES = 20
 
 
 def seed(business, conversations: int, messages_each: int) -> list[Conversation]:

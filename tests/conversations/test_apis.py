@@ -226,6 +226,35 @@ def test_retry_of_a_failed_message(api_client, conversation, apple_gateway):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_drop_of_a_paused_message_releases_the_next(
+    api_client, conversation, apple_gateway
+):
+    paused = MessageFactory(
+        conversation=conversation, status="paused", last_error="Apple answered 503"
+    )
+    waiting = MessageFactory(conversation=conversation, status="pending")
+    assert api_client.get(f"/api/v1/messages/{paused.id}/").json()["status"] == (
+        "paused"
+    )
+    response = api_client.post(f"/api/v1/messages/{paused.id}/drop/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "failed"
+    waiting.refresh_from_db()
+    assert waiting.status == "sent"
+    again = api_client.post(f"/api/v1/messages/{paused.id}/drop/")
+    assert again.status_code == 409
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_of_a_paused_message(api_client, conversation, apple_gateway):
+    paused = MessageFactory(conversation=conversation, status="paused")
+    response = api_client.post(f"/api/v1/messages/{paused.id}/retry/")
+    assert response.status_code == 200
+    paused.refresh_from_db()
+    assert paused.status == "sent"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_typing_endpoint_sends_typing_start(api_client, conversation, apple_gateway):
     response = api_client.post(
         f"/api/v1/conversations/{conversation.id}/typing/",

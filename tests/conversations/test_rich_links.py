@@ -106,19 +106,41 @@ def test_title_and_favicon_when_there_is_no_open_graph(site: str) -> None:
     assert data["assets"]["image"]["mimeType"] == "image/png"
 
 
+def _generated(data: dict) -> bool:
+    """The last-resort image: a small PNG with the host's initial (spec §7.4)."""
+    image = base64.b64decode(data["assets"]["image"]["data"])
+    return data["assets"]["image"]["mimeType"] == "image/png" and len(image) < 20_000
+
+
 def test_unreadable_page_falls_back_to_host_title(site: str) -> None:
-    assert rich_link_data_for(f"{site}/missing") == {
+    data = rich_link_data_for(f"{site}/missing")
+    assert {k: data[k] for k in ("url", "title")} == {
         "url": f"{site}/missing",
         "title": "127.0.0.1",
     }
+    # Apple requires assets: a link always carries an image.
+    assert _generated(data)
     assert rich_link_data_for(f"{site}/huge")["title"] == "127.0.0.1"
+
+
+def test_without_a_page_image_the_business_logo_is_used(site: str) -> None:
+    data = rich_link_data_for(f"{site}/missing", logo_url=f"{site}/icon.png")
+    logo = base64.b64decode(data["assets"]["image"]["data"])
+    Image.open(io.BytesIO(logo)).verify()
+    assert logo == base64.b64decode(
+        rich_link_data_for(f"{site}/redirect")["assets"]["image"]["data"]
+    )
 
 
 def test_private_addresses_are_not_fetched_unless_allowed(site: str, settings) -> None:
     settings.ALLOWED_PRIVATE_NETWORKS = []
-    data = rich_link_data_for(f"{site}/og")
-    # The page was not read: only the plain link.
-    assert data == {"url": f"{site}/og", "title": "127.0.0.1"}
+    data = rich_link_data_for(f"{site}/og", logo_url=f"{site}/icon.png")
+    # Neither the page nor the logo was read: the link with a generated image.
+    assert {k: data[k] for k in ("url", "title")} == {
+        "url": f"{site}/og",
+        "title": "127.0.0.1",
+    }
+    assert _generated(data)
 
 
 def test_results_are_cached(site: str) -> None:

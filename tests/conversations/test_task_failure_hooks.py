@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from conversations import tasks as conversation_tasks
 from conversations.apple.exceptions import AppleTransientError
@@ -20,23 +23,30 @@ def give_up(task, exc: Exception, *args, **kwargs) -> None:
     task.on_failure(exc, "task-id", args, kwargs, None)
 
 
-def test_a_message_that_runs_out_of_retries_is_failed_with_the_reason() -> None:
-    message = MessageFactory(status=Message.Status.PENDING)
+def test_a_crashed_delivery_is_due_again_with_the_reason() -> None:
+    # Retries are bounded by time (issue 14): a crash is one more temporary error.
+    message = MessageFactory(status=Message.Status.SENDING)
     give_up(
         conversation_tasks.message_deliver,
         AppleTransientError("busy", status=503),
         message.id,
     )
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED
+    assert message.status == Message.Status.PENDING
     assert "busy" in message.last_error
+    assert message.failing_since is not None
+    assert message.next_attempt_at is not None
 
 
-def test_the_hook_reads_the_id_given_by_keyword() -> None:
-    message = MessageFactory(status=Message.Status.PENDING)
+def test_a_crash_past_the_retry_window_pauses_the_message(settings) -> None:
+    settings.MESSAGE_RETRY_WINDOW_SECONDS = 60
+    message = MessageFactory(
+        status=Message.Status.PENDING,
+        failing_since=timezone.now() - timedelta(minutes=5),
+    )
     give_up(conversation_tasks.message_deliver, RuntimeError(), message_id=message.id)
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED
+    assert message.status == Message.Status.PAUSED
     assert message.last_error == "RuntimeError"
 
 

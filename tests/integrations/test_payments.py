@@ -14,11 +14,12 @@ from tests.integrations.stand_ins import StandIn
 pytestmark = pytest.mark.django_db
 
 
-def device_post(url: str, **extra: Any) -> Any:
-    """What the Apple Pay sheet posts to paymentGatewayUrl (see sandbox/interactive.py)."""
+def device_post(url: str, *, token_key: str = "paymentToken", **extra: Any) -> Any:  # noqa: S107
+    """What the Apple Pay sheet posts to paymentGatewayUrl, as Apple's samples
+    show it: the token under ``payment.paymentToken`` (sandbox/interactive.py)."""
     body = {
         "payment": {
-            "token": {
+            token_key: {
                 "paymentData": {"version": "EC_v1", "data": "ZGF0YQ=="},
                 "paymentMethod": {"displayName": "Visa 1234", "network": "Visa"},
                 "transactionIdentifier": "ABC123",
@@ -148,6 +149,41 @@ def test_a_repeated_post_is_not_charged_twice(conversation, merchant, stand_in) 
     second = device_post(f"/integrations/pay/{payment.token}/")
     assert first.json() == second.json() == {"status": "STATUS_SUCCESS"}
     assert len(stand_in.received("/processor")) == 1
+
+
+@pytest.mark.parametrize("token_key", ["paymentToken", "token"])
+def test_the_documented_token_is_charged_once(
+    conversation, merchant, stand_in, token_key
+) -> None:
+    payment = Payment.objects.create(
+        business=conversation.business, conversation=conversation, amount="5.00"
+    )
+    first = device_post(f"/integrations/pay/{payment.token}/", token_key=token_key)
+    again = device_post(f"/integrations/pay/{payment.token}/", token_key=token_key)
+    assert first.json() == again.json() == {"status": "STATUS_SUCCESS"}
+    charged = stand_in.received("/processor")
+    assert len(charged) == 1
+    assert charged[0].json["token"]["transactionIdentifier"] == "ABC123"
+    assert charged[0].json["token"]["paymentData"]["version"] == "EC_v1"
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert payment.transaction_identifier == "ABC123"
+
+
+def test_a_post_without_a_token_object_is_not_charged(
+    conversation, merchant, stand_in
+) -> None:
+    payment = Payment.objects.create(
+        business=conversation.business, conversation=conversation, amount="5.00"
+    )
+    body = {"payment": {"paymentToken": "not an object"}}
+    response = Client().post(
+        f"/integrations/pay/{payment.token}/",
+        data=json.dumps(body),
+        content_type="application/json",
+    )
+    assert response.json()["status"] == "STATUS_FAILURE"
+    assert stand_in.received("/processor") == []
 
 
 def test_business_gateway_url_records_a_payment_without_a_conversation(

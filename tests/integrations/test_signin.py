@@ -103,6 +103,28 @@ def test_legacy_signin_decrypts_the_token_exchanges_the_code_and_links_the_custo
         assert_matches_contract(hook.json)
 
 
+def test_signin_request_carries_the_providers_signed_in_bubble(
+    api_client,
+    conversation,
+    oauth_provider,
+    stand_in,
+    apple_gateway,
+    django_capture_on_commit_callbacks,
+) -> None:
+    send_signin(
+        api_client, conversation, django_capture_on_commit_callbacks, legacy=False
+    )
+    sent = apple_gateway.requests[-1].json["interactiveData"]
+    assert sent["replyMessage"]["title"] == "You signed in"
+    oauth_provider.reply_title = "Signed in to Acme"
+    oauth_provider.save()
+    send_signin(
+        api_client, conversation, django_capture_on_commit_callbacks, legacy=False
+    )
+    sent = apple_gateway.requests[-1].json["interactiveData"]
+    assert sent["replyMessage"]["title"] == "Signed in to Acme"
+
+
 def test_auth2_signin_uses_the_code_as_sent(
     api_client,
     conversation,

@@ -620,6 +620,19 @@ def test_auth2_matches_apple_shape(auth_spec: dict[str, Any]) -> None:
     }
 
 
+def test_auth_carries_a_signed_in_bubble_by_default(auth_spec: dict[str, Any]) -> None:
+    auth_spec.pop("reply", None)
+    payload = build_authentication(auth_spec, state="n")
+    assert payload["replyMessage"] == {"title": "You signed in", "style": "icon"}
+
+
+def test_auth_signed_in_bubble_is_editable(auth_spec: dict[str, Any]) -> None:
+    auth_spec["reply"] = {"title": "Welcome back", "subtitle": "Acme account"}
+    payload = build_authentication(auth_spec, state="n")
+    assert payload["replyMessage"]["title"] == "Welcome back"
+    assert payload["replyMessage"]["subtitle"] == "Acme account"
+
+
 def test_old_auth_adds_the_response_encryption_key(auth_spec: dict[str, Any]) -> None:
     key = base64.b64encode(b"\x04" + b"\x01" * 96).decode()
 

@@ -456,6 +456,7 @@ async def test_apple_pay_sheet_posts_a_token_to_the_payment_gateway(
     assert reply["data"]["payment"]["status"] == status
     assert reply["data"]["requestIdentifier"] == request["data"]["requestIdentifier"]
     if approve:
-        assert posted[0]["payment"]["token"]["paymentData"]["version"] == "EC_v1"
+        # The documented spelling (Apple's samples): payment.paymentToken.
+        assert posted[0]["payment"]["paymentToken"]["paymentData"]["version"] == "EC_v1"
     else:
         assert not posted

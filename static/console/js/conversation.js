@@ -18,7 +18,13 @@ const REACTION_EMOJI = {
   emphasized: "‼️",
   questioned: "❓",
 };
-const STATE_TEXT = { pending: "Sending…", sending: "Sending…", sent: "Sent", failed: "Failed" };
+const STATE_TEXT = {
+  pending: "Sending…",
+  sending: "Sending…",
+  sent: "Sent",
+  failed: "Failed",
+  paused: "Delivery paused",
+};
 
 function formatTime(iso) {
   if (!iso) return "";
@@ -108,6 +114,8 @@ export class ConversationView {
     this.timeline.addEventListener("click", (event) => {
       const button = event.target.closest("button.retry");
       if (button) this.retry(Number(button.dataset.message));
+      const drop = event.target.closest("button.drop");
+      if (drop) this.drop(Number(drop.dataset.message));
     });
   }
 
@@ -187,8 +195,12 @@ export class ConversationView {
       if (message.status === "failed" && message.last_error) {
         state.textContent = `Failed: ${message.last_error}`;
       }
+      if (message.status === "paused") {
+        // Later messages wait behind this one until it is retried or dropped.
+        state.textContent = `Delivery paused: ${message.last_error || "Apple is not answering"}`;
+      }
       info.append(state);
-      if (message.status === "failed") {
+      if (message.status === "failed" || message.status === "paused") {
         const retry = document.createElement("button");
         retry.type = "button";
         retry.className = "retry";
@@ -196,6 +208,15 @@ export class ConversationView {
         retry.textContent = "Retry";
         retry.setAttribute("aria-label", "Retry sending this message");
         info.append(retry);
+      }
+      if (message.status === "paused") {
+        const drop = document.createElement("button");
+        drop.type = "button";
+        drop.className = "drop";
+        drop.dataset.message = String(message.id);
+        drop.textContent = "Drop";
+        drop.setAttribute("aria-label", "Drop this message and send the next ones");
+        info.append(drop);
       }
     }
     li.append(info);
@@ -259,10 +280,13 @@ export class ConversationView {
   }
 
   applyConversation(conversation) {
-    const routeChanged =
-      "route" in conversation &&
-      JSON.stringify(conversation.route) !== JSON.stringify(this.conversation?.route);
-    if (routeChanged) this.refreshExtras();
+    // Other apps' fields (routing's route, insights' SLA and satisfaction).
+    const extrasChanged = ["route", "insights"].some(
+      (key) =>
+        key in conversation &&
+        JSON.stringify(conversation[key]) !== JSON.stringify(this.conversation?.[key]),
+    );
+    if (extrasChanged) this.refreshExtras();
     this.conversation = conversation;
     const closed = conversation.status === "closed";
     this.banner.hidden = !closed;
@@ -492,6 +516,14 @@ export class ConversationView {
   async retry(messageId) {
     try {
       this.upsert(await api(`/api/v1/messages/${messageId}/retry/`, { method: "POST" }));
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  async drop(messageId) {
+    try {
+      this.upsert(await api(`/api/v1/messages/${messageId}/drop/`, { method: "POST" }));
     } catch (err) {
       toast(err.message);
     }

@@ -223,12 +223,16 @@ class RichPicker {
       el("div", { className: "rich-bubble-title" }, preview.title || detail.name),
       preview.subtitle ? el("div", { className: "rich-bubble-subtitle" }, preview.subtitle) : null,
     );
+    const required = new Set(preview.required_placeholders || []);
     const fields = (preview.placeholders || []).map((name) => {
       const input = el("input", { type: "text", name, className: "rich-param" });
+      // No fallback in the object: Send waits until the agent fills it in.
+      input.required = required.has(name);
       // What the server would fill in by itself, shown so the agent can check it.
       if (name === "customer.name") input.value = this.view.conversation.customer?.display_name || "";
       input.dataset.param = name;
-      return el("label", {}, `{{${name}}} `, input);
+      input.addEventListener("input", () => this.checkRequired());
+      return el("label", {}, `{{${name}}}${input.required ? " (required)" : ""} `, input);
     });
     this.edits = null;
     if (detail.agents_may_edit && preview.spec) {
@@ -254,7 +258,15 @@ class RichPicker {
     ];
     this.preview.replaceChildren(...parts.filter((part) => part != null));
     this.preview.hidden = false;
-    this.sendBtn.disabled = false;
+    this.checkRequired();
+  }
+
+  checkRequired() {
+    const missing = [...this.preview.querySelectorAll("input.rich-param")].filter(
+      (input) => input.required && !input.value.trim(),
+    );
+    this.sendBtn.disabled = missing.length > 0;
+    this.sendBtn.title = missing.length ? `Fill in ${missing.map((i) => i.dataset.param).join(", ")} first` : "";
   }
 
   async send() {

@@ -93,19 +93,146 @@ def test_permanent_4xx_marks_failed_with_the_reason_and_is_not_retried(
     assert len(apple_gateway.requests) == 1
 
 
-def test_exhausted_retries_end_failed_and_release_the_next_message(
-    conversation, agent, apple_gateway
-):
+def test_retries_are_bounded_by_time_not_by_count(conversation, agent, apple_gateway):
     apple_gateway.fail_next(9, status=500)
     first = services.message_send(conversation=conversation, sender=agent, text="first")
     first.refresh_from_db()
-    assert first.status == Message.Status.FAILED
-    assert first.attempts == 9
+    assert first.status == Message.Status.SENT
+    assert first.attempts == 10
+    assert first.failing_since is None
+    assert first.next_attempt_at is None
+
+
+def test_past_the_retry_window_a_message_pauses_and_holds_the_next(
+    conversation, agent, apple_gateway, settings
+):
+    settings.MESSAGE_RETRY_WINDOW_SECONDS = 0
+    apple_gateway.fail_next(1, status=503)
+    first = services.message_send(conversation=conversation, sender=agent, text="first")
     second = services.message_send(
         conversation=conversation, sender=agent, text="second"
     )
+    first.refresh_from_db()
     second.refresh_from_db()
+    assert first.status == Message.Status.PAUSED
+    assert "503" in first.last_error
+    assert second.status == Message.Status.PENDING
+    assert services.message_requeue_stuck() == 0  # the sweeper keeps it waiting too
+    assert [r.json["body"] for r in apple_gateway.requests] == ["first"]
+
+    services.message_drop(message=first, by=agent)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Message.Status.FAILED
+    assert first.last_error.startswith("Dropped by alice")
     assert second.status == Message.Status.SENT
+
+
+def test_retrying_a_paused_message_sends_it_then_the_next(
+    conversation, agent, apple_gateway, settings
+):
+    settings.MESSAGE_RETRY_WINDOW_SECONDS = 0
+    apple_gateway.fail_next(1, status=503)
+    first = services.message_send(conversation=conversation, sender=agent, text="first")
+    services.message_send(conversation=conversation, sender=agent, text="second")
+    settings.MESSAGE_RETRY_WINDOW_SECONDS = 3600
+    services.message_retry(message=first)
+    assert [r.json["body"] for r in apple_gateway.requests] == [
+        "first",
+        "first",
+        "second",
+    ]
+    assert set(
+        Message.objects.filter(conversation=conversation).values_list(
+            "status", flat=True
+        )
+    ) == {Message.Status.SENT}
+
+
+def test_only_paused_messages_can_be_dropped(conversation, apple_gateway):
+    from conversations.exceptions import ConflictError
+
+    message = MessageFactory(conversation=conversation, status=Message.Status.SENT)
+    with pytest.raises(ConflictError):
+        services.message_drop(message=message)
+
+
+def test_a_temporary_error_records_when_the_next_attempt_is_due(
+    conversation, apple_gateway
+):
+    apple_gateway.fail_next(1, status=503)
+    message = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    before = timezone.now()
+    with pytest.raises(services.RetryLater) as later:
+        services.message_deliver(message_id=message.id)
+    message.refresh_from_db()
+    assert message.status == Message.Status.PENDING
+    assert message.failing_since >= before
+    assert message.next_attempt_at > before
+    delay = (message.next_attempt_at - before).total_seconds()
+    assert abs(delay - later.value.seconds) < 1
+
+
+def test_sweeper_sends_pending_rows_overdue_by_a_minute(conversation, apple_gateway):
+    overdue = MessageFactory(
+        conversation=conversation,
+        status=Message.Status.PENDING,
+        next_attempt_at=timezone.now() - timedelta(seconds=61),
+    )
+    not_yet = MessageFactory(
+        conversation=ConversationFactory(),
+        status=Message.Status.PENDING,
+        next_attempt_at=timezone.now() - timedelta(seconds=30),
+    )
+    assert services.message_requeue_stuck() == 1
+    overdue.refresh_from_db()
+    not_yet.refresh_from_db()
+    assert overdue.status == Message.Status.SENT
+    assert not_yet.status == Message.Status.PENDING
+
+
+def test_sweeper_takes_sending_rows_whose_claim_ran_out(conversation, apple_gateway):
+    expired = MessageFactory(
+        conversation=conversation,
+        status=Message.Status.SENDING,
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+    )
+    claimed = MessageFactory(
+        conversation=ConversationFactory(),
+        status=Message.Status.SENDING,
+        next_attempt_at=timezone.now() + timedelta(seconds=20),
+    )
+    assert services.message_requeue_stuck() == 1
+    expired.refresh_from_db()
+    claimed.refresh_from_db()
+    assert expired.status == Message.Status.SENT
+    assert claimed.status == Message.Status.SENDING
+
+
+def test_a_failed_publish_marks_the_row_for_the_next_sweep(
+    conversation, agent, apple_gateway, monkeypatch
+):
+    from conversations.services import outbound
+
+    publish = outbound.message_deliver_task.apply_async
+    broker = {"up": False}
+
+    def apply_async(*args, **kwargs):
+        if not broker["up"]:
+            raise ConnectionError("Error 111 connecting to redis")
+        return publish(*args, **kwargs)
+
+    monkeypatch.setattr(outbound.message_deliver_task, "apply_async", apply_async)
+    message = services.message_send(
+        conversation=conversation, sender=agent, text="while the broker is down"
+    )
+    message.refresh_from_db()
+    assert message.status == Message.Status.PENDING
+    assert message.next_attempt_at <= timezone.now() - outbound.OVERDUE_AFTER
+    broker["up"] = True
+    assert services.message_requeue_stuck() == 1
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
 
 
 def test_a_message_waits_for_its_predecessor(conversation, agent, apple_gateway):
@@ -157,7 +284,7 @@ def test_every_status_change_is_published(conversation, agent, apple_gateway):
 
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"conversation.{conversation.id}", channel)
+    async_to_sync(layer.group_add)(f"business.{conversation.business_id}", channel)
     services.message_send(conversation=conversation, sender=agent, text="watch me")
     seen = []
     for _ in range(3):

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0004_message_body_trigram_index'),
+        ('conversations', '0005_delivery_schedule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

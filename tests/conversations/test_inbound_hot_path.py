@@ -1,0 +1,105 @@
+"""The webhook's hot path: a fixed number of queries, one publish per event, and
+no thread waiting on the event loop to publish (issue 12)."""
+
+from __future__ import annotations
+
+import pytest
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from conversations import realtime
+from tests.helpers import django_headers, inbound_body, inbound_request
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# BEGIN, business, locked conversation, the insert (the unique Apple id is the
+# dedupe), the conversation's update, COMMIT; after commit the webhook-endpoint
+# check and insights' one statement (the customer's wait starts). Was 12.
+KNOWN_CUSTOMER_QUERIES = 8
+
+
+def post(client: Client, business, text: str, customer: str = "urn:mbid:AQAAY-hot"):
+    body = inbound_body(business_id=business.apple_id, customer_id=customer, body=text)
+    data, headers = inbound_request(body)
+    return client.post(
+        "/message",
+        data=data,
+        content_type="application/json",
+        headers=django_headers(headers),
+    )
+
+
+@pytest.fixture
+def sends(monkeypatch) -> list[tuple[str, dict]]:
+    """Every group_send the channel layer is asked for."""
+    layer = get_channel_layer()
+    seen: list[tuple[str, dict]] = []
+    original = layer.group_send
+
+    async def recording(group: str, message: dict) -> None:
+        seen.append((group, message))
+        await original(group, message)
+
+    monkeypatch.setattr(layer, "group_send", recording)
+    return seen
+
+
+def test_a_known_customers_message_costs_a_fixed_number_of_queries(
+    client: Client, business
+) -> None:
+    assert post(client, business, "first").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, business, "second").status_code == 200
+    assert len(queries) <= KNOWN_CUSTOMER_QUERIES, [q["sql"] for q in queries]
+
+
+def test_one_publish_per_message(client: Client, business, sends) -> None:
+    assert post(client, business, "first").status_code == 200
+    assert post(client, business, "second").status_code == 200
+    types = [m["payload"]["type"] for _, m in sends]
+    assert types == ["message.created", "message.created"]
+    assert {group for group, _ in sends} == {f"business.{business.id}"}
+
+
+def test_pushes_never_go_through_async_to_sync(
+    client: Client, business, sends, monkeypatch
+) -> None:
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a thread waited on the event loop to publish")
+
+    monkeypatch.setattr(realtime, "async_to_sync", forbidden)
+    assert post(client, business, "hello").status_code == 200
+    assert [m["payload"]["type"] for _, m in sends] == ["message.created"]
+
+
+def test_a_redelivery_touches_nothing_and_publishes_nothing(
+    client: Client, business, sends
+) -> None:
+    from conversations.models import Conversation, Message
+
+    body = inbound_body(business_id=business.apple_id, body="once")
+    data, headers = inbound_request(body)
+    kwargs = {"content_type": "application/json", "headers": django_headers(headers)}
+    assert client.post("/message", data=data, **kwargs).status_code == 200
+    stamp = Conversation.objects.get().last_message_at
+    sends.clear()
+    assert client.post("/message", data=data, **kwargs).status_code == 200
+    assert Message.objects.filter(apple_id=body["id"]).count() == 1
+    assert Conversation.objects.get().last_message_at == stamp
+    assert sends == []
+
+
+def test_a_rolled_back_handling_publishes_nothing(client: Client, sends) -> None:
+    # An unknown business: the handling raises inside its transaction.
+    body = inbound_body(business_id="00000000-0000-4000-8000-000000000000", body="x")
+    data, headers = inbound_request(body)
+    response = client.post(
+        "/message",
+        data=data,
+        content_type="application/json",
+        headers=django_headers(headers),
+    )
+    assert response.status_code == 404
+    assert sends == []

@@ -222,6 +222,8 @@ class MessageRetryApi(APIView):
 class MessageDropApi(APIView):
     """Give up on a paused message so the conversation's next messages go out."""
 
+    error_codes = {400: ["not_outbound"], 409: ["not_paused"]}
+
     @extend_schema(request=None, responses=MessageOutputSerializer)
     def post(self, request: AuthenticatedRequest, message_id: int) -> Response:
         message = selectors.message_get_for_user(

@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msp_console
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 PORT ?= 8000
 
-.PHONY: help install run serve worker beat migrate test test-fast lint fmt check bench bench-attachments bench-console clean
+.PHONY: help install run serve worker beat migrate test test-fast lint fmt check bench bench-outbound bench-latency bench-attachments bench-console bench-recovery clean
 
 help:  ## show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,11 +60,20 @@ check: lint test  ## lint, tests and the migrations check
 bench: install  ## inbound webhook benchmark against Daphne, PostgreSQL and Redis
 	$(PY) bench/inbound.py
 
+bench-outbound: install  ## 1,000 API sends against a gateway answering after 50 ms: sent/s vs the bound
+	$(PY) bench/outbound.py
+
+bench-latency: install  ## webhook -> 10 agent sockets at 150/s: p99 and max latency; web memory growth
+	$(PY) bench/latency.py --memory 18000
+
 bench-attachments: install  ## 100 MB attachments both ways: MB/s and peak memory
 	$(PY) bench/attachments.py
 
 bench-console: install  ## console and API reads with 10,000 conversations, 100,000 messages
 	$(PY) bench/console.py
+
+bench-recovery: install  ## seconds to recover from a killed worker, a broker outage, a Redis restart
+	$(PY) bench/recovery.py
 
 clean:
 	rm -rf $(VENV) build staticfiles

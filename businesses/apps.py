@@ -10,6 +10,10 @@ class BusinessesConfig(AppConfig):
     name = "businesses"
 
     def ready(self) -> None:
+        from richobjects.extensions import business_directory_register
+
         from . import receivers
+        from .library_directory import BusinessesDirectory
 
         receivers.connect()
+        business_directory_register(BusinessesDirectory())

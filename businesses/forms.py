@@ -202,5 +202,29 @@ class RoutingRuleForm(forms.Form):
         ]
 
 
+# Names that would look official in an invitation or the team list.
+RESERVED_USERNAMES = frozenset(
+    {"admin", "administrator", "root", "operator", "support", "msp", "apple", "staff"}
+)
+
+
 class SignUpForm(UserCreationForm):
-    pass
+    """Django's sign-up, but a taken name and a reserved one get the same answer.
+
+    A unique username cannot be free and taken at once, so a sign-up form always
+    tells a determined prober something; the answer here names no reason, and
+    the view's rate limit (SIGNUP_RATE_LIMIT) keeps probing slow.
+    """
+
+    UNAVAILABLE = "This username is not available. Choose another."
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data.get("username") or ""
+        if not username:
+            return username
+        model = self._meta.model
+        if username.casefold() in RESERVED_USERNAMES or (
+            model._default_manager.filter(username__iexact=username).exists()
+        ):
+            raise forms.ValidationError(self.UNAVAILABLE, code="unavailable")
+        return username

@@ -8,6 +8,7 @@ class ConversationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals
+        # schema registers the API token scheme with drf-spectacular on import.
+        from . import schema, signals  # noqa: F401
 
         signals.connect()

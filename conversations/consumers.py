@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -14,6 +16,15 @@ from .exceptions import ClientError, NotFoundError
 from .models import Conversation
 from .selectors import business_ids_for_user, conversation_get_for_user
 from .services import conversation_presence, conversation_typing
+
+logger = logging.getLogger(__name__)
+
+# Close codes the console acts on (static/console/js/socket.js): 4401 signed out,
+# 4403 access changed, 4503 the channel layer (Redis) is unavailable: reconnect
+# soon. Daphne only sends 1000 and 3000-4999, so 1013 "try again later" is out.
+CLOSE_LAYER_UNAVAILABLE = 4503
+# While the layer is down, how often the re-join loop tries again.
+REJOIN_RETRY_SECONDS = 2.0
 
 
 class AgentConsumer(AsyncJsonWebsocketConsumer):
@@ -31,6 +42,42 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     focused: int | None = None
     rejoin_task: asyncio.Task[None] | None = None
+    layer_lost: bool = False
+    _layer_receive: Callable[[], Awaitable[dict[str, Any]]]
+
+    # Channels' loop waits on the layer's receive next to the client's; when
+    # Redis goes away that call raises and Daphne closes the socket with 1011,
+    # which tells the browser nothing. Channels assigns `channel_receive` in
+    # __call__, so a property hands its loop a receive that turns the failure
+    # into a message of ours instead.
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return self._receive_from_layer
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self._layer_receive = receive
+
+    async def _receive_from_layer(self) -> dict[str, Any]:
+        if self.layer_lost:
+            # Already closing: wait to be cancelled rather than spin on a dead layer.
+            await asyncio.Event().wait()
+        try:
+            return await self._layer_receive()
+        except Exception:
+            self.layer_lost = True
+            logger.warning("socket.layer_lost", exc_info=True)
+            return {"type": "layer.unavailable"}
+
+    async def layer_lost_close(self) -> None:
+        """Pushes can no longer arrive: tell the browser to reconnect (and resync)."""
+        self.layer_lost = True
+        if self.rejoin_task is not None:
+            self.rejoin_task.cancel()
+        await self.close(code=CLOSE_LAYER_UNAVAILABLE)
+
+    async def layer_unavailable(self, event: dict[str, Any]) -> None:
+        await self.layer_lost_close()
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -38,7 +85,16 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        business_ids = await self._join_groups()
+        try:
+            business_ids = await self._join_groups()
+        except Exception:
+            # Redis is down or restarting: a handshake error (500) would look
+            # like a bug and no close code would reach the browser; accept and
+            # close with one that says "try again shortly".
+            logger.warning("socket.join_failed", exc_info=True)
+            await self.accept()
+            await self.layer_lost_close()
+            return
         await self.accept()
         await self.send_json({"type": "hello", "data": {"businesses": business_ids}})
         self.rejoin_task = asyncio.create_task(self._rejoin_forever())
@@ -62,10 +118,19 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         # channels_redis forgets group members after group_expiry while sockets
         # live far longer: re-join well before that, or the tab goes deaf while
         # it still looks live.
+        # A failed re-join (Redis restarting, the database busy) must not end the
+        # loop, or the socket goes deaf later: try again shortly.
         expiry = getattr(self.channel_layer, "group_expiry", 86400)
+        delay = max(expiry / 3, 0.5)
         while True:
-            await asyncio.sleep(max(expiry / 3, 0.5))
-            await self._join_groups()
+            await asyncio.sleep(delay)
+            try:
+                await self._join_groups()
+            except Exception:
+                logger.warning("socket.rejoin_failed", exc_info=True)
+                delay = min(REJOIN_RETRY_SECONDS, max(expiry / 3, 0.5))
+            else:
+                delay = max(expiry / 3, 0.5)
 
     async def disconnect(self, code: int) -> None:
         if self.rejoin_task is not None:
@@ -77,8 +142,14 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                     self.focused, False, False
                 )
             self.focused = None
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self._leave_groups()
+
+    async def _leave_groups(self) -> None:
+        # With the layer down there is nothing to leave: its groups expire.
+        with contextlib.suppress(Exception):
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         handlers = {
@@ -151,9 +222,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         # leave every group now, not when the client gets round to disconnecting.
         if self.rejoin_task is not None:
             self.rejoin_task.cancel()
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        self.groups_joined = []
+        await self._leave_groups()
         await self.close(code=4403)
 
     async def realtime_push(self, event: dict[str, Any]) -> None:

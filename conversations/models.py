@@ -61,6 +61,78 @@ class Membership(models.Model):
         return f"{self.user} in {self.business} ({self.role})"
 
 
+class Invitation(models.Model):
+    """An admin's offer to join a business; a membership exists only once the
+    invitee accepts through the signed link (conversations/services/invitations.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # What the admin typed: a username or an e-mail address. Kept as typed,
+    # whether or not such an account exists, so the team page reveals nothing.
+    invitee = models.CharField(max_length=254)
+    role = models.CharField(
+        max_length=16, choices=Membership.Role.choices, default=Membership.Role.AGENT
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # Random, in the signed link: a link of a revoked and re-sent invitation, or
+    # of a reset database, never matches another row.
+    key = models.CharField(max_length=64)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["business", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} to {self.business} ({self.status})"
+
+
+class ApiToken(models.Model):
+    """A named API key of one user: stored as a hash, shown once at creation,
+    revoked by deleting it (conversations/services/api_tokens.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    # The key's first characters, to tell keys apart in lists; never enough to use.
+    prefix = models.CharField(max_length=16)
+    # SHA-256 of the whole key: a random 256-bit key needs no slow hash.
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user_id}"
+
+
 class Customer(models.Model):
     business = models.ForeignKey(
         Business, on_delete=models.CASCADE, related_name="customers"

@@ -277,6 +277,26 @@ def with_assets(data: dict[str, Any], *, logo_url: str = "") -> dict[str, Any]:
     }
 
 
+def given_link_with_assets(
+    data: dict[str, Any], *, logo_url: str = ""
+) -> dict[str, Any]:
+    """A link composed elsewhere (the rich-object library: url, title, maybe a
+    video) completed by the same rule as typed links when it has no image: the
+    page's image or icon, else the business's logo, else a generated image. Its
+    own title and video stay. Runs in the delivery task; never raises."""
+    assets = data.get("assets")
+    if isinstance(assets, dict) and assets.get("image"):
+        return data
+    page = _page_link_data(str(data.get("url") or ""))
+    image = (page.get("assets") or {}).get("image")
+    if not image:
+        image = with_assets(page, logo_url=logo_url)["assets"]["image"]
+    return {
+        **data,
+        "assets": {**(assets if isinstance(assets, dict) else {}), "image": image},
+    }
+
+
 def rich_link_data_for(url: str, *, logo_url: str = "") -> dict[str, Any]:
     """``richLinkData`` for ``url`` with its ``assets``; never raises (a failed
     fetch gives the link with the logo or a generated image)."""

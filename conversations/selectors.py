@@ -19,7 +19,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from .exceptions import NotFoundError
-from .models import Business, Conversation, Membership, Message, ReadMarker
+from .models import (
+    Business,
+    Conversation,
+    Invitation,
+    Membership,
+    Message,
+    ReadMarker,
+)
 from .types import User
 
 
@@ -254,6 +261,15 @@ def membership_list_for_business_qs(*, business_id: int) -> QuerySet[Membership]
 
 def membership_list_for_business(*, business_id: int) -> list[Membership]:
     return list(membership_list_for_business_qs(business_id=business_id))
+
+
+def invitation_list_pending(*, business_id: int) -> list[Invitation]:
+    """Open invitations, expired ones included (the page says so) until revoked."""
+    return list(
+        Invitation.objects.filter(
+            business_id=business_id, status=Invitation.Status.PENDING
+        ).select_related("invited_by")
+    )
 
 
 def user_get(*, user_id: int) -> User | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis, attachment_apis, views, views_console
+from . import apis, attachment_apis, token_apis, views, views_console
 
 urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
@@ -11,6 +11,14 @@ urlpatterns = [
         "api/v1/businesses/<int:business_id>/agents/",
         apis.BusinessAgentListApi.as_view(),
         name="business-agent-list",
+    ),
+    path(
+        "api/v1/tokens/", token_apis.ApiTokenListCreateApi.as_view(), name="token-list"
+    ),
+    path(
+        "api/v1/tokens/<int:token_id>/",
+        token_apis.ApiTokenDetailApi.as_view(),
+        name="token-detail",
     ),
     path(
         "api/v1/conversations/",
@@ -104,5 +112,26 @@ urlpatterns = [
         "console/businesses/<int:business_id>/agents/<int:membership_id>/remove/",
         views_console.business_agent_remove,
         name="console-agent-remove",
+    ),
+    path(
+        "console/businesses/<int:business_id>/invitations/<int:invitation_id>/revoke/",
+        views_console.business_invitation_revoke,
+        name="console-invitation-revoke",
+    ),
+    path("console/tokens/", views_console.api_tokens_page, name="console-tokens"),
+    path(
+        "console/tokens/<int:token_id>/revoke/",
+        views_console.api_token_revoke,
+        name="console-token-revoke",
+    ),
+    path(
+        "console/tokens/legacy/revoke/",
+        views_console.legacy_token_revoke,
+        name="console-legacy-token-revoke",
+    ),
+    path(
+        "console/invitations/<str:token>/",
+        views_console.invitation_accept,
+        name="console-invitation",
     ),
 ]

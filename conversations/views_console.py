@@ -1,25 +1,34 @@
 """The agent console: server-rendered pages. Live updates and every write from the
 browser go through the WebSocket and the REST API; these views only read, except
-the team page, whose plain HTML forms call services directly."""
+the team page and the invitation page, whose plain HTML forms call services
+directly."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+from rest_framework.authtoken.models import Token as LegacyToken
 
 from . import selectors, services
 from .context_processors import navigation_of
 from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
-from .models import Business, Conversation, Membership
+from .models import ApiToken, Business, Conversation, Membership
 from .permissions import admin_required
 from .serializers import ConversationOutputSerializer, MessageOutputSerializer
+from .services import api_tokens
 from .types import AuthenticatedHttpRequest
 
 # What each capability (spec §5) lets the device show, in agents' words.
@@ -171,35 +180,108 @@ def message_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@admin_required
-@require_http_methods(["GET", "POST"])
-def business_agents(
-    request: AuthenticatedHttpRequest, business: Business
+def _team_page(
+    request: AuthenticatedHttpRequest,
+    business: Business,
+    *,
+    error: str = "",
+    invite_url: str = "",
+    status: int = 200,
 ) -> HttpResponse:
-    error = ""
-    if request.method == "POST":
-        try:
-            services.membership_add(
-                business=business,
-                actor=request.user,
-                username=request.POST.get("username", ""),
-                role=request.POST.get("role", Membership.Role.AGENT),
-            )
-        except ApplicationError as exc:
-            error = exc.message
-        else:
-            return redirect("console-agents", business_id=business.id)
     return render(
         request,
         "console/agents.html",
         {
             "business": business,
             "team": selectors.membership_list_for_business(business_id=business.id),
+            "invitations": selectors.invitation_list_pending(business_id=business.id),
             "roles": Membership.Role.choices,
             "error": error,
+            "invite_url": invite_url,
+            "now": timezone.now(),
         },
-        status=400 if error else 200,
+        status=status,
     )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def business_agents(
+    request: AuthenticatedHttpRequest, business: Business
+) -> HttpResponse:
+    if request.method != "POST":
+        return _team_page(request, business)
+    if is_ratelimited(
+        request,
+        group="invitations",
+        key="user",
+        rate=settings.INVITATION_RATE_LIMIT,
+        method="POST",
+        increment=True,
+    ):
+        return _team_page(
+            request,
+            business,
+            error="Too many invitations for now. Wait a while and try again.",
+            status=429,
+        )
+    try:
+        _, invite_url = services.invitation_create(
+            business=business,
+            actor=request.user,
+            invitee=request.POST.get("invitee", ""),
+            role=request.POST.get("role", Membership.Role.AGENT),
+            # Our public address when set: an e-mailed link never takes its
+            # host from a request header.
+            base_url=settings.PUBLIC_BASE_URL or request.build_absolute_uri("/"),
+        )
+    except ApplicationError as exc:
+        return _team_page(request, business, error=exc.message, status=400)
+    # The link is shown once, here: the e-mail may not reach someone whose
+    # account has no address, so the admin can pass it on themselves.
+    return _team_page(request, business, invite_url=invite_url, status=201)
+
+
+@admin_required
+@require_POST
+def business_invitation_revoke(
+    request: AuthenticatedHttpRequest, business: Business, invitation_id: int
+) -> HttpResponse:
+    try:
+        services.invitation_revoke(
+            business=business, actor=request.user, invitation_id=invitation_id
+        )
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    return redirect("console-agents", business_id=business.id)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's page: who invites them where, and one button to join.
+
+    Signed-out visitors are sent to sign in or sign up and come back here.
+    """
+    context: dict[str, Any] = {"token": token, "error": ""}
+    try:
+        invitation = services.invitation_from_token(token)
+    except NotFoundError as exc:
+        context["error"] = exc.message
+        return render(request, "console/invitation.html", context, status=404)
+    context["invitation"] = invitation
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            services.invitation_accept(token=token, user=request.user)
+        except NotFoundError as exc:
+            context["error"] = exc.message
+            return render(request, "console/invitation.html", context, status=404)
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            return render(request, "console/invitation.html", context, status=403)
+        return redirect(f"{reverse('console-inbox')}?business={invitation.business_id}")
+    return render(request, "console/invitation.html", context)
 
 
 @admin_required
@@ -218,3 +300,72 @@ def business_agent_remove(
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=409, content_type="text/plain")
     return redirect("console-agents", business_id=business.id)
+
+
+# API tokens ----------------------------------------------------------------------
+
+TOKEN_LIFETIMES = {"30": 30, "90": 90, "365": 365, "never": None}
+
+
+def _tokens_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    error: str = "",
+    issued: api_tokens.IssuedToken | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "console/tokens.html",
+        {
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "legacy": LegacyToken.objects.filter(user=request.user).first(),
+            "issued": issued,
+            "error": error,
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _tokens_page(request)
+    lifetime = request.POST.get("lifetime", "90")
+    if lifetime not in TOKEN_LIFETIMES:
+        return _tokens_page(
+            request, error="Choose how long the token lasts.", status=400
+        )
+    days = TOKEN_LIFETIMES[lifetime]
+    try:
+        issued = api_tokens.api_token_create(
+            user=request.user,
+            name=request.POST.get("name", ""),
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+    except ApplicationError as exc:
+        return _tokens_page(request, error=exc.message, status=400)
+    # The key is on this response only: it is stored as a hash.
+    return _tokens_page(request, issued=issued, status=201)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    try:
+        api_tokens.api_token_revoke(user=request.user, token_id=token_id)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    return redirect("console-tokens")
+
+
+@login_required
+@require_POST
+def legacy_token_revoke(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        api_tokens.legacy_token_revoke(user=request.user)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    return redirect("console-tokens")

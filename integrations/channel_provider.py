@@ -6,11 +6,14 @@ payment and sign-in bubbles without importing this app.
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from conversations.models import Business, Conversation
 from richobjects.builders import MerchantSettings
-from richobjects.channel import OAuthSettings, PreparedPayment
+from richobjects.channel import ChannelSummary, OAuthSettings, PreparedPayment
 
 from . import selectors, services
+from .models import ApplePayMerchant, OAuthProvider
 
 
 class IntegrationsChannelProvider:
@@ -52,4 +55,17 @@ class IntegrationsChannelProvider:
             redirect_uri=inputs.redirect_uri,
             scope=inputs.scope,
             response_encryption_key=inputs.response_encryption_key,
+        )
+
+    def channel_summary(self, business: Business) -> ChannelSummary:
+        merchant = ApplePayMerchant.objects.filter(business=business).first()
+        oauth = OAuthProvider.objects.filter(business=business).first()
+        return ChannelSummary(
+            merchant_name=merchant.merchant_name if merchant else "",
+            merchant_identifier=merchant.merchant_identifier if merchant else "",
+            currency_code=merchant.currency_code if merchant else "",
+            oauth_title=oauth.title if oauth else "",
+            oauth_scope=tuple(oauth.scope.split()) if oauth else (),
+            merchant_settings_url=reverse("integrations:apple-pay", args=[business.pk]),
+            oauth_settings_url=reverse("integrations:oauth", args=[business.pk]),
         )

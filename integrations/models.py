@@ -243,6 +243,15 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            # One device token pays once: the same token never reaches the
+            # processor for a second payment of the business.
+            models.UniqueConstraint(
+                fields=["business", "transaction_identifier"],
+                condition=~models.Q(transaction_identifier=""),
+                name="one_payment_per_device_token",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"payment {self.pk} {self.amount} {self.currency} ({self.status})"

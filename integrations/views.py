@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import logging
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
-from conversations.exceptions import ApplicationError, NotFoundError
+from conversations.exceptions import ApplicationError, ConflictError, NotFoundError
 from conversations.models import Business
 from conversations.permissions import admin_required
 from conversations.types import AuthenticatedHttpRequest
@@ -147,6 +149,17 @@ def webhook_delete(
 def pay(request: HttpRequest, token: str) -> JsonResponse:
     """Apple Pay's ``paymentGatewayUrl``: the device posts the payment token here
     and waits for ``{"status": …}`` (spec §7.5)."""
+    # Anyone may post here (the business-wide URL is in every library object
+    # that asks for a payment): each post can reach the processor, so few per address.
+    if is_ratelimited(
+        request,
+        group="integrations.pay",
+        key="ip",
+        rate=settings.PAYMENT_GATEWAY_RATE_LIMIT,
+        method="POST",
+        increment=True,
+    ):
+        return JsonResponse({"status": "STATUS_FAILURE"}, status=429)
     if len(request.body) > MAX_PAYMENT_BODY_BYTES:
         return JsonResponse({"status": "STATUS_FAILURE"}, status=413)
     try:
@@ -159,6 +172,8 @@ def pay(request: HttpRequest, token: str) -> JsonResponse:
         status = services.payment_authorize(token=token, body=body)
     except NotFoundError:
         return JsonResponse({"status": "STATUS_FAILURE"}, status=404)
+    except ConflictError:
+        return JsonResponse({"status": "STATUS_FAILURE"}, status=409)
     return JsonResponse({"status": status})
 
 

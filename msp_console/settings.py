@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    "csp",
     "conversations",
     "richobjects",
     "businesses",
@@ -108,6 +109,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -237,14 +240,72 @@ CSRF_COOKIE_SECURE = not DEBUG
 # behind TLS termination; neither must be redirected.
 SECURE_REDIRECT_EXEMPT = [r"^message$", r"^healthz$", r"^readyz$", r"^metrics$"]
 
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own
+# files, no inline code anywhere (pages load ES modules; the API docs load their
+# setup script from a URL of their own). The console's socket is same-host:
+# 'self' covers ws/wss in current browsers, and the hosts below spell it out.
+def _socket_sources(hosts: list[str]) -> list[str]:
+    if any(host == "*" for host in hosts):
+        return ["ws:", "wss:"]
+    sources = []
+    for host in hosts:
+        name = f"*{host}" if host.startswith(".") else host
+        sources += [f"ws://{name}:*", f"wss://{name}:*", f"wss://{name}"]
+    return sources
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *_socket_sources(ALLOWED_HOSTS)],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+
 # Sign-up and Business ID link requests, per signed-in user or else per address
 # (django-ratelimit counts in the cache: Redis when REDIS_URL is set).
 SIGNUP_RATE_LIMIT = env_str("SIGNUP_RATE_LIMIT", "10/h")
 LINK_RATE_LIMIT = env_str("LINK_RATE_LIMIT", "20/h")
+# With the cache (Redis) down, sign-up and linking go on unlimited for that
+# while rather than answering 500: the limits slow abuse, they guard no secret.
+RATELIMIT_FAIL_OPEN = True
+# Anonymous posts to the Apple Pay gateway (/integrations/pay/…), per address.
+PAYMENT_GATEWAY_RATE_LIMIT = env_str("PAYMENT_GATEWAY_RATE_LIMIT", "30/m")
+
+# E-mail (invitations): Django's EMAIL_* settings from the environment. With no
+# EMAIL_HOST, development prints mail on the console; tests keep it in memory.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "msp-console@localhost")
+# How long a team invitation link stays valid.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
+INVITATION_RATE_LIMIT = env_str("INVITATION_RATE_LIMIT", "30/h")
 
 # Django REST framework
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Named, expiring tokens (msp_…), then the older one-per-user tokens.
+        "conversations.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -321,6 +382,9 @@ if REDIS_URL:
 
 # Celery
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+if REDIS_URL:
+    # kombu's Redis transport, fixed so a Redis restart does not end workers.
+    CELERY_BROKER_TRANSPORT = "msp_console.broker:Transport"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
@@ -363,6 +427,9 @@ CELERY_BEAT_SCHEDULE = {
 # days); then the message pauses and holds its conversation until an agent
 # retries or drops it.
 MESSAGE_RETRY_WINDOW_SECONDS = env_int("MESSAGE_RETRY_WINDOW_SECONDS", 24 * 3600)
+# A pending message this long past its due time lost its task (a killed worker's
+# countdown, a failed publish): the sweeper enqueues it again.
+MESSAGE_OVERDUE_SECONDS = env_int("MESSAGE_OVERDUE_SECONDS", 60)
 
 # Apple
 MSP_ID = env_str("MSP_ID")

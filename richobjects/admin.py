@@ -303,7 +303,7 @@ class RichObjectAdmin(BusinessScopedAdmin):
             return "Saved objects show the payload Apple would receive here."
         try:
             spec = services.spec_resolve_images(
-                business=obj.business, spec=obj.current_version.spec
+                business=obj.business, spec=obj.current_version.spec, kind=obj.kind
             )
             payload = builders.validate_spec(obj.kind, spec)
         except (builders.BuildError, ValidationError) as exc:
@@ -311,7 +311,7 @@ class RichObjectAdmin(BusinessScopedAdmin):
         size = limits.payload_size(payload)
         note = " (over 10 KB: sent with include-data-ref)" if size > 10 * 1024 else ""
         return format_html(
-            '<p>{} bytes{}</p><pre style="max-height:30em;overflow:auto">{}</pre>',
+            '<p>{} bytes{}</p><pre class="rp-payload">{}</pre>',
             size,
             note,
             json.dumps(_shorten_images(payload), indent=2, ensure_ascii=False),

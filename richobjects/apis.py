@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.urls import reverse
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -117,6 +121,30 @@ class ImportReportSerializer(serializers.Serializer):
         ref_name = "RichObjectImportReport"
 
 
+class EmptyLibrarySerializer(serializers.Serializer):
+    message = serializers.CharField()
+    drafts = serializers.IntegerField()
+    create_url = serializers.CharField(allow_null=True, help_text="admins only")
+    library_url = serializers.CharField(allow_null=True, help_text="admins only")
+
+    class Meta:
+        ref_name = "EmptyLibrary"
+
+
+class RichObjectPageSerializer(serializers.Serializer):
+    """The one page shape, plus why a business's list is empty."""
+
+    results = RichObjectOutputSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    empty_library = EmptyLibrarySerializer(
+        required=False, help_text="only when `business` is given and nothing is listed"
+    )
+
+    class Meta:
+        ref_name = "PaginatedRichObjectOutputList"
+
+
 class RichObjectListApi(APIView):
     pagination_class = CursorPage
     page_ordering = "name"
@@ -135,7 +163,17 @@ class RichObjectListApi(APIView):
             ref_name = "RichObjectListFilter"
 
     @extend_schema(
-        parameters=[FilterSerializer], responses=RichObjectOutputSerializer(many=True)
+        operation_id="v1_rich_objects_list",
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter(
+                "cursor", str, description=CursorPage.cursor_query_description
+            ),
+            OpenApiParameter(
+                "limit", int, description=CursorPage.page_size_query_description
+            ),
+        ],
+        responses=RichObjectPageSerializer,
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -152,7 +190,41 @@ class RichObjectListApi(APIView):
         objects = RichObject.objects.filter(
             pk__in=[o.pk for o in found]
         ).select_related("published_version")
-        return paginate(request, self, objects, RichObjectOutputSerializer)
+        response = paginate(request, self, objects, RichObjectOutputSerializer)
+        if not found and data.get("business") is not None:
+            # Nothing listed: say whether the library itself is empty, so the
+            # picker explains it (and offers an admin the way to fill it).
+            empty = _empty_library(request.user, data["business"])
+            if empty is not None:
+                response.data["empty_library"] = empty
+        return response
+
+
+def _empty_library(user: Any, business_id: int) -> dict[str, Any] | None:
+    facts = selectors.library_emptiness(user=user, business_id=business_id)
+    if facts is None or facts["sendable"]:
+        return None
+    if not facts["is_admin"]:
+        return {
+            "message": "There is nothing to send yet: the business's admins add "
+            "rich objects to its library.",
+            "drafts": 0,
+            "create_url": None,
+            "library_url": None,
+        }
+    drafts = facts["drafts"]
+    message = (
+        f"Nothing is published yet: {drafts} draft{'s' if drafts != 1 else ''} "
+        "in the library wait for “Save and publish”."
+        if drafts
+        else "The library is empty: agents have no rich objects to send."
+    )
+    return {
+        "message": message,
+        "drafts": drafts,
+        "create_url": reverse("library-new", args=[business_id]),
+        "library_url": reverse("library-list", args=[business_id]),
+    }
 
 
 class RichObjectDetailApi(APIView):

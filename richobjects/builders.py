@@ -26,13 +26,15 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, overload
 from urllib.parse import urlencode, urlsplit
 
 from conversations.apple.limits import RICH_LINK_IMAGE_MAX_BYTES
+
+from . import slots as slot_rules
 
 APPLE_BUSINESS_BID = (
     "com.apple.messages.MSMessageExtensionBalloonPlugin:0000000000:"
@@ -138,6 +140,7 @@ STAND_IN_MERCHANT = MerchantSettings(
     payment_gateway_url="https://example.invalid/pay",
 )
 _STAND_IN_STATE = "validation-state"
+_STAND_IN_REDIRECT_URI = "https://example.invalid/oauth/redirect"
 _STAND_IN_ENCRYPTION_KEY = base64.b64encode(b"\x04" + b"\x00" * 96).decode()
 
 
@@ -490,6 +493,14 @@ def build_time_picker(
     p = _Problems()
     images = _Images(p, spec)
     title = _text(p, spec, "title", max_length=256)
+    if slot_rules.KEY in spec:
+        # Not expanded by a send (which reads the business's zone): check the
+        # rule and show what it would offer now.
+        spec, problems = slot_rules.spec_at(
+            spec, now=datetime.now(UTC), zone=_zone(spec), drop_past=False
+        )
+        for field, rule in problems:
+            p.add(field, rule)
     raw_slots = _list(p, spec.get("slots"), "slots")
     if not raw_slots:
         p.add("slots", "a time picker needs at least one slot")
@@ -1093,7 +1104,10 @@ def build_rich_link(spec: Mapping[str, Any]) -> dict[str, Any]:
     """``{"url", "title"?, "image"? {"data", "mime_type"}, "video"? {"url", "mime_type"}}``.
 
     Returns ``richLinkData`` for a ``type: "richLink"`` message (not interactive).
-    The title defaults to the host name.
+    The title defaults to the host name. Without an image, delivery completes
+    ``assets`` as Apple requires (the page's icon, else the business's logo, else
+    a generated image: ``conversations.rich_links.given_link_with_assets``); a
+    builder reads no pages.
     """
     p = _Problems()
     url = _http_url(p, _text(p, spec, "url", max_length=2048), "url")
@@ -1102,7 +1116,10 @@ def build_rich_link(spec: Mapping[str, Any]) -> dict[str, Any]:
         title = urlsplit(url).hostname or url
     link: dict[str, Any] = {"url": url, "title": title}
     assets: dict[str, Any] = {}
-    if spec.get("image") is not None:
+    if isinstance(spec.get("image"), str) and spec["image"]:
+        # A named image of the spec (the studio's library images).
+        assets["image"] = _rich_link_named_image(p, spec, spec["image"])
+    elif spec.get("image") is not None:
         raw = _mapping(p, spec["image"], "image")
         data = _base64_bytes(p, raw.get("data"), "image.data")
         if data is not None and len(data) > RICH_LINK_IMAGE_MAX_BYTES:
@@ -1122,6 +1139,30 @@ def build_rich_link(spec: Mapping[str, Any]) -> dict[str, Any]:
         link["assets"] = assets
     p.raise_if_any()
     return link
+
+
+_IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+)
+
+
+def _rich_link_named_image(
+    p: _Problems, spec: Mapping[str, Any], name: str
+) -> dict[str, str]:
+    images = found if isinstance(found := spec.get("images"), Mapping) else {}
+    data = images.get(name)
+    if not isinstance(data, str):
+        p.add("image", f"names no image of this object ({name!r})")
+        return {"data": "", "mimeType": ""}
+    raw = _base64_bytes(p, data, f"images.{name}")
+    if raw is not None and len(raw) > RICH_LINK_IMAGE_MAX_BYTES:
+        p.add("image", f"must be at most 200 kB (got {len(raw) // 1024} kB)")
+    mime = next((m for magic, m in _IMAGE_MAGIC if (raw or b"").startswith(magic)), "")
+    if raw is not None and not mime:
+        p.add("image", "must be a PNG, JPEG or GIF image")
+    return {"data": data, "mimeType": mime}
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -1188,6 +1229,8 @@ def validate_spec(kind: str, spec: Mapping[str, Any]) -> dict[str, Any]:
         spec,
         merchant=STAND_IN_MERCHANT,
         state=_STAND_IN_STATE,
+        # Sends use the redirect URI of the business's OAuth provider.
+        redirect_uri=_STAND_IN_REDIRECT_URI,
         response_encryption_key=_STAND_IN_ENCRYPTION_KEY,
         request_identifier=str(uuid.UUID(int=0)),
     )
@@ -1244,13 +1287,21 @@ def device_supports(kind: str, capabilities: Iterable[str], device_agent: str) -
 # --- plain-text alternative (spec §5) ----------------------------------------------------------
 
 
-def text_alternative(kind: str, spec: Mapping[str, Any]) -> str:
-    """What to send when the device cannot show ``kind``: numbered options or a link."""
+def text_alternative(
+    kind: str, spec: Mapping[str, Any], *, zone: tzinfo | None = None
+) -> str:
+    """What to send when the device cannot show ``kind``: its content, numbered.
+
+    ``zone`` is the business's: time-picker slots are listed in it unless the
+    picker names its own offset (UTC when neither is known).
+    """
     resolved = _kind(kind)
     spec = spec if isinstance(spec, Mapping) else {}
     received = found if isinstance(found := spec.get("received"), Mapping) else {}
     heading = str(received.get("title") or "").strip()
     link = str(spec.get("fallback_url") or "").strip()
+    if resolved is Kind.TIME_PICKER:
+        return _text_time_picker(spec, heading, link, zone or UTC).strip()
     writer = _TEXT_WRITERS[resolved]
     return writer(spec, heading, link).strip()
 
@@ -1287,43 +1338,96 @@ def _text_list_picker(spec: Mapping[str, Any], heading: str, link: str) -> str:
     return "\n".join(lines)
 
 
-def _text_time_picker(spec: Mapping[str, Any], heading: str, link: str) -> str:
+def _zone(spec: Mapping[str, Any], default: tzinfo = UTC) -> tzinfo:
+    """The zone a time picker shows its slots in: its own offset, else ``default``."""
     offset = spec.get("timezone_offset")
-    zone = (
-        timezone(timedelta(minutes=offset))
-        if isinstance(offset, int) and not isinstance(offset, bool)
-        else UTC
-    )
+    if (
+        isinstance(offset, int)
+        and not isinstance(offset, bool)
+        and -720 <= offset <= 840
+    ):
+        return timezone(timedelta(minutes=offset))
+    return default
+
+
+def _text_time_picker(
+    spec: Mapping[str, Any], heading: str, link: str, zone: tzinfo = UTC
+) -> str:
+    zone = _zone(spec, zone)
     lines = [str(spec.get("title") or heading or "Please choose a time:")]
     location = spec.get("location")
     if isinstance(location, Mapping) and location.get("title"):
         lines.append(f"Where: {location['title']}")
-    for number, slot in enumerate(spec.get("slots") or [], start=1):
+    slots = found if isinstance(found := spec.get("slots"), list) else []
+    for number, slot in enumerate(slots, start=1):
+        slot = slot if isinstance(slot, Mapping) else {}
         lines.append(
             f"{number}. {_slot_label(slot.get('start'), slot.get('duration'), zone)}"
         )
+    if slot_rules.KEY in spec:
+        # Stored before a send picks the dates: the rule, in words.
+        lines.append(slot_rules.describe(spec[slot_rules.KEY]))
     lines.append("Reply with a number.")
     return "\n".join(lines)
 
 
-def slot_label(start: Any, duration: Any, offset_minutes: int | None = None) -> str:
-    """ "Tue 1 Dec 2026, 10:00-10:30 UTC" for a slot, in the given offset if any."""
-    zone = (
-        UTC if offset_minutes is None else timezone(timedelta(minutes=offset_minutes))
-    )
-    return _slot_label(start, duration, zone)
+def slot_label(start: Any, duration: Any, zone: tzinfo | int | None = None) -> str:
+    """ "Tue 1 Dec 2026, 10:00-10:30 UTC" for a slot, in ``zone`` (or an offset in
+    minutes) if any."""
+    if isinstance(zone, int):
+        zone = timezone(timedelta(minutes=zone))
+    return _slot_label(start, duration, zone or UTC)
 
 
-def _slot_label(start: Any, duration: Any, zone: timezone) -> str:
+def _slot_label(start: Any, duration: Any, zone: tzinfo) -> str:
     try:
         begin = parse_slot_time(start).astimezone(zone)
     except ValueError:
         return str(start)
     label = f"{begin:%a} {begin.day} {begin:%b %Y, %H:%M}"
     if isinstance(duration, int) and not isinstance(duration, bool) and duration > 0:
-        label += f"-{begin + timedelta(seconds=duration):%H:%M}"
+        end = (begin.astimezone(UTC) + timedelta(seconds=duration)).astimezone(zone)
+        label += f"-{end:%H:%M}"
     zone_name = begin.tzname() or "UTC"
     return f"{label} {'UTC' if zone_name in ('UTC', 'UTC+00:00') else zone_name}"
+
+
+_FORM_PAGE_HINTS = {
+    "select": "choose one",
+    "picker": "choose one",
+    "datePicker": "a date",
+    "input": "",
+}
+
+
+def _text_form(spec: Mapping[str, Any], heading: str, link: str) -> str:
+    """Each page's question, its choices numbered under it, in page order."""
+    splash = found if isinstance(found := spec.get("splash"), Mapping) else {}
+    lines = [heading or "A few questions"]
+    for extra in (splash.get("header"), splash.get("text")):
+        if extra and str(extra).strip() not in lines:
+            lines.append(str(extra).strip())
+    pages = found if isinstance(found := spec.get("pages"), list) else []
+    for number, page in enumerate(pages, start=1):
+        page = page if isinstance(page, Mapping) else {}
+        kind = str(page.get("type") or "")
+        hint = _FORM_PAGE_HINTS.get(kind, "")
+        if hint == "choose one" and page.get("multiple_selection"):
+            hint = "choose one or more"
+        title = str(page.get("title") or page.get("subtitle") or "").strip()
+        lines.append(f"{number}. {title}{f' ({hint})' if hint else ''}")
+        items = listed if isinstance(listed := page.get("items"), list) else []
+        for choice, item in enumerate(items, start=1):
+            label = item.get("title", "") if isinstance(item, Mapping) else item
+            lines.append(f"   {number}.{choice} {label}")
+    lines.append(
+        "Reply with your answers, one per line (a choice by its number)."
+        if pages
+        else "Reply here and we will help you."
+    )
+    if link:
+        lines.append(f"Or fill in the form: {link}")
+    return "\n".join(lines)
 
 
 def _text_link(default: str) -> Callable[[Mapping[str, Any], str, str], str]:
@@ -1346,7 +1450,7 @@ _TEXT_WRITERS: dict[Kind, Callable[[Mapping[str, Any], str, str], str]] = {
     Kind.QUICK_REPLY: _text_quick_reply,
     Kind.LIST_PICKER: _text_list_picker,
     Kind.TIME_PICKER: _text_time_picker,
-    Kind.FORM: _text_link("Please fill in our form"),
+    Kind.FORM: _text_form,
     Kind.APPLE_PAY: _text_link("Pay securely"),
     Kind.AUTHENTICATION: _text_link("Please sign in"),
     Kind.AUTHENTICATION_LEGACY: _text_link("Please sign in"),

@@ -37,6 +37,21 @@ class OAuthSettings:
 
 
 @dataclass(frozen=True)
+class ChannelSummary:
+    """What the studio shows of the channel settings beside an Apple Pay or
+    sign-in object (never a secret): who is paid, who signs the customer in."""
+
+    merchant_name: str = ""
+    merchant_identifier: str = ""
+    currency_code: str = ""
+    oauth_title: str = ""
+    oauth_scope: tuple[str, ...] = ()
+    # Where an admin sets each up (pages of the app that owns them).
+    merchant_settings_url: str = ""
+    oauth_settings_url: str = ""
+
+
+@dataclass(frozen=True)
 class PreparedPayment:
     """A recorded payment and what its bubble needs: its own gateway URL and session."""
 
@@ -70,6 +85,8 @@ class ChannelProvider(Protocol):
     def oauth_settings_for(
         self, business: Business, *, base_url: str | None = None
     ) -> OAuthSettings | None: ...
+
+    def channel_summary(self, business: Business) -> ChannelSummary: ...
 
 
 _provider: list[ChannelProvider] = []
@@ -133,3 +150,9 @@ def oauth_settings_for(
     if provider is None:
         return None
     return provider.oauth_settings_for(business, base_url=base_url)
+
+
+def channel_summary(business: Business) -> ChannelSummary:
+    """The merchant and sign-in provider the studio names (empty when not set up)."""
+    provider = _registered()
+    return ChannelSummary() if provider is None else provider.channel_summary(business)

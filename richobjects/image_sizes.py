@@ -36,10 +36,13 @@ def _uses(spec: Any, inherited: str | None = None) -> Iterator[tuple[str, str]]:
             yield from _uses(value)
 
 
-def styles_for_images(spec: Mapping[str, Any]) -> dict[str, str]:
-    """The largest style each named image is shown at."""
+def styles_for_images(
+    spec: Mapping[str, Any], *, root_style: str | None = None
+) -> dict[str, str]:
+    """The largest style each named image is shown at (``root_style`` for the
+    spec's own top-level ``image``)."""
     styles: dict[str, str] = {}
-    for name, style in _uses(spec):
+    for name, style in _uses(spec, root_style):
         if ORDER.index(style) > ORDER.index(styles.get(name, "icon")):
             styles[name] = style
         else:

@@ -13,14 +13,22 @@ import binascii
 import copy
 import json
 from collections.abc import Mapping
+from datetime import timedelta, tzinfo
+from datetime import timezone as timezone_offset
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from conversations.apple import limits
 from conversations.models import Business
 
-from . import builders
+from . import builders, slots
+from .extensions import (
+    IMessageAppChoice,
+    business_imessage_apps,
+    business_time_zone,
+)
 from .images import UnreadableImage, image_info
 from .services import RichObjectInvalid, rich_object_validate, spec_resolve_images
 
@@ -47,10 +55,15 @@ STARTERS: dict[str, dict[str, Any]] = {
     builders.Kind.TIME_PICKER: {
         "received": {"title": "Book an appointment"},
         "title": "Appointment",
-        "slots": [
-            {"id": "a", "start": "2030-01-07T09:00+0000", "duration": 1800},
-            {"id": "b", "start": "2030-01-07T10:00+0000", "duration": 1800},
-        ],
+        # Relative, so the starter never offers a day that has passed.
+        "relative_slots": {
+            "days": 3,
+            "weekdays_only": True,
+            "from": "10:00",
+            "to": "17:00",
+            "every": 3600,
+            "duration": 3600,
+        },
     },
     builders.Kind.FORM: {
         "received": {"title": "A few questions"},
@@ -77,12 +90,10 @@ STARTERS: dict[str, dict[str, Any]] = {
     builders.Kind.AUTHENTICATION: {
         "received": {"title": "Sign in", "subtitle": "to see your orders"},
         "scope": ["profile"],
-        "redirect_uri": "https://example.com/oauth/callback",
     },
     builders.Kind.AUTHENTICATION_LEGACY: {
         "received": {"title": "Sign in", "subtitle": "to see your orders"},
         "scope": ["profile"],
-        "redirect_uri": "https://example.com/oauth/callback",
     },
     builders.Kind.IMESSAGE_APP: {
         "team_id": "ABCDE12345",
@@ -99,9 +110,28 @@ STARTERS: dict[str, dict[str, Any]] = {
 }
 
 
-def starter_spec(kind: str) -> dict[str, Any]:
-    """A fresh copy of the starter for ``kind`` (empty for an unknown kind)."""
-    return copy.deepcopy(STARTERS.get(kind, {}))
+def starter_spec(kind: str, business: Business | None = None) -> dict[str, Any]:
+    """A fresh copy of the starter for ``kind`` (empty for an unknown kind).
+
+    An iMessage app starts as the business's first app when it has one.
+    """
+    spec = copy.deepcopy(STARTERS.get(kind, {}))
+    if kind == builders.Kind.IMESSAGE_APP and business is not None:
+        apps = business_imessage_apps(business)
+        if apps:
+            spec.update(imessage_app_spec(apps[0]))
+    return spec
+
+
+def imessage_app_spec(app: IMessageAppChoice) -> dict[str, str]:
+    """The spec keys that name one of the business's iMessage apps."""
+    return {
+        "team_id": app.team_id,
+        "extension_bundle_id": app.extension_bundle_id,
+        "app_id": app.app_id,
+        "app_name": app.name,
+        "url": app.url,
+    }
 
 
 def _data_url(data: Any) -> str:
@@ -125,7 +155,9 @@ def _bubble(raw: Any, images: Mapping[str, str]) -> dict[str, str] | None:
     }
 
 
-def _choices(kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any]) -> Any:
+def _choices(
+    kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any], zone: tzinfo
+) -> Any:
     """What the customer sees after tapping the bubble, per kind."""
     data = payload.get("data") or {}
     if kind == builders.Kind.QUICK_REPLY:
@@ -145,8 +177,9 @@ def _choices(kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any]) -> 
     if kind == builders.Kind.TIME_PICKER:
         event = data["event"]
         offset = event.get("timezoneOffset")
+        shown = zone if offset is None else timezone_offset(timedelta(minutes=offset))
         return [
-            builders.slot_label(slot["startTime"], slot["duration"], offset)
+            builders.slot_label(slot["startTime"], slot["duration"], shown)
             for slot in event["timeslots"]
         ]
     if kind == builders.Kind.FORM:
@@ -164,9 +197,14 @@ def _choices(kind: str, spec: Mapping[str, Any], payload: Mapping[str, Any]) -> 
 
 
 def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any]:
-    """The bubble the device would draw for ``spec``; raises ``RichObjectInvalid``."""
+    """The bubble the device would draw for ``spec`` if sent now; raises
+    ``RichObjectInvalid``. Relative time slots are expanded as a send would,
+    in the business's zone (past fixed ones stay: the send drops them)."""
     rich_object_validate(business=business, kind=kind, spec=spec)
-    resolved = spec_resolve_images(business=business, spec=spec)
+    zone = business_time_zone(business)
+    if kind == builders.Kind.TIME_PICKER and isinstance(spec, Mapping):
+        spec, _ = slots.spec_at(spec, now=timezone.now(), zone=zone, drop_past=False)
+    resolved = spec_resolve_images(business=business, spec=spec, kind=kind)
     payload = builders.validate_spec(kind, resolved)
     size = limits.payload_size(payload)
     if kind == builders.Kind.RICH_LINK:
@@ -192,10 +230,10 @@ def bubble_preview(*, business: Business, kind: str, spec: Any) -> dict[str, Any
         "kind": kind,
         "received": _bubble(payload.get("receivedMessage"), images),
         "reply": _bubble(payload.get("replyMessage"), images),
-        "choices": _choices(kind, resolved, payload),
+        "choices": _choices(kind, resolved, payload, zone),
         "size": size,
         "data_ref": limits.needs_data_ref(payload),
-        "text_alternative": builders.text_alternative(kind, spec),
+        "text_alternative": builders.text_alternative(kind, spec, zone=zone),
     }
 
 

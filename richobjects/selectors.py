@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -175,3 +176,24 @@ def rich_object_get_for_admin(
         .select_related("current_version", "published_version")
         .first()
     )
+
+
+def library_emptiness(*, user: User, business_id: int) -> dict[str, Any] | None:
+    """Why the picker may show nothing in ``business_id``'s library, for ``user``.
+
+    None when the user is not a member. ``sendable`` counts what they may send;
+    admins also hear how many drafts wait to be published.
+    """
+    membership = Membership.objects.filter(user=user, business_id=business_id).first()
+    if membership is None:
+        return None
+    is_admin = membership.role == Membership.Role.ADMIN
+    sendable = len(rich_object_list_for_user(user=user, business_id=business_id))
+    drafts = (
+        RichObject.objects.filter(
+            business_id=business_id, state=RichObject.State.DRAFT
+        ).count()
+        if is_admin
+        else 0
+    )
+    return {"sendable": sendable, "drafts": drafts, "is_admin": is_admin}

@@ -31,7 +31,13 @@ from conversations.permissions import admin_required
 from conversations.types import AuthenticatedHttpRequest
 
 from . import preview, selectors, services
-from .extensions import try_it_targets
+from .channel import channel_summary
+from .extensions import (
+    business_imessage_apps,
+    business_settings_url,
+    business_time_zone,
+    try_it_targets,
+)
 from .models import RichImage, RichObject, RichObjectPublication
 from .versions import version_diff
 
@@ -192,8 +198,42 @@ def _editor_context(
                 for n, label, fallback in PLACEHOLDERS
             ],
             "errors": spec_errors or {},
+            "channel": _channel_facts(business, kind),
         },
     }
+
+
+def _channel_facts(business: Business, kind: str) -> dict[str, Any]:
+    """What the form shows from the channel settings for ``kind`` (read-only there)."""
+    facts: dict[str, Any] = {"timeZone": str(business_time_zone(business))}
+    if kind in (
+        RichObject.Kind.APPLE_PAY,
+        RichObject.Kind.AUTHENTICATION,
+        RichObject.Kind.AUTHENTICATION_LEGACY,
+    ):
+        summary = channel_summary(business)
+        facts["merchant"] = (
+            {
+                "name": summary.merchant_name,
+                "identifier": summary.merchant_identifier,
+                "currency": summary.currency_code,
+            }
+            if summary.merchant_identifier
+            else None
+        )
+        facts["oauth"] = (
+            {"title": summary.oauth_title, "scope": list(summary.oauth_scope)}
+            if summary.oauth_title
+            else None
+        )
+        facts["merchantUrl"] = summary.merchant_settings_url
+        facts["oauthUrl"] = summary.oauth_settings_url
+    if kind == RichObject.Kind.IMESSAGE_APP:
+        facts["apps"] = [
+            preview.imessage_app_spec(app) for app in business_imessage_apps(business)
+        ]
+        facts["appsUrl"] = business_settings_url(business)
+    return facts
 
 
 def _save(
@@ -278,7 +318,7 @@ def _editor(
         )
         return render(request, "richobjects/library/editor.html", context, status=400)
     if rich_object is None:
-        spec: dict[str, Any] = preview.starter_spec(kind)
+        spec: dict[str, Any] = preview.starter_spec(kind, business)
         initial: dict[str, Any] = {"name": "", "tags": "", "text_alternative": ""}
     else:
         spec = rich_object.current_version.spec if rich_object.current_version else {}

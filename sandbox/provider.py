@@ -45,6 +45,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.templatetags.static import static
 from django.views.decorators.csrf import csrf_exempt
 
 # The demo business's credentials (seed_demo writes them into its settings).
@@ -206,8 +207,9 @@ async def oauth_token(request: HttpRequest) -> HttpResponse:
 
 AUTHORIZE_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox sign-in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 24rem; margin: 3rem auto">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{stylesheet}"></head>
+<body class="provider-page">
 <h1>Sandbox sign-in</h1>
 <p>Any user name signs in; the provider answers its code with that user.</p>
 <form method="post">
@@ -233,6 +235,8 @@ async def oauth_authorize(request: HttpRequest) -> HttpResponse:
             redirect_uri=html.escape(redirect_uri),
             state=html.escape(params.get("state", "")),
             client_id=html.escape(CLIENT_ID),
+            # A file, not a style attribute: the Content-Security-Policy allows none.
+            stylesheet=html.escape(static("sandbox/provider.css")),
         )
         return HttpResponse(page)
     if request.method != "POST":

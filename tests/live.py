@@ -1,9 +1,12 @@
-"""Real processes for end-to-end tests: a PostgreSQL database, Daphne and a Celery
-worker on Redis, started the way production runs them."""
+"""Real processes for end-to-end tests: a PostgreSQL database, Daphne, a Celery
+worker (and beat, when asked) on Redis, started the way production runs them."""
 
 from __future__ import annotations
 
+import base64
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import jwt
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +30,16 @@ E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/9")
 MSP_ID = "e2e-msp"
 # base64 of "end-to-end-secret-for-msp-console!"
 MSP_SECRET = "ZW5kLXRvLWVuZC1zZWNyZXQtZm9yLW1zcC1jb25zb2xlIQ=="
+
+
+def apple_bearer() -> str:
+    """The Authorization header Apple's gateway sends us."""
+    token = jwt.encode(
+        {"aud": MSP_ID, "iat": int(time.time())},
+        base64.b64decode(MSP_SECRET),
+        algorithm="HS256",
+    )
+    return f"Bearer {token}"
 
 
 def free_port() -> int:
@@ -42,7 +56,30 @@ class LiveStack:
     agent_password: str
     agent_token: str
     env: dict[str, str]
+    name: str = "stack"
+    worker_concurrency: int = 4
     processes: list[subprocess.Popen] = field(default_factory=list)
+    worker: subprocess.Popen | None = None
+    workers_started: int = 0
+
+    def worker_start(self) -> subprocess.Popen:
+        """Start a Celery worker (another one after a kill) and wait until it is ready."""
+        self.workers_started += 1
+        log = BUILD / f"e2e-{self.name}-celery-{self.workers_started}.log"
+        worker = _start_celery(
+            self.env, log, "worker", *_worker_args(self.worker_concurrency)
+        )
+        self.processes.append(worker)
+        self.worker = worker
+        _wait_for_log(log, worker, "ready.")
+        return worker
+
+    def worker_kill(self) -> None:
+        """SIGKILL, as the OOM killer or a lost machine would: no clean shutdown."""
+        assert self.worker is not None
+        self.worker.send_signal(signal.SIGKILL)
+        self.worker.wait(timeout=10)
+        self.worker = None
 
     def manage(self, *args: str) -> str:
         return manage(self.env, *args)
@@ -118,15 +155,116 @@ def _wait_for_http(
     )
 
 
-def _wait_for_worker(log: Path, process: subprocess.Popen, seconds: float = 40) -> None:
+def _wait_for_log(
+    log: Path, process: subprocess.Popen, line: str, seconds: float = 40
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"worker exited early:\n{log.read_text()[-3000:]}")
-        if "ready." in log.read_text():
+            raise RuntimeError(f"{log.name} exited early:\n{log.read_text()[-3000:]}")
+        if line in log.read_text():
             return
         time.sleep(0.2)
-    raise RuntimeError(f"worker not ready in {seconds}s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(
+        f"{log.name} not ready in {seconds}s:\n{log.read_text()[-3000:]}"
+    )
+
+
+def _wait_for_worker(log: Path, process: subprocess.Popen, seconds: float = 40) -> None:
+    _wait_for_log(log, process, "ready.", seconds)
+
+
+def _worker_args(concurrency: int) -> list[str]:
+    return [
+        "-P",
+        "threads",
+        "-c",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def _start_celery(
+    env: dict[str, str], log: Path, command: str, *args: str
+) -> subprocess.Popen:
+    bin_dir = Path(sys.executable).parent
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "msp_console",
+                command,
+                "--loglevel",
+                "INFO",
+                *args,
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@dataclass
+class RedisServer:
+    """A Redis of the test's own, to stop and start without touching the shared one."""
+
+    port: int
+    directory: Path
+    process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        assert self.process is None
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not listen on {self.port}")
+
+    def stop(self) -> None:
+        """Gone at once, everything it held lost (no persistence), like a crash."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = None
+
+
+@contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    directory = BUILD / f"redis-{uuid.uuid4().hex[:8]}"
+    directory.mkdir(parents=True)
+    server = RedisServer(port=free_port(), directory=directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @contextmanager
@@ -136,9 +274,11 @@ def live_stack(
     name: str = "stack",
     worker_concurrency: int = 4,
     extra_env: dict[str, str] | None = None,
+    beat: bool = False,
 ) -> Iterator[LiveStack]:
     """Daphne + a Celery worker against a fresh database; the gateway defaults to the
-    sandbox inside the same server."""
+    sandbox inside the same server. ``beat`` adds the scheduler (the sweepers: set
+    MESSAGE_SWEEP_SECONDS in ``extra_env`` to sweep often)."""
     BUILD.mkdir(exist_ok=True)
     port = free_port()
     # Stacks alive at the same time, even from other test runs, must not share
@@ -186,9 +326,10 @@ def live_stack(
             agent_password="e2e-password",
             agent_token=token,
             env=env,
+            name=name,
+            worker_concurrency=worker_concurrency,
         )
         server_log = BUILD / f"e2e-{name}-daphne.log"
-        worker_log = BUILD / f"e2e-{name}-celery.log"
         bin_dir = Path(sys.executable).parent
         with server_log.open("w") as out:
             server = subprocess.Popen(
@@ -206,31 +347,21 @@ def live_stack(
                 stderr=subprocess.STDOUT,
             )
         stack.processes.append(server)
-        with worker_log.open("w") as out:
-            worker = subprocess.Popen(
-                [
-                    str(bin_dir / "celery"),
-                    "-A",
-                    "msp_console",
-                    "worker",
-                    "-P",
-                    "threads",
-                    "-c",
-                    str(worker_concurrency),
-                    "--loglevel",
-                    "INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                env=env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+        schedule_file = BUILD / f"e2e-{namespace}-celerybeat-schedule"
+        if beat:
+            beat_log = BUILD / f"e2e-{name}-beat.log"
+            stack.processes.append(
+                _start_celery(
+                    env,
+                    beat_log,
+                    "beat",
+                    "-s",
+                    str(schedule_file),
+                )
             )
-        stack.processes.append(worker)
         try:
             _wait_for_http(f"{base_url}/api/schema/", server, server_log)
-            _wait_for_worker(worker_log, worker)
+            stack.worker_start()
             yield stack
         finally:
             for process in stack.processes:
@@ -240,3 +371,5 @@ def live_stack(
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+            for leftover in BUILD.glob(f"{schedule_file.name}*"):
+                leftover.unlink(missing_ok=True)

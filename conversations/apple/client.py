@@ -8,6 +8,7 @@ or ``ApplePermanentError`` (retrying repeats the failure); callers decide.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -39,13 +40,35 @@ DOWNLOAD_CHUNK_BYTES = 64 * 1024
 MSP_AGENT_MAX_CHARS = 64
 
 
+_shared: httpx.Client | None = None
+_shared_lock = threading.Lock()
+# Enough for a worker's threads and the downloads beside them.
+POOL_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+
+
 def _http_client(
     *, timeout: httpx.Timeout, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
-    """Build the HTTP client for one call: the single seam tests replace."""
+    """The HTTP client for Apple calls: the single seam tests replace.
+
+    One client per process, kept open: building one makes a TLS context (a
+    quarter of a busy worker's time went there) and a kept connection skips the
+    handshake on every send. httpx clients are safe to share between threads;
+    each call passes its own timeout. A given transport (tests) gets its own.
+    """
     # Redirects are not followed: a 3xx from Apple is an answer to report, and
     # following it would resend the bearer token to wherever it points.
-    return httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+    if transport is not None:
+        return httpx.Client(
+            timeout=timeout, transport=transport, follow_redirects=False
+        )
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.is_closed:
+            _shared = httpx.Client(
+                timeout=timeout, follow_redirects=False, limits=POOL_LIMITS
+            )
+        return _shared
 
 
 def _agent_name(value: Any) -> str:
@@ -181,9 +204,15 @@ class AppleClient:
             )
         self.timeout = float(timeout)
         self.transport = transport
+        self._http: httpx.Client | None = None
         self.agent_name = _agent_name(getattr(settings, "MSP_AGENT_NAME", ""))
 
     # --- plumbing -------------------------------------------------------------
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = _http_client(timeout=self._timeout(), transport=self.transport)
+        return self._http
 
     def _timeout(self, *, transfer: bool = False) -> httpx.Timeout:
         io = max(self.timeout, TRANSFER_TIMEOUT_SECONDS) if transfer else self.timeout
@@ -200,15 +229,16 @@ class AppleClient:
         content: bytes | Iterable[bytes] | None = None,
         transfer: bool = False,
     ) -> httpx.Response:
-        with _http_client(
-            timeout=self._timeout(transfer=transfer), transport=self.transport
-        ) as http:
-            try:
-                response = http.request(
-                    method, url, headers=dict(headers), content=content
-                )
-            except httpx.RequestError as exc:
-                raise _network_error(exc) from exc
+        try:
+            response = self._client().request(
+                method,
+                url,
+                headers=dict(headers),
+                content=content,
+                timeout=self._timeout(transfer=transfer),
+            )
+        except httpx.RequestError as exc:
+            raise _network_error(exc) from exc
         _raise_for_status(response)
         return response
 
@@ -410,13 +440,12 @@ class AppleClient:
         they are read and the file is never held whole in memory.
         """
         with ExitStack() as stack:
-            http = stack.enter_context(
-                _http_client(
-                    timeout=self._timeout(transfer=True), transport=self.transport
-                )
-            )
             try:
-                response = stack.enter_context(http.stream("GET", url))
+                response = stack.enter_context(
+                    self._client().stream(
+                        "GET", url, timeout=self._timeout(transfer=True)
+                    )
+                )
             except httpx.RequestError as exc:
                 raise _network_error(exc) from exc
             _raise_for_stream_status(response)

@@ -2,6 +2,7 @@
 
 inbound: Apple's traffic in. outbound: sending and the delivery state machine.
 typing_indicators: agents' typing. console: what agents do in the console.
+invitations: joining a business by an accepted invitation.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from .console import (
     conversation_mark_read,
     conversation_presence,
     conversation_set_status,
-    membership_add,
     membership_remove,
     note_create,
 )
@@ -23,6 +23,12 @@ from .inbound import (
     interactive_reply_resolve,
     message_receive,
     typing_relay,
+)
+from .invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_from_token,
+    invitation_revoke,
 )
 from .outbound import (
     MAX_TEXT_LENGTH,
@@ -50,7 +56,10 @@ __all__ = [
     "conversation_typing",
     "inbound_event_handle",
     "interactive_reply_resolve",
-    "membership_add",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_from_token",
+    "invitation_revoke",
     "membership_remove",
     "message_deliver",
     "message_deliver_crashed",

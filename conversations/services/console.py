@@ -1,10 +1,10 @@
-"""What agents do in the console: assign, set status, notes, read markers, presence, team."""
+"""What agents do in the console: assign, set status, notes, read markers, presence,
+team (people join by invitation: services/invitations.py)."""
 
 from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -190,26 +190,6 @@ def conversation_presence(
         },
         exclude_channel=exclude_channel,
     )
-
-
-def membership_add(
-    *, business: Business, actor: User, username: str, role: str
-) -> Membership:
-    """An admin adds an existing user to the business as agent or admin."""
-    business_admin_check(business=business, actor=actor)
-    if role not in Membership.Role.values:
-        raise ApplicationError("Unknown role.", code="invalid_role")
-    user = get_user_model().objects.filter(username=username.strip()).first()
-    if user is None:
-        raise ApplicationError(f"No user named {username!r}.", code="unknown_user")
-    membership, created = Membership.objects.get_or_create(
-        user=user, business=business, defaults={"role": role}
-    )
-    if not created:
-        raise ConflictError(
-            f"{user.get_username()} is already on this team.", code="already_member"
-        )
-    return membership
 
 
 def membership_remove(*, business: Business, actor: User, membership_id: int) -> None:

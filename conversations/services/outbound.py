@@ -6,12 +6,12 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .. import events, realtime
@@ -38,7 +38,7 @@ from ..models import (
     Conversation,
     Message,
 )
-from ..rich_links import rich_link_data_for, rich_link_plan
+from ..rich_links import given_link_with_assets, rich_link_data_for, rich_link_plan
 from ..tasks import message_deliver as message_deliver_task
 from ..types import User
 
@@ -50,9 +50,16 @@ MAX_TEXT_LENGTH = 10_000
 # worker is dead and the sweeper sends the row again (same Apple id: Apple
 # de-duplicates). Uploads renew it as they go.
 SEND_LEASE = timedelta(seconds=30)
-# A pending row whose due time passed this long ago has lost its task (a dead
-# worker's countdown, a publish that failed): the sweeper enqueues it again.
-OVERDUE_AFTER = timedelta(seconds=60)
+
+
+def overdue_after() -> timedelta:
+    """A pending row whose due time passed this long ago has lost its task (a
+    dead worker's countdown, a publish that failed): the sweeper enqueues it
+    again. Shorter means faster recovery but more duplicate tasks (harmless:
+    only the claimer sends) whenever the queue itself runs that late."""
+    return timedelta(seconds=settings.MESSAGE_OVERDUE_SECONDS)
+
+
 # Backoff between attempts on temporary errors, in seconds.
 RETRY_BACKOFF_FIRST = 2
 RETRY_BACKOFF_MAX = 300
@@ -79,13 +86,20 @@ def _publish_delivery(message_id: int, options: dict[str, Any]) -> None:
         # (every few seconds, once the broker is back) enqueues it again.
         logger.exception("message.enqueue_failed", extra={"message_id": message_id})
         Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
-            next_attempt_at=timezone.now() - OVERDUE_AFTER
+            next_attempt_at=timezone.now() - overdue_after()
         )
 
 
-def _enqueue_delivery(message_id: int) -> None:
+def _enqueue_delivery(message_id: int, *, kind: str | None = None) -> None:
+    """Enqueue the delivery after commit; ``kind``, when the caller knows it,
+    saves asking whether the message carries files."""
     options: dict[str, Any] = {}
-    if Attachment.objects.filter(message_id=message_id).exists():
+    has_files = (
+        kind == Message.Kind.ATTACHMENT
+        if kind is not None
+        else Attachment.objects.filter(message_id=message_id).exists()
+    )
+    if has_files:
         # Uploading 100 MB outlasts the default limits on a slow link; the
         # upload renews the row's lease, so the sweeper leaves it alone.
         options = {
@@ -191,7 +205,7 @@ def message_queue(
         conversation.last_message_at = message.created_at
         conversation.save(update_fields=["last_message_at"])
         realtime.push_message_created(message)
-        _enqueue_delivery(message.id)
+        _enqueue_delivery(message.id, kind=kind)
         if sender is not None and not auto_reply:
             events.publish(
                 events.AgentReplied(
@@ -224,15 +238,20 @@ def _set_status(
     Message.objects.filter(pk=message.pk).update(**update)
     for name, value in update.items():
         setattr(message, name, value)
+    _status_announce(message)
+
+
+def _status_announce(message: Message) -> None:
+    """Agents see the new state; the features hear of it."""
     realtime.push_message_changed(message)
     events.publish(
         events.MessageStatusChanged(
             business_id=message.conversation.business_id,
             message_id=message.pk,
             conversation_id=message.conversation_id,
-            status=status,
+            status=message.status,
             attempts=message.attempts,
-            error=error,
+            error=message.last_error,
         )
     )
 
@@ -247,24 +266,65 @@ def _kick_next(message: Message) -> None:
             id__gt=message.id,
         )
         .order_by("id")
-        .values_list("id", flat=True)
+        .values_list("id", "kind")
         .first()
     )
     if following is not None:
-        _enqueue_delivery(following)
+        _enqueue_delivery(following[0], kind=following[1])
 
 
 # A message in one of these holds the conversation's later messages.
 UNSETTLED = (Message.Status.PENDING, Message.Status.SENDING, Message.Status.PAUSED)
 
 
-def _has_unsettled_predecessor(message: Message) -> bool:
-    return Message.objects.filter(
-        conversation_id=message.conversation_id,
-        direction=Message.Direction.OUT,
-        status__in=UNSETTLED,
-        id__lt=message.id,
-    ).exists()
+_CLAIM_SQL = """
+    UPDATE {table} SET status = %s, attempts = attempts + 1,
+        status_changed_at = %s, next_attempt_at = %s
+    WHERE id = %s AND status = %s AND NOT EXISTS (
+        SELECT 1 FROM {table} AS earlier
+        WHERE earlier.conversation_id = %s AND earlier.direction = %s
+          AND earlier.status IN ({unsettled}) AND earlier.id < %s
+    )
+    RETURNING attempts, failing_since
+"""
+
+
+def _claim(message: Message, *, now: datetime, lease: timedelta) -> bool:
+    """Take a pending message for sending, in one statement: only while nothing
+    before it in its conversation is unsettled (order), only once (the status
+    is the claim). Fills in the row's new attempts and status."""
+    sql = _CLAIM_SQL.format(
+        table=Message._meta.db_table, unsettled=", ".join(["%s"] * len(UNSETTLED))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                Message.Status.SENDING,
+                connection.ops.adapt_datetimefield_value(now),
+                connection.ops.adapt_datetimefield_value(now + lease),
+                message.id,
+                Message.Status.PENDING,
+                message.conversation_id,
+                Message.Direction.OUT,
+                *UNSETTLED,
+                message.id,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.attempts, failing_since = row
+    if isinstance(failing_since, str):  # SQLite hands back text…
+        failing_since = datetime.fromisoformat(failing_since)
+    if failing_since is not None and timezone.is_naive(failing_since):
+        # …or a naive value: stored as UTC, as Django stores every time there.
+        failing_since = timezone.make_aware(failing_since, UTC)
+    message.failing_since = failing_since
+    message.status = Message.Status.SENDING
+    message.status_changed_at = now
+    message.next_attempt_at = now + lease
+    return True
 
 
 def _backoff(attempts: int) -> float:
@@ -301,14 +361,18 @@ def _temporary_failure(message: Message, reason: str) -> None:
 
 def _rich_link_data(message: Message) -> dict[str, Any]:
     data = message.raw.get("richLinkData")
+    logo_url = message.conversation.business.logo_url
     if isinstance(data, dict):
-        return data
+        if (data.get("assets") or {}).get("image"):
+            return data
+        # Composed without an image (the library): Apple requires one.
+        data = given_link_with_assets(data, logo_url=logo_url)
+    else:
+        data = rich_link_data_for(
+            str(message.raw.get("url") or message.body), logo_url=logo_url
+        )
     # Fetched here, in the delivery task, never in the request; kept so a
     # retry sends the same preview without fetching the page again.
-    data = rich_link_data_for(
-        str(message.raw.get("url") or message.body),
-        logo_url=message.conversation.business.logo_url,
-    )
     message.raw = {**message.raw, "richLinkData": data}
     Message.objects.filter(pk=message.pk).update(raw=message.raw)
     return data
@@ -355,27 +419,12 @@ def message_deliver(*, message_id: int) -> None:
     if message is None or message.status != Message.Status.PENDING:
         return
     now = timezone.now()
-    if _has_unsettled_predecessor(message):
-        return  # The predecessor starts this one when it settles (_kick_next).
     lease = UPLOAD_LEASE if message.kind == Message.Kind.ATTACHMENT else SEND_LEASE
-    claimed = Message.objects.filter(
-        id=message.id, status=Message.Status.PENDING
-    ).update(
-        status=Message.Status.SENDING,
-        attempts=F("attempts") + 1,
-        status_changed_at=now,
-        next_attempt_at=now + lease,
-    )
-    if not claimed:
+    if not _claim(message, now=now, lease=lease):
+        # Another worker has it, or its predecessor has not settled yet (which
+        # starts this one when it does: _kick_next).
         return
-    message.refresh_from_db(fields=["attempts", "failing_since"])
-    message.status = Message.Status.SENDING
-    _set_status(
-        message,
-        Message.Status.SENDING,
-        error=message.last_error,
-        next_attempt_at=now + lease,
-    )
+    _status_announce(message)
 
     if message.conversation.is_closed:
         _set_status(
@@ -496,11 +545,12 @@ def message_requeue_stuck() -> int:
     """Re-enqueue messages whose worker died mid-send or whose task was lost.
 
     Runs every few seconds (beat): a `sending` row whose claim ran out goes back
-    to pending at once; a pending row overdue by OVERDUE_AFTER is enqueued again.
+    to pending at once; a pending row overdue by ``overdue_after()`` is enqueued again.
     Only the first unsettled message of each conversation is taken, so order holds
     and a paused message keeps the ones behind it waiting.
     """
     now = timezone.now()
+    overdue = now - overdue_after()
     outbound = Message.objects.filter(direction=Message.Direction.OUT)
     # Rows written before due times were recorded count from their last change.
     sending_ids = list(
@@ -522,10 +572,10 @@ def message_requeue_stuck() -> int:
     )
     pending_ids = list(
         outbound.filter(
-            Q(next_attempt_at__lte=now - OVERDUE_AFTER)
+            Q(next_attempt_at__lte=overdue)
             | Q(
                 next_attempt_at__isnull=True,
-                status_changed_at__lte=now - OVERDUE_AFTER,
+                status_changed_at__lte=overdue,
             ),
             status=Message.Status.PENDING,
         )

@@ -93,10 +93,11 @@ def _rich_image_ids(spec: Mapping[str, Any]) -> dict[str, int]:
 
 
 def spec_resolve_images(
-    *, business: Business, spec: Mapping[str, Any]
+    *, business: Business, spec: Mapping[str, Any], kind: str = ""
 ) -> dict[str, Any]:
     """A copy of ``spec`` whose ``{"rich_image": id}`` images carry their base64 data,
-    resized to Apple's bubble size for where each is shown."""
+    resized to Apple's bubble size for where each is shown (a rich link's own
+    image at the large size: it is drawn across the bubble)."""
     references = _rich_image_ids(spec)
     if not references:
         return dict(spec)
@@ -109,7 +110,9 @@ def spec_resolve_images(
     }
     images: dict[str, Any] = dict(spec["images"])
     # Each image goes out cut to the largest bubble size it is shown at.
-    styles = styles_for_images(spec)
+    styles = styles_for_images(
+        spec, root_style="large" if kind == builders.Kind.RICH_LINK else None
+    )
     problems: dict[str, list[str]] = {}
     for name, image_id in references.items():
         image = found.get(image_id) if isinstance(image_id, int) else None
@@ -133,7 +136,9 @@ def rich_object_validate(*, business: Business, kind: str, spec: Any) -> None:
     if not isinstance(spec, Mapping):
         raise RichObjectInvalid({"spec": ["must be an object"]})
     try:
-        builders.validate_spec(kind, spec_resolve_images(business=business, spec=spec))
+        builders.validate_spec(
+            kind, spec_resolve_images(business=business, spec=spec, kind=kind)
+        )
     except builders.BuildError as errors:
         raise _invalid(errors) from errors
 

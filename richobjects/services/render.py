@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
+from django.utils import timezone
+
 from .. import builders
+from .. import slots as slot_rules
+from ..extensions import business_time_zone
 from ..models import RichObjectVersion
 from .library import _invalid, spec_resolve_images
 
@@ -35,17 +40,23 @@ def rich_object_render(
     state: str | None = None,
     response_encryption_key: str | None = None,
     redirect_uri: str | None = None,
+    now: datetime | None = None,
 ) -> RenderedRichObject:
     """Fill placeholders and build the payload for sending.
 
     ``spec_override`` is an agent's edit (only when the object allows it; the
-    caller checks ``agents_may_edit``). Raises ``RichObjectInvalid`` naming a
+    caller checks ``agents_may_edit``). A time picker's relative slots become
+    dates from ``now`` (default: now) in the business's zone, and its slots
+    already started are dropped. Raises ``RichObjectInvalid`` naming a
     missing placeholder or a broken rule, for the agent to fix.
     """
     rich_object = version.rich_object
     spec = spec_override if spec_override is not None else version.spec
+    zone = business_time_zone(rich_object.business)
     try:
         filled = builders.render_placeholders(spec, params or {})
+        if rich_object.kind == builders.Kind.TIME_PICKER:
+            filled = _slots_now(filled, now=now or timezone.now(), zone=zone)
         # A generated alternative is rebuilt from what is actually sent (an agent's
         # edit, the merchant's fallback link); a hand-written one is kept as written.
         regenerate = not version.text_alternative or (
@@ -54,14 +65,16 @@ def rich_object_render(
         )
         alternative = (
             builders.text_alternative(
-                rich_object.kind, _with_fallback_link(filled, merchant)
+                rich_object.kind, _with_fallback_link(filled, merchant), zone=zone
             )
             if regenerate
             else builders.render_placeholders(version.text_alternative, params or {})
         )
         payload = builders.build(
             rich_object.kind,
-            spec_resolve_images(business=rich_object.business, spec=filled),
+            spec_resolve_images(
+                business=rich_object.business, spec=filled, kind=rich_object.kind
+            ),
             request_identifier=request_identifier,
             merchant=merchant,
             merchant_session=merchant_session,
@@ -94,3 +107,12 @@ def _with_fallback_link(
         else merchant.get("fallback_url", "")
     )
     return {**spec, "fallback_url": link} if link else spec
+
+
+def _slots_now(
+    spec: Mapping[str, Any], *, now: datetime, zone: tzinfo
+) -> dict[str, Any]:
+    expanded, problems = slot_rules.spec_at(spec, now=now, zone=zone, drop_past=True)
+    if problems:
+        raise builders.BuildErrors(builders.BuildError(f, r) for f, r in problems)
+    return expanded

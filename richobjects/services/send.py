@@ -317,7 +317,11 @@ def rich_object_preview(*, rich_object: RichObject) -> dict[str, Any]:
     try:
         payload = builders.validate_spec(
             rich_object.kind,
-            spec_resolve_images(business=rich_object.business, spec=version.spec),
+            spec_resolve_images(
+                business=rich_object.business,
+                spec=version.spec,
+                kind=rich_object.kind,
+            ),
         )
     except (builders.BuildError, ValidationError):
         return {}

@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from conversations import selectors, services
-from conversations.models import Conversation, Membership, Message
+from conversations.models import Conversation, Invitation, Membership, Message
+from conversations.services.invitations import invitation_token
 from tests.factories import ConversationFactory, MessageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,12 +187,20 @@ def test_team_page_is_for_admins_only(
 def test_admin_adds_and_removes_an_agent(
     client: Client, admin_user, business, agent, conversation
 ) -> None:
-    UserFactory(username="bob")
+    bob = UserFactory(username="bob")
     client.force_login(admin_user)
     url = f"/console/businesses/{business.id}/agents/"
-    assert client.post(url, {"username": "bob", "role": "agent"}).status_code == 302
-    assert Membership.objects.filter(user__username="bob", business=business).exists()
-    assert client.post(url, {"username": "nobody", "role": "agent"}).status_code == 400
+    # Inviting adds no one; bob joins when he accepts the link.
+    assert client.post(url, {"invitee": "bob", "role": "agent"}).status_code == 201
+    assert not Membership.objects.filter(user=bob, business=business).exists()
+    invitation = Invitation.objects.get(invitee="bob")
+    bob_client = Client()
+    bob_client.force_login(bob)
+    bob_client.post(f"/console/invitations/{invitation_token(invitation)}/")
+    assert Membership.objects.filter(user=bob, business=business).exists()
+    assert (
+        client.post(url, {"invitee": "not valid!", "role": "agent"}).status_code == 400
+    )
     conversation.assigned_agent = agent
     conversation.save()
     alice = Membership.objects.get(user=agent, business=business)
@@ -213,7 +222,7 @@ def test_team_forms_need_the_csrf_token(admin_user, business) -> None:
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(admin_user)
     url = f"/console/businesses/{business.id}/agents/"
-    assert browser.post(url, {"username": "x", "role": "agent"}).status_code == 403
+    assert browser.post(url, {"invitee": "x", "role": "agent"}).status_code == 403
 
 
 def test_unread_counts_only_customer_messages_after_the_read_marker(

@@ -54,7 +54,8 @@ class Received:
 class StandIn:
     url: str = ""
     requests: list[Received] = field(default_factory=list)
-    processor_status: str = "STATUS_SUCCESS"
+    # None: a 2xx without a status (a processor, or a page, that says nothing).
+    processor_status: str | None = "STATUS_SUCCESS"
     hook_failures: list[int] = field(default_factory=list)
     token_failures: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,6 +90,8 @@ class StandIn:
             )
             if not record.signature_ok:
                 return 401, {"error": "bad signature"}
+            if self.processor_status is None:
+                return 200, {"charged": True}
             return 200, {"status": self.processor_status}
         if path == "/hooks":
             record.signature_ok = verify_signature(

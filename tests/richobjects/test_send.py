@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+import time_machine
 
 from conversations import services as conversation_services
 from conversations.exceptions import ApplicationError, PermissionDeniedError
@@ -57,7 +59,10 @@ def test_interactive_kinds_go_out_as_interactive_with_their_version(
     request, business, conversation, agent, apple_gateway, kind, fixture, feature
 ) -> None:
     rich_object = published(business, kind, request.getfixturevalue(fixture))
-    message, _ = send_and_deliver(conversation, rich_object, sender=agent)
+    # The time picker's fixed slots are on 1 Dec 2026: sends drop slots that
+    # have started, so send from the day before.
+    with time_machine.travel(datetime(2026, 11, 30, 12, 0, tzinfo=UTC)):
+        message, _ = send_and_deliver(conversation, rich_object, sender=agent)
 
     assert message.status == Message.Status.SENT
     assert message.kind == Message.Kind.INTERACTIVE

@@ -51,7 +51,6 @@ def test_time_picker_without_offset_uses_utc(time_picker_spec: dict[str, Any]) -
 @pytest.mark.parametrize(
     ("kind", "fixture", "expected"),
     [
-        (Kind.FORM, "form_spec", "Service request: https://acmebikes.example/fallback"),
         (
             Kind.APPLE_PAY,
             "apple_pay_spec",
@@ -108,3 +107,38 @@ def test_every_kind_has_a_non_empty_alternative_even_for_a_sparse_spec(
 def test_unknown_kind_is_an_error() -> None:
     with pytest.raises(BuildError, match="kind: unknown rich object kind"):
         text_alternative("carousel", {})
+
+
+def test_form_becomes_its_questions_and_choices_numbered(
+    form_spec: dict[str, Any],
+) -> None:
+    form_spec["pages"][0]["multiple_selection"] = True
+    spec = {**form_spec, "fallback_url": "https://acmebikes.example/fallback"}
+
+    assert text_alternative(Kind.FORM, spec) == (
+        "Service request\n"
+        "Book a service\n"
+        "Three questions\n"
+        "1. What needs fixing? (choose one or more)\n"
+        "   1.1 Brakes\n"
+        "   1.2 Gears\n"
+        "2. When? (a date)\n"
+        "3. Your name\n"
+        "Reply with your answers, one per line (a choice by its number).\n"
+        "Or fill in the form: https://acmebikes.example/fallback"
+    )
+
+
+def test_time_picker_lists_slots_in_the_business_zone_when_it_names_none(
+    time_picker_spec: dict[str, Any],
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    del time_picker_spec["timezone_offset"]
+
+    text = text_alternative(
+        Kind.TIME_PICKER, time_picker_spec, zone=ZoneInfo("America/New_York")
+    )
+
+    assert "1. Tue 1 Dec 2026, 05:00-05:30 EST" in text
+    assert "2. Tue 1 Dec 2026, 05:30-06:30 EST" in text

@@ -180,17 +180,25 @@ class RichPicker {
     const params = new URLSearchParams({ q: this.search.value.trim() });
     if (business) params.set("business", String(business));
     try {
-      const { results } = await api(`/api/v1/rich-objects/?${params}`);
+      const answer = await api(`/api/v1/rich-objects/?${params}`);
+      const results = answer.results;
       if (ticket !== this.ticket) return;
       this.results.replaceChildren(
         ...results.map((item) => {
+          // Marked before the agent picks: this device gets the text instead.
+          const shows = deviceShows(item.kind, this.view.conversation);
           const option = el(
             "li",
-            { className: "rich-option", tabIndex: 0 },
+            { className: shows ? "rich-option" : "rich-option rich-option-text" },
             el("strong", {}, item.name),
             el("span", { className: "rich-kind" }, ` ${KIND_LABEL[item.kind] || item.kind}`),
             item.tags.length ? el("span", { className: "rich-tags" }, ` #${item.tags.join(" #")}`) : null,
+            shows
+              ? null
+              : el("span", { className: "rich-device-note", title: "The customer's device cannot show this kind" }, " · goes as text on this device"),
           );
+          option.tabIndex = 0;
+          option.dataset.deviceShows = String(shows);
           option.dataset.id = String(item.id);
           option.setAttribute("role", "option");
           const choose = () => this.choose(item.id, option);
@@ -201,12 +209,25 @@ class RichPicker {
           return option;
         }),
       );
-      if (!results.length) {
-        this.results.append(el("li", { className: "rich-empty" }, "Nothing matches."));
-      }
+      if (!results.length) this.results.append(this.emptyNote(answer.empty_library));
     } catch (err) {
       toast(err.message);
     }
+  }
+
+  // An empty library is explained, with the way to fill it for an admin.
+  emptyNote(empty) {
+    const note = el("li", { className: "rich-empty" });
+    if (!empty) {
+      note.textContent = "Nothing matches.";
+      return note;
+    }
+    note.append(el("span", {}, `${empty.message} `));
+    if (empty.create_url) {
+      note.append(el("a", { href: empty.create_url, className: "button primary", id: "rich-create-first" }, empty.drafts ? "New rich object" : "Create the first rich object"));
+    }
+    if (empty.library_url) note.append(" ", el("a", { href: empty.library_url }, "Open the library"));
+    return note;
   }
 
   async choose(id, option) {

@@ -4,6 +4,11 @@
 
 const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 30000;
+// The server closes with 4503 when Redis (its channel layer) is unavailable,
+// e.g. restarting: it is back within seconds, so retry often, never backing off
+// past this, or the console stays deaf for half a minute after Redis is back.
+const LAYER_UNAVAILABLE = 4503;
+const LAYER_MAX_DELAY_MS = 2000;
 
 export class ConsoleSocket {
   /**
@@ -113,7 +118,8 @@ export class ConsoleSocket {
     }
     // Exponential backoff with full jitter, so a server restart isn't met by
     // every tab at the same instant.
-    const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.attempt);
+    const cap = event.code === LAYER_UNAVAILABLE ? LAYER_MAX_DELAY_MS : MAX_DELAY_MS;
+    const ceiling = Math.min(cap, MIN_DELAY_MS * 2 ** this.attempt);
     this.attempt += 1;
     this.timer = setTimeout(() => this.connect(), MIN_DELAY_MS + Math.random() * ceiling);
   }

@@ -76,6 +76,7 @@ const form = new FormEditor({
     schedule();
   },
   onUpload: upload,
+  channel: config.channel,
 });
 
 function showGeneral(fields) {

@@ -25,8 +25,9 @@ function put(holder, key, value) {
 }
 
 export class FormEditor {
-  constructor({ container, schema, spec, images, onChange, onUpload }) {
+  constructor({ container, schema, spec, images, onChange, onUpload, channel }) {
     this.container = container;
+    this.channel = channel || {}; // what the channel settings say (merchant, apps, zone)
     this.schema = schema;
     this.spec = spec;
     this.images = images; // library images: [{id, name, url}]
@@ -110,10 +111,28 @@ export class FormEditor {
         });
         return this.wrap(field, path, input, id);
       }
+      case "time": {
+        const input = el("input", "sf-input");
+        input.type = "time";
+        input.id = id;
+        input.value = typeof current === "string" ? current : "";
+        input.dataset.focus = path;
+        input.addEventListener("input", () => {
+          put(holder, field.key, input.value.slice(0, 5) || undefined);
+          this.changed();
+        });
+        return this.wrap(field, path, input, id);
+      }
+      case "info":
+        return this.info(field);
+      case "app":
+        return this.app(field, holder, path, id);
       case "number": {
         const input = el("input", "sf-input");
         input.type = "number";
         input.step = field.step || "1";
+        if (field.min !== undefined) input.min = String(field.min);
+        if (field.max !== undefined) input.max = String(field.max);
         input.id = id;
         input.value = typeof current === "number" ? String(current) : "";
         input.dataset.focus = path;
@@ -287,6 +306,75 @@ export class FormEditor {
     return box;
   }
 
+  // Read-only facts from the channel settings, with where to change them.
+  info(field) {
+    const box = el("p", "sf-info");
+    box.dataset.info = field.source;
+    const link = (href, text) => {
+      const a = el("a", "", text);
+      a.href = href;
+      return a;
+    };
+    const facts = this.channel;
+    if (field.source === "timeZone") {
+      box.textContent = `Times are in the business's time zone: ${facts.timeZone || "UTC"}.`;
+    } else if (field.source === "merchant") {
+      const merchant = facts.merchant;
+      if (merchant) {
+        box.append(`Paid to ${merchant.name} (${merchant.identifier}), in ${merchant.currency}, as set in `);
+      } else {
+        box.classList.add("sf-warning");
+        box.append("Apple Pay is not set up for this business: it cannot be sent until it is. Set it up in ");
+      }
+      box.append(facts.merchantUrl ? link(facts.merchantUrl, "Apple Pay settings") : "Apple Pay settings", ".");
+    } else if (field.source === "oauth") {
+      const oauth = facts.oauth;
+      if (oauth) {
+        const scope = oauth.scope.length ? `; it usually asks for: ${oauth.scope.join(" ")}` : "";
+        box.append(`Customers sign in with ${oauth.title}${scope}. Change it in `);
+      } else {
+        box.classList.add("sf-warning");
+        box.append("No sign-in provider is set up for this business: it cannot be sent until one is. Set it up in ");
+      }
+      box.append(facts.oauthUrl ? link(facts.oauthUrl, "sign-in settings") : "sign-in settings", ".");
+    }
+    return box;
+  }
+
+  // Pick one of the business's iMessage apps: fills in the keys that name it.
+  app(field, holder, path, id) {
+    const apps = this.channel.apps || [];
+    if (!apps.length) {
+      const box = el("p", "sf-info sf-warning", "This business has no iMessage app yet. Add one in ");
+      box.dataset.info = "apps";
+      const a = el("a", "", "channel settings");
+      a.href = this.channel.appsUrl || "#";
+      box.append(a, ", then come back; or fill in the fields below by hand.");
+      return box;
+    }
+    const select = el("select", "sf-input");
+    select.id = id;
+    select.dataset.focus = `${path}:app`;
+    const spec = holder();
+    const current = apps.findIndex((app) => app.app_id === spec.app_id && app.extension_bundle_id === spec.extension_bundle_id);
+    const options = [["", current === -1 ? "(another app, typed below)" : "(choose)"], ...apps.map((app, i) => [String(i), `${app.app_name} (${app.app_id})`])];
+    for (const [value, label] of options) {
+      const option = el("option", "", label);
+      option.value = value;
+      option.selected = value === (current === -1 ? "" : String(current));
+      select.append(option);
+    }
+    select.addEventListener("change", () => {
+      const app = apps[Number(select.value)];
+      if (!select.value || !app) return;
+      const target = holder();
+      for (const key of ["app_name", "app_id", "team_id", "extension_bundle_id", "url"]) target[key] = app[key];
+      this.restructure(`${path}:app`);
+    });
+    const box = this.wrap(field, "app", select, id);
+    return box;
+  }
+
   group(field, holder, current, path) {
     const set = el("fieldset", "sf-group");
     set.dataset.path = path;
@@ -301,7 +389,7 @@ export class FormEditor {
       add.type = "button";
       add.dataset.focus = `${path}:add`;
       add.addEventListener("click", () => {
-        holder()[field.key] = {};
+        holder()[field.key] = field.newValue ? field.newValue() : {};
         this.restructure(`${path}:remove`);
       });
       set.append(add);

@@ -42,6 +42,13 @@ const DURATIONS = [
   ["7200", "2 hours"],
 ];
 
+const EVERY = [
+  ["900", "15 minutes"],
+  ["1800", "30 minutes"],
+  ["3600", "hour"],
+  ["7200", "2 hours"],
+];
+
 export const SCHEMAS = {
   quick_reply: [
     { type: "text", key: "summary", label: "Question", help: "Shown above the answers; up to 512 characters.", placeholders: true },
@@ -107,12 +114,28 @@ export const SCHEMAS = {
       ],
     },
     {
+      type: "group",
+      key: "relative_slots",
+      label: "Slots relative to the send time",
+      optional: true,
+      help: "Worked out when it is sent, in the business's time zone, so they never go stale.",
+      newValue: () => ({ days: 3, weekdays_only: true, from: "10:00", to: "17:00", every: 3600, duration: 3600 }),
+      fields: [
+        { type: "info", source: "timeZone" },
+        { type: "number", key: "days", label: "Days offered", min: 1, max: 14, help: "The next days that still have a slot after the send time (1 to 14)." },
+        { type: "checkbox", key: "weekdays_only", label: "Weekdays only (Monday to Friday)", default: true },
+        { type: "time", key: "from", label: "First slot starts at" },
+        { type: "time", key: "to", label: "Last slot ends by" },
+        { type: "select", key: "every", label: "A slot every", options: EVERY, number: true },
+        { type: "select", key: "duration", label: "Each lasts", options: DURATIONS, number: true },
+      ],
+    },
+    {
       type: "list",
       key: "slots",
-      label: "Slots",
+      label: "Fixed slots",
       itemLabel: "Slot",
-      help: "At least one; each starts at a different time.",
-      min: 1,
+      help: "Each starts at a different time; those already started are left out when sent.",
       newItem: (list) => nextSlot(list),
       fields: [
         { type: "datetime", key: "start", label: "Starts", help: "In the time zone above (UTC when the customer's)." },
@@ -182,6 +205,7 @@ export const SCHEMAS = {
     },
   ],
   apple_pay: [
+    { type: "info", source: "merchant" },
     RECEIVED,
     {
       type: "list",
@@ -223,11 +247,13 @@ export const SCHEMAS = {
     },
   ],
   authentication: [
+    { type: "info", source: "oauth" },
     RECEIVED,
     REPLY,
     { type: "list", key: "scope", label: "Scopes", itemLabel: "Scope", help: "What to ask the provider set in Sign-in (OAuth) settings for.", min: 1, newItem: () => "", item: { type: "choice", label: "Scope" } },
   ],
   imessage_app: [
+    { type: "app", label: "App", help: "One of the business's iMessage apps; it fills in the fields below." },
     RECEIVED,
     { type: "text", key: "app_name", label: "App name" },
     { type: "text", key: "app_id", label: "App Store id" },
@@ -238,6 +264,7 @@ export const SCHEMAS = {
   rich_link: [
     { type: "text", key: "url", label: "Link", help: "An https:// address." },
     { type: "text", key: "title", label: "Title", placeholders: true },
+    { type: "image", key: "image", label: "Image", help: "Drawn across the link; cut to 789 × 450." },
   ],
 };
 SCHEMAS.authentication_legacy = SCHEMAS.authentication;

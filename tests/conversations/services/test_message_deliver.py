@@ -228,7 +228,7 @@ def test_a_failed_publish_marks_the_row_for_the_next_sweep(
     )
     message.refresh_from_db()
     assert message.status == Message.Status.PENDING
-    assert message.next_attempt_at <= timezone.now() - outbound.OVERDUE_AFTER
+    assert message.next_attempt_at <= timezone.now() - outbound.overdue_after()
     broker["up"] = True
     assert services.message_requeue_stuck() == 1
     message.refresh_from_db()

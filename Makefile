@@ -20,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed  ## create the virtualenv and install everything
+	@# The .mo catalogues are built, not committed, with Babel (no system gettext needed).
+	$(PY) scripts/compile_messages.py
 
 run: install  ## migrate, seed the demo business and serve it with the sandbox on :8000
 	PORT=$(PORT) scripts/dev.sh

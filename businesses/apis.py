@@ -49,3 +49,22 @@ class ConversationEscalateApi(APIView):
             conversation=conversation, actor=request.user
         )
         return Response({"route": routing.route_data(route)})
+
+
+class MyTeamOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    business = serializers.IntegerField(source="business_id")
+
+
+class MyTeamsApi(APIView):
+    """The caller's teams, so the console can alert them to their new conversations."""
+
+    @extend_schema(responses=MyTeamOutputSerializer(many=True))
+    def get(self, request: AuthenticatedRequest) -> Response:
+        from .models import Team
+
+        teams = Team.objects.filter(
+            members=request.user, business__memberships__user=request.user
+        ).order_by("name")
+        return Response(MyTeamOutputSerializer(teams, many=True).data)

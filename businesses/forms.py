@@ -147,6 +147,17 @@ class TeamForm(forms.Form):
     members = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
+    assign_cap = forms.IntegerField(
+        min_value=1,
+        max_value=1000,
+        initial=10,
+        required=False,
+        label="Most open conversations per agent (auto-assignment)",
+    )
+    reassign_when_offline = forms.BooleanField(
+        required=False,
+        label="When an agent goes offline, hand their open conversations on",
+    )
 
     def __init__(
         self, *args: Any, people: list[tuple[int, str]], **kwargs: Any
@@ -179,6 +190,10 @@ class RoutingRuleForm(forms.Form):
         coerce=int, required=False, empty_value=None, label="…or send a rich object"
     )
     bot = forms.BooleanField(required=False, label="A bot answers first")
+    auto_assign = forms.BooleanField(
+        required=False,
+        label="Assign to the team's online agents in turn (fewest open first)",
+    )
 
     def __init__(
         self,

@@ -208,6 +208,14 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="teams"
     )
+    # Auto-assignment (turned on by a routing rule): nobody gets more open
+    # conversations than this.
+    assign_cap = models.PositiveSmallIntegerField(
+        "most open conversations per agent", default=10
+    )
+    reassign_when_offline = models.BooleanField(
+        "hand an agent's open conversations on when they go offline", default=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -277,6 +285,11 @@ class RoutingRule(models.Model):
     )
     bot = models.BooleanField(
         default=False, help_text="A bot answers first; a person can always take over."
+    )
+    auto_assign = models.BooleanField(
+        default=False,
+        help_text="Give the conversation to the team's online agent with the "
+        "fewest open conversations, in turn.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,12 +9,18 @@ from conversations.models import Conversation
 
 from .models import ConversationRoute
 from .routing import route_data
-from .tasks import conversation_route
+from .tasks import conversation_route, conversations_hand_on_task
 
 
 def on_conversation_started(event: events.ConversationStarted) -> None:
     """A new conversation is routed (team, rules, greeting) in a task, once."""
     conversation_route.delay(event.conversation_id)
+
+
+def on_agent_availability_changed(event: events.AgentAvailabilityChanged) -> None:
+    """Going offline hands conversations on where the team's admin chose so."""
+    if event.status == "offline":
+        conversations_hand_on_task.delay(event.business_id, event.user_id)
 
 
 def conversation_route_field(conversation: Conversation) -> dict[str, Any] | None:
@@ -25,6 +31,13 @@ def conversation_route_field(conversation: Conversation) -> dict[str, Any] | Non
     )
 
 
+def my_teams(conversations: Any, user: Any) -> Any:
+    """The inbox's "my teams": conversations routed to a team the agent is in."""
+    return conversations.filter(route__team__members=user)
+
+
 def connect() -> None:
     events.subscribe(events.ConversationStarted, on_conversation_started)
+    events.subscribe(events.AgentAvailabilityChanged, on_agent_availability_changed)
     presentation.conversation_field_register("route", conversation_route_field)
+    presentation.inbox_scope_register("my_teams", "My teams", my_teams)

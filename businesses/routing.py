@@ -20,6 +20,7 @@ from conversations.services import message_send
 from conversations.types import User
 from richobjects.services import rich_object_send
 
+from .assignment import conversation_auto_assign
 from .models import ConversationRoute, RoutingRule
 from .selectors import business_is_open, channel_settings_get
 
@@ -197,6 +198,13 @@ def conversation_route(*, conversation_id: int) -> ConversationRoute | None:
         ):
             conversation.assigned_agent_id = rule.assignee_id
             conversation.save(update_fields=["assigned_agent"])
+        elif (
+            rule is not None
+            and rule.auto_assign
+            and rule.team is not None
+            and conversation.assigned_agent_id is None
+        ):
+            conversation_auto_assign(conversation=conversation, team=rule.team)
         if not conversation.is_closed:
             if rule is not None and _send_rule_reply(conversation, rule):
                 route.auto_reply_sent = True

@@ -417,6 +417,8 @@ def team_save(
     name: str,
     member_ids: Iterable[int],
     team: Team | None = None,
+    assign_cap: int = 10,
+    reassign_when_offline: bool = False,
 ) -> Team:
     name = name.strip()
     if not name:
@@ -425,10 +427,17 @@ def team_save(
     try:
         with transaction.atomic():
             if team is None:
-                team = Team.objects.create(business=business, name=name)
+                team = Team.objects.create(
+                    business=business,
+                    name=name,
+                    assign_cap=assign_cap,
+                    reassign_when_offline=reassign_when_offline,
+                )
             else:
                 team.name = name
-                team.save(update_fields=["name"])
+                team.assign_cap = assign_cap
+                team.reassign_when_offline = reassign_when_offline
+                team.save(update_fields=["name", "assign_cap", "reassign_when_offline"])
             team.members.set(members)
     except IntegrityError as exc:
         raise ValidationError(
@@ -458,6 +467,7 @@ def routing_rule_create(
     reply_text: str = "",
     reply_rich_object_id: int | None = None,
     bot: bool = False,
+    auto_assign: bool = False,
 ) -> RoutingRule:
     """Add a rule; every referenced team, person and rich object must be the
     business's own."""
@@ -491,6 +501,8 @@ def routing_rule_create(
             errors["reply_rich_object"] = "Choose one of this business's rich objects."
     if reply_text and rich_object is not None:
         errors["reply_text"] = "Send either a text or a rich object, not both."
+    if auto_assign and team is None:
+        errors["auto_assign"] = "Auto-assignment needs a team to assign within."
     if errors:
         raise ValidationError(errors)
     rule = RoutingRule(
@@ -507,6 +519,7 @@ def routing_rule_create(
         reply_text=reply_text.strip(),
         reply_rich_object=rich_object,
         bot=bot,
+        auto_assign=auto_assign,
     )
     rule.full_clean(exclude=["business", "team", "assignee", "reply_rich_object"])
     rule.save()

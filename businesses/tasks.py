@@ -26,6 +26,15 @@ def conversation_route(conversation_id: int) -> None:
     route(conversation_id=conversation_id)
 
 
+@shared_task(name="businesses.conversations_hand_on", acks_late=True)
+def conversations_hand_on_task(business_id: int, user_id: int) -> None:
+    """An agent went offline: reassign where their teams chose so. Safe to
+    repeat: only conversations still assigned to them move."""
+    from .assignment import conversations_hand_on
+
+    conversations_hand_on(business_id=business_id, user_id=user_id)
+
+
 @shared_task(name="businesses.conversations_route_unrouted")
 def conversations_route_unrouted() -> int:
     """Beat task: route conversations whose routing task was lost or gave up."""

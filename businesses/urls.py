@@ -10,6 +10,7 @@ app_name = "businesses"
 
 urlpatterns = [
     path("landing/", views.landing, name="landing"),
+    path("api/v1/me/teams/", apis.MyTeamsApi.as_view(), name="my-teams"),
     path("landing/signup/", views.signup, name="signup"),
     path("landing/requests/", views.link_requests, name="link-requests"),
     path(

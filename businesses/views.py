@@ -324,7 +324,11 @@ def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpR
             request,
             team_form,
             lambda data: services.team_save(
-                business=business, name=data["name"], member_ids=data["members"]
+                business=business,
+                name=data["name"],
+                member_ids=data["members"],
+                assign_cap=data["assign_cap"] or 10,
+                reassign_when_offline=data["reassign_when_offline"],
             ),
             done="Team saved.",
         ):

@@ -9,6 +9,7 @@ class ConversationsConfig(AppConfig):
 
     def ready(self) -> None:
         # schema registers the API token scheme with drf-spectacular on import.
-        from . import schema, signals  # noqa: F401
+        from . import language, schema, signals  # noqa: F401
 
         signals.connect()
+        language.connect()

@@ -15,7 +15,12 @@ from . import realtime
 from .exceptions import ClientError, NotFoundError
 from .models import Conversation
 from .selectors import business_ids_for_user, conversation_get_for_user
-from .services import conversation_presence, conversation_typing
+from .services import (
+    availability_socket_closed,
+    availability_socket_opened,
+    conversation_presence,
+    conversation_typing,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +46,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
 
     groups_joined: list[str]
     focused: int | None = None
+    counted: bool = False
     rejoin_task: asyncio.Task[None] | None = None
     layer_lost: bool = False
     _layer_receive: Callable[[], Awaitable[dict[str, Any]]]
@@ -96,6 +102,9 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await self.layer_lost_close()
             return
         await self.accept()
+        # An open tab keeps an "online" agent online; the last one closing makes them away.
+        await database_sync_to_async(availability_socket_opened)(user_id=user.pk)
+        self.counted = True
         await self.send_json({"type": "hello", "data": {"businesses": business_ids}})
         self.rejoin_task = asyncio.create_task(self._rejoin_forever())
 
@@ -143,6 +152,11 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                 )
             self.focused = None
         await self._leave_groups()
+        if self.counted:
+            self.counted = False
+            await database_sync_to_async(availability_socket_closed)(
+                user_id=self.scope["user"].pk
+            )
 
     async def _leave_groups(self) -> None:
         # With the layer down there is nothing to leave: its groups expire.

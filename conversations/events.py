@@ -80,6 +80,15 @@ class MessageStatusChanged(Event):
 
 
 @dataclass(frozen=True)
+class AgentAvailabilityChanged(Event):
+    """An agent went online, away or offline (one event per business of theirs)."""
+
+    user_id: int
+    status: str
+    previous: str
+
+
+@dataclass(frozen=True)
 class ConversationStatusChanged(Event):
     """The conversation moved between open, pending, resolved and closed.
 

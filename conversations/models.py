@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def new_apple_id() -> str:
@@ -39,8 +41,8 @@ class Business(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        AGENT = "agent", "Agent"
+        ADMIN = "admin", _("Admin")
+        AGENT = "agent", _("Agent")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -138,8 +140,18 @@ class Customer(models.Model):
         Business, on_delete=models.CASCADE, related_name="customers"
     )
     apple_id = models.CharField("opaque id", max_length=255)
-    display_name = models.CharField(max_length=200, blank=True)
+    # The name agents gave the customer (or the sandbox/Apple passed on); the
+    # console shows it instead of the opaque id.
+    display_name = models.CharField("name", max_length=200, blank=True)
+    email = models.EmailField(blank=True, max_length=254)
+    phone = models.CharField(max_length=32, blank=True)
+    notes = models.TextField(blank=True)
+    # Free-form facts agents keep (plan, order number…): string keys and values.
+    attributes: models.JSONField[dict[str, str], dict[str, str]] = models.JSONField(
+        "custom attributes", default=dict, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -152,14 +164,37 @@ class Customer(models.Model):
         return self.display_name or self.apple_id
 
 
+class Label(models.Model):
+    """A business's tag for conversations ("billing", "vip"), with a colour."""
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="labels"
+    )
+    name = models.CharField(max_length=50)
+    # "#rrggbb": the chip's background in the console.
+    color = models.CharField(max_length=7, default="#6e6e73")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "business", Lower("name"), name="one_label_per_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Conversation(models.Model):
     """One customer's thread with one business; Apple keeps exactly one per pair."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed by customer"
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed by customer")
 
     business = models.ForeignKey(
         Business, on_delete=models.CASCADE, related_name="conversations"
@@ -182,6 +217,7 @@ class Conversation(models.Model):
         blank=True,
         related_name="assigned_conversations",
     )
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -199,11 +235,11 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        IN = "in", "From customer"
-        OUT = "out", "To customer"
+        IN = "in", _("From customer")
+        OUT = "out", _("To customer")
         # Private notes between agents: never a candidate for delivery to Apple,
         # which only ever picks up direction=out rows.
-        INTERNAL = "int", "Internal"
+        INTERNAL = "int", _("Internal")
 
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
@@ -379,3 +415,45 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} of {self.user_id}"
+
+
+class Availability(models.Model):
+    """Whether an agent takes new conversations: what they chose, and how many
+    console tabs they have open (an "online" agent with none is away)."""
+
+    class Status(models.TextChoices):
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability"
+    )
+    chosen = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.ONLINE
+    )
+    # Open console sockets, counted by the consumer; zero turns "online" into away.
+    sockets = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status}"
+
+    @property
+    def status(self) -> str:
+        if self.chosen == self.Status.ONLINE and self.sockets == 0:
+            return self.Status.AWAY
+        return self.chosen
+
+
+class AgentPreferences(models.Model):
+    """What an agent chose for their own console (the language of its UI)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    # "" follows the browser's language; otherwise one of settings.LANGUAGES.
+    language = models.CharField(max_length=8, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} prefers {self.language or 'the browser language'}"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Conversation, Message
+    from .models import Conversation, Customer, Message
 
 # Presents many messages at once so a page of replies costs a fixed number of
 # queries: returns the ``rich`` field by message id (None for plain messages).
@@ -21,7 +21,15 @@ RichPresenter = Callable[[Sequence["Message"]], dict[int, dict[str, Any] | None]
 # Adds one named field to a conversation's live-push shape.
 ConversationField = Callable[["Conversation"], Any]
 
+# Adds one named field to a customer's profile (the sign-in identity).
+CustomerField = Callable[["Customer"], Any]
+
+# Narrows the inbox for one named choice ("my_teams"): (queryset, user) -> queryset.
+InboxScope = Callable[[Any, Any], Any]
+
+_inbox_scopes: dict[str, tuple[str, InboxScope]] = {}
 _rich_presenter: list[RichPresenter] = []
+_customer_fields: dict[str, CustomerField] = {}
 _conversation_fields: dict[str, ConversationField] = {}
 
 
@@ -43,3 +51,26 @@ def conversation_field_register(name: str, field: ConversationField) -> None:
 
 def conversation_fields(conversation: Conversation) -> dict[str, Any]:
     return {name: field(conversation) for name, field in _conversation_fields.items()}
+
+
+def customer_field_register(name: str, field: CustomerField) -> None:
+    """Add ``name`` to the customer profile of the API, computed by ``field``."""
+    _customer_fields[name] = field
+
+
+def customer_fields(customer: Customer) -> dict[str, Any]:
+    return {name: field(customer) for name, field in _customer_fields.items()}
+
+
+def inbox_scope_register(name: str, label: str, narrow: InboxScope) -> None:
+    """Offer ``label`` in the inbox filters; choosing it applies ``narrow``."""
+    _inbox_scopes[name] = (label, narrow)
+
+
+def inbox_scopes() -> list[tuple[str, str]]:
+    return [(name, label) for name, (label, _) in _inbox_scopes.items()]
+
+
+def inbox_scope(name: str) -> InboxScope | None:
+    entry = _inbox_scopes.get(name)
+    return entry[1] if entry else None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
+    Case,
     Count,
     F,
     OuterRef,
@@ -14,15 +16,19 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 
+from . import presentation
 from .exceptions import NotFoundError
 from .models import (
     Business,
     Conversation,
+    Customer,
     Invitation,
+    Label,
     Membership,
     Message,
     ReadMarker,
@@ -57,8 +63,10 @@ def conversation_list_for_user(
             qs = qs.filter(business__apple_id=business)
     if status:
         qs = qs.filter(status=status)
-    return qs.select_related("business", "customer", "assigned_agent").order_by(
-        "-last_message_at", "-id"
+    return (
+        qs.select_related("business", "customer", "assigned_agent")
+        .prefetch_related("labels")
+        .order_by("-last_message_at", "-id")
     )
 
 
@@ -67,6 +75,8 @@ def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversati
         Conversation.objects.filter(
             id=conversation_id, business__memberships__user=user
         )
+        # Labels load when serialized (one query), so reads that never show
+        # them (a message page, typing) do not pay for them.
         .select_related("business", "customer", "assigned_agent")
         .first()
     )
@@ -114,6 +124,9 @@ class InboxFilters:
     assignee: str = ""  # "", "me", "none" or a user id
     business: int | None = None
     intent: str = ""
+    label: int | None = None
+    scope: str = ""  # a registered inbox scope ("my_teams"), or "" for all
+    sort: str = ""  # "" latest first, or "waiting": longest-waiting customers first
 
 
 def membership_list_for_user(*, user: User) -> list[Membership]:
@@ -145,6 +158,11 @@ def conversation_inbox_for_user(
         qs = qs.filter(business_id=filters.business)
     if filters.intent:
         qs = qs.filter(Q(intent=filters.intent) | Q(group=filters.intent))
+    if filters.label is not None:
+        qs = qs.filter(labels__id=filters.label)
+    narrow = presentation.inbox_scope(filters.scope) if filters.scope else None
+    if narrow is not None:
+        qs = narrow(qs, user)
     visible = Message.objects.filter(conversation=OuterRef("pk")).exclude(
         direction=Message.Direction.INTERNAL
     )
@@ -166,14 +184,30 @@ def conversation_inbox_for_user(
     )
     return (
         qs.select_related("business", "customer", "assigned_agent")
+        # One query for the labels of the whole page.
+        .prefetch_related("labels")
         .annotate(
             last_body=Subquery(last.values("body")[:1]),
             last_kind=Subquery(last.values("kind")[:1]),
             last_direction=Subquery(last.values("direction")[:1]),
             unread_count=Coalesce(Subquery(unread), Value(0)),
         )
-        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+        .order_by(*_inbox_order(filters.sort))
     )
+
+
+def _inbox_order(sort: str) -> list[Any]:
+    if sort == "waiting":
+        # Customers whose last word is unanswered first, the longest waiting on top.
+        return [
+            Case(
+                When(last_direction=Message.Direction.IN, then=Value(0)),
+                default=Value(1),
+            ),
+            F("last_message_at").asc(nulls_last=True),
+            "id",
+        ]
+    return [F("last_message_at").desc(nulls_last=True), "-id"]
 
 
 def conversation_intent_choices_for_user(*, user: User) -> list[str]:
@@ -226,14 +260,18 @@ def message_page_for_conversation(
     return list(reversed(rows[:CONVERSATION_PAGE_SIZE])), has_earlier
 
 
-def message_search_for_user(*, user: User, query: str) -> QuerySet[Message]:
-    """Messages and notes in the user's businesses whose text contains `query`."""
+def message_search_for_user(
+    *, user: User, query: str, label: int | None = None
+) -> QuerySet[Message]:
+    """Messages and notes in the user's businesses whose text contains `query`
+    (in conversations carrying ``label``, when given)."""
+    qs = Message.objects.filter(conversation__business__memberships__user=user)
+    if query:
+        qs = qs.filter(body__icontains=query)
+    if label is not None:
+        qs = qs.filter(conversation__labels__id=label)
     return (
-        Message.objects.filter(
-            conversation__business__memberships__user=user,
-            body__icontains=query,
-        )
-        .exclude(kind=Message.Kind.REACTION)
+        qs.exclude(kind=Message.Kind.REACTION)
         .select_related("conversation__customer", "conversation__business", "sender")
         .order_by("-id")
     )
@@ -274,3 +312,53 @@ def invitation_list_pending(*, business_id: int) -> list[Invitation]:
 
 def user_get(*, user_id: int) -> User | None:
     return get_user_model().objects.filter(id=user_id).first()
+
+
+# Labels and customers -------------------------------------------------------------
+
+
+def label_list_for_user(*, user: User, business_id: int | None = None) -> list[Label]:
+    """Labels of the user's businesses (of one, when given), by name."""
+    qs = Label.objects.filter(business__memberships__user=user)
+    if business_id is not None:
+        qs = qs.filter(business_id=business_id)
+    return list(qs.order_by("name", "id"))
+
+
+def label_get_for_user(*, user: User, label_id: int) -> Label:
+    label = (
+        Label.objects.filter(id=label_id, business__memberships__user=user)
+        .select_related("business")
+        .first()
+    )
+    if label is None:
+        raise NotFoundError("No such label.")
+    return label
+
+
+def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
+    customer = (
+        Customer.objects.filter(id=customer_id, business__memberships__user=user)
+        .select_related("business")
+        .first()
+    )
+    if customer is None:
+        # Same answer for "absent" and "not yours", so ids can't be probed.
+        raise NotFoundError("No such customer.")
+    return customer
+
+
+def customer_conversation_list(*, customer: Customer) -> list[Conversation]:
+    """Every conversation of the person: this customer's, and those of the
+    business's other customers (other Apple IDs) with the same e-mail or phone."""
+    same_person = Q(customer=customer)
+    if customer.email:
+        same_person |= Q(customer__email__iexact=customer.email)
+    if customer.phone:
+        same_person |= Q(customer__phone=customer.phone)
+    return list(
+        Conversation.objects.filter(same_person, business_id=customer.business_id)
+        .select_related("customer", "assigned_agent")
+        .prefetch_related("labels")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")[:100]
+    )

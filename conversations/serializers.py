@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import presentation
-from .models import Business, Conversation, Customer, Membership, Message
+from .models import Business, Conversation, Customer, Label, Membership, Message
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -37,11 +37,19 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "apple_id", "display_name"]
 
 
+class LabelOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["id", "name", "color"]
+
+
 class ConversationOutputSerializer(serializers.ModelSerializer):
     business = BusinessOutputSerializer()
     customer = CustomerOutputSerializer()
     assigned_agent = UserRefSerializer(allow_null=True, read_only=True)
     is_closed = serializers.BooleanField()
+    # Prefetched by the selectors; a single push costs one query.
+    labels = LabelOutputSerializer(many=True, read_only=True)
 
     class Meta:
         model = Conversation
@@ -57,6 +65,7 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
             "intent",
             "group",
             "assigned_agent",
+            "labels",
             "created_at",
             "last_message_at",
             "closed_at",

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis, attachment_apis, token_apis, views, views_console
+from . import (
+    apis,
+    attachment_apis,
+    availability_apis,
+    bulk_apis,
+    customer_apis,
+    label_apis,
+    token_apis,
+    views,
+    views_console,
+)
 
 urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
@@ -95,8 +105,59 @@ urlpatterns = [
         attachment_apis.AttachmentThumbnailApi.as_view(),
         name="attachment-thumbnail",
     ),
+    path(
+        "api/v1/customers/<int:customer_id>/",
+        customer_apis.CustomerDetailApi.as_view(),
+        name="customer-detail",
+    ),
+    path(
+        "api/v1/conversations/bulk/",
+        bulk_apis.ConversationBulkApi.as_view(),
+        name="conversation-bulk",
+    ),
+    path(
+        "api/v1/conversations/read-all/",
+        bulk_apis.ConversationReadAllApi.as_view(),
+        name="conversation-read-all",
+    ),
+    path(
+        "api/v1/me/availability/",
+        availability_apis.MyAvailabilityApi.as_view(),
+        name="my-availability",
+    ),
+    path(
+        "api/v1/me/preferences/",
+        availability_apis.MyPreferencesApi.as_view(),
+        name="my-preferences",
+    ),
+    path("api/v1/labels/", label_apis.LabelListApi.as_view(), name="label-list"),
+    path(
+        "api/v1/labels/<int:label_id>/",
+        label_apis.LabelDetailApi.as_view(),
+        name="label-detail",
+    ),
+    path(
+        "api/v1/conversations/<int:conversation_id>/labels/",
+        label_apis.ConversationLabelsApi.as_view(),
+        name="conversation-labels",
+    ),
+    path(
+        "api/v1/conversations/<int:conversation_id>/labels/<int:label_id>/",
+        label_apis.ConversationLabelRemoveApi.as_view(),
+        name="conversation-label-remove",
+    ),
     # The agent console (server-rendered pages).
     path("console/", views_console.inbox, name="console-inbox"),
+    path(
+        "console/customers/<int:customer_id>/",
+        views_console.customer_profile,
+        name="console-customer",
+    ),
+    path(
+        "console/businesses/<int:business_id>/labels/",
+        views_console.business_labels,
+        name="console-labels",
+    ),
     path(
         "console/c/<int:conversation_id>/",
         views_console.conversation_detail,

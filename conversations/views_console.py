@@ -18,11 +18,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 from rest_framework.authtoken.models import Token as LegacyToken
 
-from . import selectors, services
+from . import presentation, selectors, services
 from .context_processors import navigation_of
 from .exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from .models import ApiToken, Business, Conversation, Membership
@@ -33,12 +34,12 @@ from .types import AuthenticatedHttpRequest
 
 # What each capability (spec §5) lets the device show, in agents' words.
 CAPABILITY_LABELS = {
-    "LIST": "list pickers",
-    "TIME": "time pickers",
-    "QUICK": "quick replies",
-    "AUTH": "sign-in (old)",
-    "AUTH2": "sign-in",
-    "FORM": "forms",
+    "LIST": _("list pickers"),
+    "TIME": _("time pickers"),
+    "QUICK": _("quick replies"),
+    "AUTH": _("sign-in (old)"),
+    "AUTH2": _("sign-in"),
+    "FORM": _("forms"),
 }
 
 
@@ -57,8 +58,22 @@ def _filters(
     if business is not None and business not in {m.business_id for m in memberships}:
         business = None
     intent = request.GET.get("intent", "")[:255]
+    label_raw = request.GET.get("label", "")
+    label = int(label_raw) if label_raw.isdigit() else None
+    scope = request.GET.get("scope", "")
+    if scope not in dict(presentation.inbox_scopes()):
+        scope = ""
+    sort = request.GET.get("sort", "")
+    if sort != "waiting":
+        sort = ""
     return selectors.InboxFilters(
-        status=status, assignee=assignee, business=business, intent=intent
+        sort=sort,
+        status=status,
+        assignee=assignee,
+        business=business,
+        intent=intent,
+        label=label,
+        scope=scope,
     )
 
 
@@ -69,6 +84,9 @@ def _filter_query(filters: selectors.InboxFilters, page: int | None = None) -> s
         "assignee": filters.assignee,
         "business": "" if filters.business is None else str(filters.business),
         "intent": filters.intent,
+        "label": "" if filters.label is None else str(filters.label),
+        "scope": filters.scope,
+        "sort": filters.sort,
     }
     if page and page > 1:
         pairs["page"] = str(page)
@@ -97,6 +115,8 @@ def _inbox_context(
         "statuses": Conversation.Status.choices,
         "teammates": selectors.teammate_list_for_user(user=request.user),
         "intents": selectors.conversation_intent_choices_for_user(user=request.user),
+        "labels": selectors.label_list_for_user(user=request.user),
+        "scopes": presentation.inbox_scopes(),
     }
 
 
@@ -154,6 +174,12 @@ def conversation_detail(
             # One serializer for the page: building fields per message costs ~1 ms each.
             "messages": MessageOutputSerializer(messages, many=True).data,
             "agents": agents,
+            # The business's labels, for the "+ Label" menu (read for the inbox already).
+            "labels": [
+                {"id": label.id, "name": label.name, "color": label.color}
+                for label in context["labels"]
+                if label.business_id == conversation.business_id
+            ],
             "me": {"id": request.user.pk, "username": request.user.get_username()},
             "paged": bool(before),
         },
@@ -165,18 +191,137 @@ def conversation_detail(
 @require_GET
 def message_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
+    label_raw = request.GET.get("label", "")
+    label = int(label_raw) if label_raw.isdigit() else None
     page = None
-    if query:
+    if query or label is not None:
         page = Paginator(
-            selectors.message_search_for_user(user=request.user, query=query), 50
+            selectors.message_search_for_user(
+                user=request.user, query=query, label=label
+            ),
+            50,
         ).get_page(request.GET.get("page"))
     return render(
         request,
         "console/search.html",
         {
             "q": query,
+            "label": label,
+            "labels": selectors.label_list_for_user(user=request.user),
             "page": page,
         },
+    )
+
+
+def _attributes_from_text(text: str) -> dict[str, str]:
+    """``name: value`` lines, as agents type them in the profile form."""
+    attributes: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise ApplicationError(
+                f"Custom attributes, line {number}: write it as name: value.",
+                code="invalid_attributes",
+            )
+        attributes[name.strip()] = value.strip()
+    return attributes
+
+
+def _attributes_as_text(attributes: dict[str, str]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in attributes.items())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_profile(
+    request: AuthenticatedHttpRequest, customer_id: int
+) -> HttpResponse:
+    try:
+        customer = selectors.customer_get_for_user(
+            user=request.user, customer_id=customer_id
+        )
+    except NotFoundError as exc:
+        raise Http404("No such customer.") from exc
+    error = ""
+    form = {
+        "display_name": customer.display_name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "notes": customer.notes,
+        "attributes": _attributes_as_text(customer.attributes or {}),
+    }
+    if request.method == "POST":
+        form = {field: request.POST.get(field, "") for field in form}
+        try:
+            changes: dict[str, Any] = {
+                field: value for field, value in form.items() if field != "attributes"
+            }
+            changes["attributes"] = _attributes_from_text(form["attributes"])
+            services.customer_update(
+                customer=customer, actor=request.user, changes=changes
+            )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            return redirect("console-customer", customer_id=customer.id)
+    conversations = selectors.customer_conversation_list(customer=customer)
+    return render(
+        request,
+        "console/customer.html",
+        {
+            "customer": customer,
+            "form": form,
+            "error": error,
+            "conversations": conversations,
+            # The sign-in identity hangs off the conversation (integrations' tag).
+            "own_conversation": next(
+                (c for c in conversations if c.customer_id == customer.id), None
+            ),
+        },
+        status=400 if error else 200,
+    )
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def business_labels(
+    request: AuthenticatedHttpRequest, business: Business
+) -> HttpResponse:
+    """Admins define the business's labels: plain forms, like the team page."""
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("delete", "").isdigit():
+                label = selectors.label_get_for_user(
+                    user=request.user, label_id=int(request.POST["delete"])
+                )
+                if label.business_id != business.id:
+                    raise NotFoundError("No such label.")
+                services.label_delete(label=label, actor=request.user)
+            else:
+                services.label_create(
+                    business=business,
+                    actor=request.user,
+                    name=request.POST.get("name", ""),
+                    color=request.POST.get("color", ""),
+                )
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            return redirect("console-labels", business_id=business.id)
+    return render(
+        request,
+        "console/labels.html",
+        {
+            "business": business,
+            "labels": selectors.label_list_for_user(
+                user=request.user, business_id=business.id
+            ),
+            "error": error,
+        },
+        status=400 if error else 200,
     )
 
 

@@ -4,11 +4,12 @@ customer signed in as. Secrets never leave through these."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
 
-from conversations.models import Business, Conversation, Membership
+from conversations.models import Business, Conversation, Customer, Membership
 from conversations.types import User
 from richobjects.builders import MerchantSettings
 
@@ -90,6 +91,20 @@ def merchant_settings_for(
 
 def identity_for_conversation(conversation: Conversation) -> CustomerIdentity | None:
     return CustomerIdentity.objects.filter(customer_id=conversation.customer_id).first()
+
+
+def identity_data_for_customer(customer: Customer) -> dict[str, Any] | None:
+    """The profile's "signed in as" field: never the access token."""
+    identity = CustomerIdentity.objects.filter(customer_id=customer.pk).first()
+    if identity is None:
+        return None
+    return {
+        "external_user_id": identity.external_user_id,
+        "name": identity.display_name,
+        "provider": identity.provider_title,
+        "label": identity.label,
+        "linked_at": identity.linked_at.isoformat(),
+    }
 
 
 def payment_list_for_conversation(conversation: Conversation) -> list[Payment]:

@@ -104,9 +104,13 @@ MIDDLEWARE = [
     "django_guid.middleware.guid_middleware",
     "msp_console.access.AccessLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language, the language cookie), then the
+    # agent's own choice once they are known (AgentLanguageMiddleware).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "conversations.middleware.AgentLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
@@ -186,7 +190,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# Built from the .po files by `make install` (compilemessages); .mo are not committed.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -339,6 +346,8 @@ SPECTACULAR_SETTINGS = {
         "integrations.webhook_contract.SIGNIN",
     ],
     "ENUM_NAME_OVERRIDES": {
+        # One name for the availability states wherever they appear.
+        "AvailabilityEnum": "conversations.models.Availability.Status",
         "RichObjectKindEnum": "richobjects.models.RichObject.Kind",
         "MessageKindEnum": "conversations.models.Message.Kind",
         "MessageStatusEnum": "conversations.models.Message.Status",

@@ -1520,6 +1520,11 @@ def _lookup(params: Mapping[str, Any], name: str) -> Any:
     return value
 
 
+def placeholder_value(params: Mapping[str, Any], name: str) -> Any:
+    """What ``{{name}}`` would be filled with (None when nothing)."""
+    return _lookup(params, name)
+
+
 def render_placeholders(spec: Any, params: Mapping[str, Any]) -> Any:
     """A copy of ``spec`` with every ``{{name}}`` in its strings filled from ``params``.
 

@@ -211,6 +211,56 @@ class RichImageVariant(models.Model):
         return f"{self.image} as {self.style} ({self.width}x{self.height})"
 
 
+class CannedReply(models.Model):
+    """A saved text agents insert by typing ``/code`` in the composer.
+
+    Shared replies (no owner) belong to the business and admins manage them;
+    personal ones belong to the agent who wrote them. Placeholders such as
+    ``{{customer.name}}`` are filled with the library's filler at insertion.
+    """
+
+    business = models.ForeignKey(
+        "conversations.Business",
+        on_delete=models.CASCADE,
+        related_name="canned_replies",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_replies",
+        help_text="empty for a reply shared with the whole business",
+    )
+    short_code = models.SlugField(max_length=40)
+    title = models.CharField(max_length=120, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["short_code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "short_code"],
+                condition=models.Q(owner__isnull=True),
+                name="one_shared_canned_reply_per_code",
+            ),
+            models.UniqueConstraint(
+                fields=["business", "owner", "short_code"],
+                condition=models.Q(owner__isnull=False),
+                name="one_personal_canned_reply_per_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.short_code}"
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
+
+
 class RichObjectPublication(models.Model):
     """Who made which version the one agents send, and when (the history page reads it)."""
 

@@ -2,11 +2,31 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import apis, views_library
+from . import apis, canned_apis, views_canned, views_library
 
 LIBRARY = "console/businesses/<int:business_id>/library/"
 
 urlpatterns = [
+    path(
+        "api/v1/canned-replies/",
+        canned_apis.CannedReplyListApi.as_view(),
+        name="canned-reply-list",
+    ),
+    path(
+        "api/v1/canned-replies/<int:reply_id>/",
+        canned_apis.CannedReplyDetailApi.as_view(),
+        name="canned-reply-detail",
+    ),
+    path(
+        "api/v1/canned-replies/<int:reply_id>/render/",
+        canned_apis.CannedReplyRenderApi.as_view(),
+        name="canned-reply-render",
+    ),
+    path(
+        "console/canned-replies/",
+        views_canned.canned_replies,
+        name="console-canned-replies",
+    ),
     path(
         "api/v1/rich-objects/",
         apis.RichObjectListApi.as_view(),

@@ -122,3 +122,12 @@ def apple_gateway(monkeypatch: pytest.MonkeyPatch) -> AppleGatewayStandIn:
 
     monkeypatch.setattr(apple_client, "_http_client", http_client)
     return stand_in
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    """The .mo catalogues are built, not committed: build them when a .po is newer
+    (as `make install` does), so a bare pytest run shows the Spanish console."""
+    from scripts.compile_messages import compile_catalogues
+
+    compile_catalogues()

@@ -5,7 +5,14 @@ import uuid
 import factory
 from django.contrib.auth import get_user_model
 
-from conversations.models import Business, Conversation, Customer, Membership, Message
+from conversations.models import (
+    Business,
+    Conversation,
+    Customer,
+    Label,
+    Membership,
+    Message,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -109,3 +116,12 @@ class RichObjectFactory(factory.django.DjangoModelFactory):
     business = factory.SubFactory(BusinessFactory)
     name = factory.Sequence(lambda n: f"Object {n}")
     kind = "quick_reply"
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Label
+
+    business = factory.SubFactory(BusinessFactory)
+    name = factory.Sequence(lambda n: f"label-{n}")
+    color = "#0071e3"

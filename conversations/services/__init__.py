@@ -7,6 +7,13 @@ invitations: joining a business by an accepted invitation.
 
 from __future__ import annotations
 
+from .availability import (
+    availability_get,
+    availability_set,
+    availability_socket_closed,
+    availability_socket_opened,
+)
+from .bulk import BULK_ACTIONS, conversations_bulk, conversations_mark_all_read
 from .console import (
     AGENT_STATUSES,
     conversation_assign,
@@ -16,6 +23,7 @@ from .console import (
     membership_remove,
     note_create,
 )
+from .customers import customer_update
 from .inbound import (
     BusinessNotFound,
     conversation_close_by_customer,
@@ -29,6 +37,12 @@ from .invitations import (
     invitation_create,
     invitation_from_token,
     invitation_revoke,
+)
+from .labels import (
+    conversation_labels_set,
+    label_create,
+    label_delete,
+    label_update,
 )
 from .outbound import (
     MAX_TEXT_LENGTH,
@@ -45,21 +59,34 @@ from .typing_indicators import conversation_typing, typing_send
 
 __all__ = [
     "AGENT_STATUSES",
+    "BULK_ACTIONS",
     "MAX_TEXT_LENGTH",
     "BusinessNotFound",
     "RetryLater",
+    "availability_get",
+    "availability_set",
+    "availability_socket_closed",
+    "availability_socket_opened",
     "conversation_assign",
     "conversation_close_by_customer",
+    "conversation_labels_set",
     "conversation_mark_read",
     "conversation_presence",
     "conversation_set_status",
     "conversation_typing",
+    "conversations_bulk",
+    "conversations_mark_all_read",
+    "customer_update",
     "inbound_event_handle",
     "interactive_reply_resolve",
     "invitation_accept",
     "invitation_create",
     "invitation_from_token",
     "invitation_revoke",
+    "label_create",
+    "label_delete",
+    "label_update",
+    "membership_add",
     "membership_remove",
     "message_deliver",
     "message_deliver_crashed",

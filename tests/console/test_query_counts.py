@@ -9,12 +9,12 @@ from conversations.models import Conversation, Customer, Message
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, memberships, count, page, teammates, intents (+ the read marker
-# and conversation on the conversation page, + its route from businesses/,
-# + insights' facts of the inbox rows, of the conversation and its survey).
-# Measured, with a little headroom.
-INBOX_QUERIES = 10
-CONVERSATION_QUERIES = 20
+# Session, user, memberships, count, page, the page's labels, teammates, intents,
+# the business's labels (+ the read marker and conversation with its labels on the
+# conversation page, + its route from businesses/, + insights' facts of the inbox
+# rows, of the conversation and its survey). Measured, with a little headroom.
+INBOX_QUERIES = 12
+CONVERSATION_QUERIES = 23
 
 
 def seed(business, conversations: int, messages_each: int) -> list[Conversation]:
@@ -85,6 +85,31 @@ def test_conversation_page_queries_do_not_grow_with_messages(
     html = response.content.decode()
     assert "Show earlier messages" in html
     assert html.count('"direction": ') == 100  # one page of history
+
+
+def test_labels_and_named_customers_cost_no_query_per_row(
+    console: Client, business, django_assert_max_num_queries
+) -> None:
+    from conversations.models import Label
+
+    rows = seed(business, conversations=120, messages_each=2)
+    labels = Label.objects.bulk_create(
+        [Label(business=business, name=f"l{n}", color="#123456") for n in range(8)]
+    )
+    Customer.objects.filter(business=business).update(
+        display_name="Named", email="x@example.com"
+    )
+    for n, conversation in enumerate(rows):
+        conversation.labels.add(*labels[: n % 4 + 1])
+    with django_assert_max_num_queries(INBOX_QUERIES):
+        html = console.get("/console/").content.decode()
+    assert html.count('data-label-color="#123456"') > 50
+    assert "Named" in html
+    with django_assert_max_num_queries(INBOX_QUERIES):
+        assert console.get(f"/console/?label={labels[0].id}").status_code == 200
+    with django_assert_max_num_queries(CONVERSATION_QUERIES):
+        page = console.get(f"/console/c/{rows[3].id}/")
+    assert page.status_code == 200
 
 
 def test_message_search_can_use_the_trigram_index(agent, conversation):

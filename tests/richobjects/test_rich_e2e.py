@@ -175,6 +175,8 @@ def pick_and_send(
     if slash:
         console.locator("#composer-text").focus()
         console.keyboard.press("/")
+        # "/" opens the canned-reply menu; its last entry is the library.
+        console.locator("#canned-options [data-rich]").click()
     else:
         console.click("#rich-button")
     expect(console.locator("#rich-picker")).to_be_visible()

@@ -6,6 +6,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 DEMO_BUSINESS_ID = "6b7a3c2e-0d1f-4c55-9a1e-2f1b5c3d4e5f"
+# The demo's labels (name, colour); sample conversations carry some of them.
+DEMO_LABELS = [
+    ("billing", "#b3261e"),
+    ("shipping", "#0b57d0"),
+    ("sales", "#188038"),
+    ("vip", "#8e24aa"),
+]
 
 
 class Command(BaseCommand):
@@ -33,5 +40,16 @@ class Command(BaseCommand):
         )
         from django.contrib.auth import get_user_model
 
+        from conversations.models import Business, Label
+
         get_user_model().objects.filter(username="admin").update(is_superuser=True)
-        self.stdout.write("Demo: log in as admin/admin or agent/agent.")
+        business = Business.objects.get(apple_id=DEMO_BUSINESS_ID)
+        for name, color in DEMO_LABELS:
+            Label.objects.get_or_create(
+                business=business, name=name, defaults={"color": color}
+            )
+        self.stdout.write(
+            "Demo: log in as admin/admin or agent/agent; labels "
+            + ", ".join(name for name, _ in DEMO_LABELS)
+            + "."
+        )

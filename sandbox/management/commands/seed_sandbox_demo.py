@@ -9,12 +9,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from conversations.management.commands.seed_demo import DEMO_BUSINESS_ID
 from conversations.models import Business
 from sandbox.demo import default_base_url, demo_integrations_seed
+from sandbox.demo_workflow import demo_workflow_seed
 
 
 class Command(BaseCommand):
     help = (
-        "Point the demo business's sign-in and Apple Pay at the sandbox "
-        "(run after seed_demo, with the sandbox on)."
+        "Point the demo business's sign-in and Apple Pay at the sandbox, and "
+        "give it a starter library, canned replies, teams and sample "
+        "conversations from named sandbox customers (run after seed_demo)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,4 +39,6 @@ class Command(BaseCommand):
             actor=admin,
             base_url=options.get("base_url") or default_base_url(),
         ):
+            self.stdout.write(f"Demo: {line}")
+        for line in demo_workflow_seed(business=business, actor=admin):
             self.stdout.write(f"Demo: {line}")

@@ -5,18 +5,19 @@
 // Files are always fetched from the authorised /api/v1/attachments/<id>/ views
 // with the session cookie; nothing here builds a public URL.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { api, toast } from "./api.js";
 
 const MAX_BYTES = 100 * 1024 * 1024; // Apple's limit, checked again by the server
 const MAX_FILES = 10;
 const OBJECT_REPLACEMENT = "\uFFFC";
 const STATUS_TEXT = {
-  pending: "Waiting…",
-  fetching: "Fetching from Apple…",
-  uploading: "Sending to Apple…",
+  pending: gettext("Waiting…"),
+  fetching: gettext("Fetching from Apple…"),
+  uploading: gettext("Sending to Apple…"),
   uploaded: "",
   stored: "",
-  failed: "Failed",
+  failed: gettext("Failed"),
 };
 
 export function formatBytes(bytes) {
@@ -78,14 +79,14 @@ function renderItem(item, message) {
   const state = STATUS_TEXT[item.status];
   if (state) {
     const status = el("span", { className: `attachment-state state-${item.status}` });
-    status.textContent = item.status === "failed" && item.last_error ? `Failed: ${item.last_error}` : state;
+    status.textContent = item.status === "failed" && item.last_error ? interpolate(gettext("Failed: %(error)s"), { error: item.last_error }) : state;
     caption.append(" ", status);
   }
   // Outbound files are retried with their message (its Retry button).
   if (item.status === "failed" && message.direction === "in") {
-    const retry = el("button", { type: "button", className: "attachment-retry", textContent: "Fetch again" });
+    const retry = el("button", { type: "button", className: "attachment-retry", textContent: gettext("Fetch again") });
     retry.dataset.attachment = String(item.id);
-    retry.setAttribute("aria-label", `Fetch ${item.name || "the file"} again`);
+    retry.setAttribute("aria-label", interpolate(gettext("Fetch %(name)s again"), { name: item.name || gettext("the file") }));
     caption.append(" ", retry);
   }
   node.append(caption);
@@ -103,7 +104,7 @@ export function decorateAttachments(li, message) {
     bubble.hidden = !text;
   }
   const holder = el("div", { className: "attachments" });
-  holder.setAttribute("aria-label", "Attachments");
+  holder.setAttribute("aria-label", gettext("Attachments"));
   for (const item of items) holder.append(renderItem(item, message));
   if (bubble) bubble.after(holder);
   else li.prepend(holder);
@@ -121,7 +122,7 @@ class AttachmentComposer {
 
   build() {
     this.input = el("input", { type: "file", multiple: true, id: "attach-input", hidden: true });
-    const label = el("label", { className: "attach-button", htmlFor: "attach-input", title: "Attach files (or drop them here)" }, "📎 Attach");
+    const label = el("label", { className: "attach-button", htmlFor: "attach-input", title: gettext("Attach files (or drop them here)") }, `📎 ${gettext("Attach")}`);
     label.setAttribute("role", "button");
     label.tabIndex = 0;
     label.addEventListener("keydown", (event) => {
@@ -134,7 +135,7 @@ class AttachmentComposer {
     this.tray.setAttribute("aria-live", "polite");
     this.list = el("ul", { className: "attachment-chips" });
     this.progress = el("progress", { id: "attachment-progress", max: 100, value: 0, hidden: true });
-    this.progress.setAttribute("aria-label", "Upload progress");
+    this.progress.setAttribute("aria-label", gettext("Upload progress"));
     this.tray.append(this.list, this.progress);
     const tools = this.form.querySelector(".composer-tools");
     tools.prepend(label, this.input);
@@ -185,7 +186,7 @@ class AttachmentComposer {
         continue;
       }
       if (this.files.length >= MAX_FILES) {
-        toast(`At most ${MAX_FILES} files per message.`);
+        toast(interpolate(gettext("At most %(n)s files per message."), { n: MAX_FILES }));
         break;
       }
       this.files.push(file);
@@ -197,7 +198,7 @@ class AttachmentComposer {
     this.list.replaceChildren();
     this.files.forEach((file, index) => {
       const remove = el("button", { type: "button", className: "chip-remove", textContent: "×" });
-      remove.setAttribute("aria-label", `Remove ${file.name}`);
+      remove.setAttribute("aria-label", interpolate(gettext("Remove %(name)s"), { name: file.name }));
       remove.addEventListener("click", () => {
         this.files.splice(index, 1);
         this.renderTray();
@@ -205,7 +206,7 @@ class AttachmentComposer {
       this.list.append(el("li", { className: "attachment-chip" }, `📎 ${file.name} `, el("span", { className: "attachment-meta", textContent: formatBytes(file.size) }), " ", remove));
     });
     this.tray.hidden = this.files.length === 0;
-    if (this.files.length) this.view.sendButton.textContent = `Send ${this.files.length} file${this.files.length > 1 ? "s" : ""}`;
+    if (this.files.length) this.view.sendButton.textContent = interpolate(ngettext("Send %(n)s file", "Send %(n)s files", this.files.length), { n: this.files.length });
     else this.view.applyMode();
   }
 
@@ -255,11 +256,11 @@ class AttachmentComposer {
         this.view.scrollToEnd();
         return;
       }
-      toast(answer.error?.message || `Upload failed (${xhr.status}).`);
+      toast(answer.error?.message || interpolate(gettext("Upload failed (%(status)s)."), { status: xhr.status }));
     });
     xhr.addEventListener("error", () => {
       done();
-      toast("Upload failed: the connection dropped.");
+      toast(gettext("Upload failed: the connection dropped."));
     });
     xhr.send(form);
   }

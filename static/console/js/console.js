@@ -1,9 +1,14 @@
 // Console entry point: one socket per tab, the inbox list, the open
 // conversation, notifications and keyboard shortcuts.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { ConsoleSocket } from "./socket.js";
 import { ConversationView } from "./conversation.js";
-import { notifyMessage, setupNotifications } from "./notify.js";
+import { onAvailability, setupAvailability } from "./availability.js";
+import { afterListRefresh, setupInbox } from "./inbox.js";
+import { paintLabels } from "./labels.js";
+import { setupLanguage } from "./preferences.js";
+import { loadMyTeams, notifyConversation, notifyMessage, setupNotifications } from "./notify.js";
 
 const body = document.body;
 const me = body.dataset.username;
@@ -30,6 +35,8 @@ function refreshInbox() {
       const html = await response.text();
       const focused = document.activeElement?.closest?.("#inbox-list") ? document.activeElement.getAttribute("href") : null;
       document.getElementById("inbox-list").outerHTML = html;
+      paintLabels(document.getElementById("inbox-list"));
+      afterListRefresh();
       if (focused) document.querySelector(`#inbox-list a[href="${CSS.escape(focused)}"]`)?.focus();
     } catch (err) {
       console.warn("inbox refresh failed", err);
@@ -43,11 +50,19 @@ function setConnection(state) {
   const el = document.getElementById("connection");
   if (!el) return;
   el.dataset.state = state;
-  el.textContent = { connecting: "Connecting…", open: "Live", closed: "Offline – retrying" }[state];
+  el.textContent = {
+    connecting: gettext("Connecting…"),
+    open: gettext("Live"),
+    closed: gettext("Offline – retrying"),
+  }[state];
 }
 
 function onEvent(event) {
   if (event.type === "hello" || event.type === "error") return;
+  if (event.type === "availability") {
+    onAvailability(event);
+    return;
+  }
   const handled = view ? view.handle(event) : false;
   const data = event.data || {};
   if (event.type === "message.created" && data.direction === "in" && data.kind !== "reaction") {
@@ -55,6 +70,7 @@ function onEvent(event) {
       notifyMessage(data, `/console/c/${data.conversation}/`);
     }
   }
+  if (event.type === "conversation.updated") notifyConversation(data);
   if (["message.created", "conversation.updated", "conversation.closed"].includes(event.type)) {
     refreshInbox();
   }
@@ -85,6 +101,11 @@ window.consoleView = view;
 window.consoleSocket = socket;
 socket.start();
 setupNotifications();
+loadMyTeams();
+setupAvailability();
+setupLanguage();
+setupInbox({ refresh: refreshInbox });
+paintLabels();
 
 // --- keyboard shortcuts -----------------------------------------------------
 

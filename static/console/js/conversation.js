@@ -1,8 +1,11 @@
 // The open conversation: timeline, delivery states, reactions, typing both
 // ways, presence, assignment, status, notes and the composer.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { api, toast } from "./api.js";
 import { decorateAttachments, initAttachments } from "./attachments.js";
+import { CannedReplies } from "./canned.js";
+import { LabelEditor } from "./labels.js";
 import { decorateRich, initRichPicker } from "./richpicker.js";
 
 const TYPING_IDLE_MS = 3000; // stop typing after this much quiet
@@ -19,11 +22,11 @@ const REACTION_EMOJI = {
   questioned: "❓",
 };
 const STATE_TEXT = {
-  pending: "Sending…",
-  sending: "Sending…",
-  sent: "Sent",
-  failed: "Failed",
-  paused: "Delivery paused",
+  pending: gettext("Sending…"),
+  sending: gettext("Sending…"),
+  sent: gettext("Sent"),
+  failed: gettext("Failed"),
+  paused: gettext("Delivery paused"),
 };
 
 function formatTime(iso) {
@@ -71,11 +74,13 @@ export class ConversationView {
       option.textContent = agent.id === this.me.id ? `${agent.username} (me)` : agent.username;
       this.assigneeSelect.append(option);
     }
+    this.labelEditor = new LabelEditor(this, state.labels || []);
     for (const message of state.messages) this.upsert(message);
     this.applyConversation(this.conversation);
     this.bind();
     this.richPicker = initRichPicker(this);
     this.attachmentComposer = initAttachments(this);
+    this.canned = new CannedReplies(this);
     this.scrollToEnd();
     setInterval(() => this.expireViewers(), 5000);
   }
@@ -170,7 +175,7 @@ export class ConversationView {
     bubble.className = "bubble";
     bubble.textContent = message.text;
     if (message.kind === "note") {
-      bubble.setAttribute("aria-label", `Private note: ${message.text}`);
+      bubble.setAttribute("aria-label", interpolate(gettext("Private note: %(text)s"), { text: message.text }));
     }
     li.append(bubble);
     if (message.kind === "system") return li;
@@ -179,10 +184,10 @@ export class ConversationView {
     info.className = "info";
     const who =
       message.direction === "in"
-        ? "Customer"
+        ? gettext("Customer")
         : message.kind === "note"
-          ? `Private note · ${message.sender?.username || "agent"}`
-          : message.sender?.username || (message.auto_reply ? "Bot" : "Agent");
+          ? interpolate(gettext("Private note · %(who)s"), { who: message.sender?.username || gettext("agent") })
+          : message.sender?.username || (message.auto_reply ? gettext("Bot") : gettext("Agent"));
     const time = document.createElement("time");
     time.dateTime = message.created_at;
     time.textContent = formatTime(message.created_at);
@@ -193,7 +198,7 @@ export class ConversationView {
       state.dataset.state = message.status;
       state.textContent = STATE_TEXT[message.status] || message.status;
       if (message.status === "failed" && message.last_error) {
-        state.textContent = `Failed: ${message.last_error}`;
+        state.textContent = interpolate(gettext("Failed: %(error)s"), { error: message.last_error });
       }
       if (message.status === "paused") {
         // Later messages wait behind this one until it is retried or dropped.
@@ -205,8 +210,8 @@ export class ConversationView {
         retry.type = "button";
         retry.className = "retry";
         retry.dataset.message = String(message.id);
-        retry.textContent = "Retry";
-        retry.setAttribute("aria-label", "Retry sending this message");
+        retry.textContent = gettext("Retry");
+        retry.setAttribute("aria-label", gettext("Retry sending this message"));
         info.append(retry);
       }
       if (message.status === "paused") {
@@ -242,7 +247,7 @@ export class ConversationView {
     if (!holder) {
       holder = document.createElement("div");
       holder.className = "reactions";
-      holder.setAttribute("aria-label", "Reactions");
+      holder.setAttribute("aria-label", gettext("Reactions"));
       targetLi.append(holder);
     }
     const emoji = reactionEmoji(message);
@@ -259,7 +264,7 @@ export class ConversationView {
     badge.dataset.emoji = emoji;
     badge.dataset.reaction = String(message.id);
     badge.title = message.text;
-    badge.setAttribute("aria-label", `Customer reacted: ${message.text}`);
+    badge.setAttribute("aria-label", interpolate(gettext("Customer reacted: %(text)s"), { text: message.text }));
     badge.textContent = emoji;
     holder.append(badge);
   }
@@ -295,6 +300,10 @@ export class ConversationView {
     this.statusSelect.disabled = closed;
     const assignee = conversation.assigned_agent;
     this.assigneeSelect.value = assignee ? String(assignee.id) : "";
+    this.labelEditor.render(conversation.labels || []);
+    const name = conversation.customer?.display_name;
+    const title = document.querySelector("#conversation-title a");
+    if (name && title && title.textContent !== name) title.textContent = name;
     this.applyMode();
   }
 
@@ -306,15 +315,15 @@ export class ConversationView {
     this.textarea.disabled = disabled;
     this.sendButton.disabled = disabled;
     this.form.classList.toggle("note-mode", note);
-    this.sendButton.textContent = note ? "Add note" : "Send";
+    this.sendButton.textContent = note ? gettext("Add note") : gettext("Send");
     document.getElementById("composer-label").textContent = note
-      ? "Private note for your team"
-      : "Message to the customer";
+      ? gettext("Private note for your team")
+      : gettext("Message to the customer");
     this.textarea.placeholder = disabled
-      ? "The customer closed this conversation"
+      ? gettext("The customer closed this conversation")
       : note
-        ? "Only your team sees notes… (Ctrl+Enter to save)"
-        : "Write a reply… (Ctrl+Enter to send)";
+        ? gettext("Only your team sees notes… (Ctrl+Enter to save)")
+        : gettext("Write a reply… (Ctrl+Enter to send)");
   }
 
   scrollToEnd() {
@@ -410,10 +419,10 @@ export class ConversationView {
   }
 
   renderTyping() {
-    const names = [...this.remoteTyping.keys()].map((w) => (w === "customer" ? "The customer" : w));
+    const names = [...this.remoteTyping.keys()].map((w) => (w === "customer" ? gettext("The customer") : w));
     this.typingEl.hidden = names.length === 0;
     this.typingEl.textContent = names.length
-      ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…`
+      ? interpolate(ngettext("%(names)s is typing…", "%(names)s are typing…", names.length), { names: names.join(", ") })
       : "";
   }
 
@@ -455,7 +464,7 @@ export class ConversationView {
 
   renderViewers() {
     const names = [...this.viewers.keys()].sort();
-    this.viewersEl.textContent = names.length ? `Also viewing: ${names.join(", ")}` : "";
+    this.viewersEl.textContent = names.length ? interpolate(gettext("Also viewing: %(names)s"), { names: names.join(", ") }) : "";
   }
 
   // --- writes (all over REST) ----------------------------------------------
@@ -537,7 +546,11 @@ export class ConversationView {
           body: { assigned_agent: userId },
         }),
       );
-      toast(userId ? `Assigned to ${this.agents.find((a) => a.id === userId)?.username}` : "Unassigned");
+      toast(
+        userId
+          ? interpolate(gettext("Assigned to %(name)s"), { name: this.agents.find((a) => a.id === userId)?.username })
+          : gettext("Unassigned"),
+      );
     } catch (err) {
       toast(err.message);
       this.applyConversation(this.conversation);

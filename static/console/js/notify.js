@@ -1,6 +1,7 @@
 // Opt-in alerts for new customer messages: a browser notification when allowed,
 // otherwise a short tone. Off until the agent turns it on (stored per browser).
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 const KEY = "console.notifications";
 
 export function notificationsEnabled() {
@@ -10,7 +11,7 @@ export function notificationsEnabled() {
 function render(button) {
   const on = notificationsEnabled();
   button.setAttribute("aria-pressed", String(on));
-  button.textContent = on ? "Notifications on" : "Notifications off";
+  button.textContent = on ? gettext("Notifications on") : gettext("Notifications off");
 }
 
 export function setupNotifications() {
@@ -50,10 +51,45 @@ function beep() {
   }
 }
 
+// New conversations routed to one of my teams: alerted once each.
+let myTeams = null;
+const alerted = new Set();
+
+export async function loadMyTeams() {
+  try {
+    const response = await fetch("/api/v1/me/teams/", { credentials: "same-origin" });
+    myTeams = response.ok ? new Set((await response.json()).map((t) => `${t.business}:${t.name}`)) : new Set();
+  } catch {
+    myTeams = new Set();
+  }
+}
+
+export function notifyConversation(conversation) {
+  const team = conversation.route?.team;
+  if (!team || !myTeams || alerted.has(conversation.id)) return false;
+  if (!myTeams.has(`${conversation.business?.id}:${team}`)) return false;
+  alerted.add(conversation.id);
+  if (!notificationsEnabled()) return true;
+  const who = conversation.customer?.display_name || gettext("A customer");
+  if ("Notification" in window && Notification.permission === "granted") {
+    const n = new Notification(interpolate(gettext("New conversation for %(team)s"), { team }), {
+      body: who,
+      tag: `conversation-${conversation.id}`,
+    });
+    n.onclick = () => {
+      window.focus();
+      location.assign(`/console/c/${conversation.id}/`);
+    };
+  } else {
+    beep();
+  }
+  return true;
+}
+
 export function notifyMessage(message, conversationUrl) {
   if (!notificationsEnabled()) return;
   if ("Notification" in window && Notification.permission === "granted") {
-    const n = new Notification("New customer message", {
+    const n = new Notification(gettext("New customer message"), {
       body: (message.text || "").slice(0, 140),
       tag: `conversation-${message.conversation}`,
     });

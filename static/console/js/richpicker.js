@@ -3,18 +3,19 @@
 // went out, as bubble or as text alternative, and the customer's answer next
 // to the question).
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { api, toast } from "./api.js";
 
 const KIND_LABEL = {
-  quick_reply: "Quick reply",
-  list_picker: "List picker",
-  time_picker: "Time picker",
-  form: "Form",
+  quick_reply: gettext("Quick reply"),
+  list_picker: gettext("List picker"),
+  time_picker: gettext("Time picker"),
+  form: gettext("Form"),
   apple_pay: "Apple Pay",
-  authentication: "Sign in",
-  authentication_legacy: "Sign in (old)",
+  authentication: gettext("Sign in"),
+  authentication_legacy: gettext("Sign in (old)"),
   imessage_app: "iMessage app",
-  rich_link: "Rich link",
+  rich_link: gettext("Rich link"),
 };
 // Mirrors richobjects.builders.device_supports: the server decides, this only warns.
 const NEEDS = {
@@ -45,8 +46,8 @@ function el(tag, props = {}, ...children) {
 // --- timeline -----------------------------------------------------------------
 
 function answerText(reply) {
-  if (reply.pending) return "Reading the answer…";
-  return reply.summary || "Answered";
+  if (reply.pending) return gettext("Reading the answer…");
+  return reply.summary || gettext("Answered");
 }
 
 function markAnswered(questionLi, reply) {
@@ -56,7 +57,7 @@ function markAnswered(questionLi, reply) {
     note = el("p", { className: "rich-answered" });
     questionLi.querySelector(".bubble")?.after(note);
   }
-  note.textContent = `Answer: ${answerText(reply)}`;
+  note.textContent = interpolate(gettext("Answer: %(answer)s"), { answer: answerText(reply) });
 }
 
 export function decorateRich(li, message, view) {
@@ -67,9 +68,9 @@ export function decorateRich(li, message, view) {
     li.classList.add("rich-reply");
     const bubble = li.querySelector(".bubble");
     if (bubble && !message.text) bubble.textContent = answerText(reply);
-    let context = "Answer";
-    if (reply.duplicate) context = "Answered again (the first answer counts)";
-    else if (!reply.matched) context = "Answer to a message not found here";
+    let context = gettext("Answer");
+    if (reply.duplicate) context = gettext("Answered again (the first answer counts)");
+    else if (!reply.matched) context = gettext("Answer to a message not found here");
     const detail = reply.question_title ? ` to “${reply.question_title}”` : "";
     li.querySelector(".bubble")?.after(
       el("p", { className: "rich-answer" }, `${context}${detail}: ${answerText(reply)}`),
@@ -108,45 +109,40 @@ class RichPicker {
     this.button = el("button", {
       type: "button",
       id: "rich-button",
-      textContent: "Rich…",
-      title: "Send a rich message (/ in an empty composer)",
+      textContent: gettext("Rich…"),
+      title: gettext("Send a rich message (or type / and pick “Rich message”)"),
     });
     this.button.setAttribute("aria-haspopup", "dialog");
     view.sendButton.before(this.button);
     this.build();
     this.button.addEventListener("click", () => this.open());
-    view.textarea.addEventListener("keydown", (event) => {
-      if (event.key === "/" && !view.textarea.value && view.mode === "reply") {
-        event.preventDefault();
-        this.open();
-      }
-    });
+    // "/" in the composer opens the canned-reply menu, whose last entry opens this.
   }
 
   build() {
     this.search = el("input", {
       type: "search",
       id: "rich-search",
-      placeholder: "Search by name or tag",
+      placeholder: gettext("Search by name or tag"),
     });
-    this.search.setAttribute("aria-label", "Search rich objects");
+    this.search.setAttribute("aria-label", gettext("Search rich objects"));
     this.results = el("ul", { id: "rich-results", className: "rich-results" });
     this.results.setAttribute("role", "listbox");
-    this.results.setAttribute("aria-label", "Rich objects");
+    this.results.setAttribute("aria-label", gettext("Rich objects"));
     this.preview = el("div", { id: "rich-preview", className: "rich-preview", hidden: true });
     this.sendBtn = el("button", {
       type: "button",
       id: "rich-send",
       className: "primary",
-      textContent: "Send",
+      textContent: gettext("Send"),
       disabled: true,
     });
-    const cancel = el("button", { type: "button", textContent: "Cancel" });
+    const cancel = el("button", { type: "button", textContent: gettext("Cancel") });
     cancel.addEventListener("click", () => this.dialog.close());
     this.dialog = el(
       "dialog",
       { id: "rich-picker", className: "rich-picker" },
-      el("h2", { id: "rich-picker-title", textContent: "Send a rich message" }),
+      el("h2", { id: "rich-picker-title", textContent: gettext("Send a rich message") }),
       this.search,
       this.results,
       this.preview,
@@ -262,7 +258,7 @@ class RichPicker {
         rows: 6,
         value: JSON.stringify(preview.spec, null, 2),
       });
-      this.edits.setAttribute("aria-label", "Edit before sending (JSON)");
+      this.edits.setAttribute("aria-label", gettext("Edit before sending (JSON)"));
     }
     const parts = [
       bubble,
@@ -270,12 +266,12 @@ class RichPicker {
         "p",
         { className: shows ? "rich-goes-as" : "rich-goes-as rich-fallback" },
         shows
-          ? "Goes out as an interactive bubble."
-          : "This device cannot show it: the text alternative goes out instead.",
+          ? gettext("Goes out as an interactive bubble.")
+          : gettext("This device cannot show it: the text alternative goes out instead."),
       ),
-      el("pre", { className: "rich-alt", title: "Text alternative" }, detail.text_alternative || ""),
+      el("pre", { className: "rich-alt", title: gettext("Text alternative") }, detail.text_alternative || ""),
       ...fields,
-      this.edits ? el("label", {}, "Edit before sending", this.edits) : null,
+      this.edits ? el("label", {}, gettext("Edit before sending"), this.edits) : null,
     ];
     this.preview.replaceChildren(...parts.filter((part) => part != null));
     this.preview.hidden = false;
@@ -302,7 +298,7 @@ class RichPicker {
         const edited = JSON.parse(this.edits.value);
         if (JSON.stringify(edited) !== JSON.stringify(this.selected.preview.spec)) edits = edited;
       } catch {
-        toast("The edit is not valid JSON.");
+        toast(gettext("The edit is not valid JSON."));
         return;
       }
     }

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0007_api_tokens'),
+        ('conversations', '0010_agent_preferences'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -142,3 +142,25 @@ class ApiSchema(AutoSchema):
                     error_response(status, codes), str(status), direction=direction
                 )
         return responses
+
+
+def blank_strings_any_of(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Spectacular writes a blank-allowed URL or e-mail field as ``oneOf: [{maxLength:
+    0}, {format: …}]``; '' can match both, and a strict validator then refuses it.
+    ``anyOf`` says what is meant (a postprocessing hook, for every such field)."""
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            options = node.get("oneOf")
+            if isinstance(options, list) and any(
+                isinstance(o, dict) and o.get("maxLength") == 0 for o in options
+            ):
+                node["anyOf"] = node.pop("oneOf")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

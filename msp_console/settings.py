@@ -338,6 +338,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # 3.1 for `webhooks`: the outbound events are part of the contract.
     "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "conversations.api_schema.blank_strings_any_of",
+    ],
     "WEBHOOKS": [
         "integrations.webhook_contract.MESSAGE_CREATED",
         "integrations.webhook_contract.INTERACTIVE_REPLY",

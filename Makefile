@@ -45,11 +45,12 @@ test: install  ## the whole suite on PostgreSQL and Redis, browser tests include
 test-fast: install  ## the suite without the end-to-end tests
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider -m "not e2e"
 
-lint: install  ## ruff, the import contracts (layers) and the type check
+lint: install  ## ruff, the import contracts (layers), the type check and the API schema
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	DJANGO_DEBUG=True $(VENV)/bin/mypy
+	DJANGO_DEBUG=True $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 fmt: install  ## fix what ruff can
 	$(VENV)/bin/ruff check --fix .

@@ -4,21 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.db.models.functions import Coalesce
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
+from .api_schema import MAX_ID
 from .exceptions import ApplicationError
+from .idempotency import idempotent
 from .models import Conversation
+from .pagination import CursorPage, paginate
 from .serializers import (
+    AgentOutputSerializer,
     BusinessOutputSerializer,
     ConversationOutputSerializer,
     MessageOutputSerializer,
 )
 from .types import AuthenticatedRequest
+
+
+@csrf_exempt  # it changes nothing; a POST gets the same JSON 404
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other URL under /api/: the API's JSON 404, not the site's HTML page."""
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:  # what APPEND_SLASH did before this catch-all existed
+            return HttpResponsePermanentRedirect(
+                request.get_full_path(force_append_slash=True)
+            )
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": "No such API endpoint."}},
+        status=404,
+    )
 
 
 class ConversationActionApi(APIView):
@@ -38,13 +68,38 @@ class ConversationActionApi(APIView):
 
 
 class BusinessListApi(APIView):
+    pagination_class = CursorPage
+    page_ordering = "name"
+
     @extend_schema(responses=BusinessOutputSerializer(many=True))
     def get(self, request: AuthenticatedRequest) -> Response:
         businesses = selectors.business_list_for_user(user=request.user)
-        return Response(BusinessOutputSerializer(businesses, many=True).data)
+        return paginate(request, self, businesses, BusinessOutputSerializer)
+
+
+class BusinessAgentListApi(APIView):
+    """The people of a business, for members only (404 to others)."""
+
+    pagination_class = CursorPage
+    page_ordering = "user__username"
+
+    @extend_schema(responses=AgentOutputSerializer(many=True))
+    def get(self, request: AuthenticatedRequest, business_id: int) -> Response:
+        membership = selectors.business_get_for_user(
+            user=request.user, business_id=business_id
+        )
+        agents = selectors.membership_list_for_business_qs(
+            business_id=membership.business_id
+        )
+        return paginate(request, self, agents, AgentOutputSerializer)
 
 
 class ConversationListApi(APIView):
+    """Most recent activity first (the last message, else the start)."""
+
+    pagination_class = CursorPage
+    page_ordering = "-activity_at"
+
     class FilterSerializer(serializers.Serializer):
         business = serializers.CharField(
             required=False, help_text="our id or Apple's id"
@@ -61,12 +116,8 @@ class ConversationListApi(APIView):
         filters.is_valid(raise_exception=True)
         conversations = selectors.conversation_list_for_user(
             user=request.user, **filters.validated_data
-        )
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(conversations, request, view=self)
-        return paginator.get_paginated_response(
-            ConversationOutputSerializer(page, many=True).data
-        )
+        ).annotate(activity_at=Coalesce("last_message_at", "created_at"))
+        return paginate(request, self, conversations, ConversationOutputSerializer)
 
 
 class ConversationDetailApi(APIView):
@@ -79,24 +130,24 @@ class ConversationDetailApi(APIView):
 
 
 class MessageListApi(APIView):
+    """Oldest first, as the conversation reads; ``after`` resumes from a known id."""
+
+    pagination_class = CursorPage
+    page_ordering = "id"
+
     class FilterSerializer(serializers.Serializer):
         after = serializers.IntegerField(
             required=False,
             min_value=0,
+            max_value=MAX_ID,
             help_text="only messages with a larger id (resync)",
         )
-        limit = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+        class Meta:
+            ref_name = "MessageListFilter"
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "after", int, description="only messages with a larger id"
-            ),
-            OpenApiParameter(
-                "limit", int, description="at most this many (default 100)"
-            ),
-        ],
-        responses=MessageOutputSerializer(many=True),
+        parameters=[FilterSerializer], responses=MessageOutputSerializer(many=True)
     )
     def get(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -104,21 +155,21 @@ class MessageListApi(APIView):
         conversation = selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
         )
-        limit = filters.validated_data.get("limit", 100)
-        messages = list(
-            selectors.message_list(
-                conversation=conversation, after=filters.validated_data.get("after")
-            )[: limit + 1]
+        messages = selectors.message_list(
+            conversation=conversation, after=filters.validated_data.get("after")
         )
-        return Response(
-            {
-                "results": MessageOutputSerializer(messages[:limit], many=True).data,
-                "has_more": len(messages) > limit,
-            }
-        )
+        return paginate(request, self, messages, MessageOutputSerializer)
+
+
+SEND_ERRORS = {
+    400: ["empty_text", "text_too_long", "invalid_text"],
+    409: ["conversation_closed"],
+}
 
 
 class MessageSendApi(ConversationActionApi):
+    error_codes = {"POST": SEND_ERRORS}
+
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH
@@ -131,6 +182,7 @@ class MessageSendApi(ConversationActionApi):
             ref_name = "MessageSendInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         message = services.message_send(
@@ -155,7 +207,10 @@ class MessageDetailApi(APIView):
 
 
 class MessageRetryApi(APIView):
+    error_codes = {400: ["not_outbound"], 409: ["conversation_closed", "not_failed"]}
+
     @extend_schema(request=None, responses=MessageOutputSerializer)
+    @idempotent
     def post(self, request: AuthenticatedRequest, message_id: int) -> Response:
         message = selectors.message_get_for_user(
             user=request.user, message_id=message_id
@@ -166,6 +221,8 @@ class MessageRetryApi(APIView):
 
 class MessageDropApi(APIView):
     """Give up on a paused message so the conversation's next messages go out."""
+
+    error_codes = {400: ["not_outbound"], 409: ["not_paused"]}
 
     @extend_schema(request=None, responses=MessageOutputSerializer)
     def post(self, request: AuthenticatedRequest, message_id: int) -> Response:
@@ -195,9 +252,15 @@ class ConversationTypingApi(ConversationActionApi):
 
 
 class ConversationAssignApi(ConversationActionApi):
+    error_codes = {400: ["not_a_member"]}
+
     class InputSerializer(serializers.Serializer):
-        assignee = serializers.IntegerField(
-            allow_null=True, help_text="a user id, or null to unassign"
+        assigned_agent = serializers.IntegerField(
+            allow_null=True,
+            min_value=1,
+            max_value=MAX_ID,
+            help_text="the `id` of one of the business's agents "
+            "(GET businesses/{id}/agents/), or null to unassign",
         )
 
         class Meta:
@@ -207,8 +270,8 @@ class ConversationAssignApi(ConversationActionApi):
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         assignee = None
-        if data["assignee"] is not None:
-            assignee = selectors.user_get(user_id=data["assignee"])
+        if data["assigned_agent"] is not None:
+            assignee = selectors.user_get(user_id=data["assigned_agent"])
             if assignee is None:
                 raise ApplicationError("No such agent.", code="not_a_member")
         conversation = services.conversation_assign(
@@ -218,6 +281,8 @@ class ConversationAssignApi(ConversationActionApi):
 
 
 class ConversationStatusApi(ConversationActionApi):
+    error_codes = {400: ["invalid_status"], 409: ["conversation_closed"]}
+
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=services.AGENT_STATUSES)
 
@@ -236,6 +301,8 @@ class ConversationStatusApi(ConversationActionApi):
 
 
 class NoteCreateApi(ConversationActionApi):
+    error_codes = {400: ["empty_text", "text_too_long"]}
+
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(
             trim_whitespace=False, max_length=services.MAX_TEXT_LENGTH
@@ -245,6 +312,7 @@ class NoteCreateApi(ConversationActionApi):
             ref_name = "NoteCreateInput"
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         conversation, data = self.conversation_and_input(request, conversation_id)
         note = services.note_create(
@@ -259,7 +327,7 @@ class NoteCreateApi(ConversationActionApi):
 
 class ConversationReadApi(ConversationActionApi):
     class InputSerializer(serializers.Serializer):
-        message_id = serializers.IntegerField(min_value=0)
+        message_id = serializers.IntegerField(min_value=0, max_value=MAX_ID)
 
         class Meta:
             ref_name = "ConversationReadInput"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 
 from . import attachments, selectors
 from .exceptions import NotFoundError
+from .idempotency import idempotent
 from .models import Attachment
 from .serializers import MessageOutputSerializer
 from .types import AuthenticatedRequest
@@ -27,6 +29,12 @@ class AttachmentSendApi(APIView):
     """``POST`` several ``files`` (and an optional ``text``) as one message."""
 
     parser_classes = [MultiPartParser]
+    error_codes = {
+        400: ["no_files", "too_many_files", "empty_file", "bad_text"],
+        409: ["conversation_closed"],
+        413: ["file_too_large"],
+        415: ["file_type_not_allowed"],
+    }
 
     class InputSerializer(serializers.Serializer):
         files = serializers.ListField(
@@ -60,6 +68,7 @@ class AttachmentSendApi(APIView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(
             data={
@@ -86,7 +95,10 @@ class AttachmentSendApi(APIView):
 
 
 class AttachmentRetryApi(APIView):
+    error_codes = {409: ["not_failed"]}
+
     @extend_schema(request=None, responses=MessageOutputSerializer)
+    @idempotent
     def post(self, request: AuthenticatedRequest, attachment_id: int) -> Response:
         attachment = attachments.attachment_get_for_user(
             user=request.user, attachment_id=attachment_id
@@ -121,7 +133,17 @@ class _FileApi(APIView):
 class AttachmentFileApi(_FileApi):
     """The file, to members of the conversation's business only."""
 
-    @extend_schema(responses={200: None})
+    error_codes = {404: ["not_stored"]}
+
+    @extend_schema(
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file, with its own Content-Type; "
+                "Content-Disposition says whether it shows inline.",
+            )
+        }
+    )
     def get(self, request: AuthenticatedRequest, attachment_id: int) -> FileResponse:
         attachment = attachments.attachment_get_for_user(
             user=request.user, attachment_id=attachment_id
@@ -134,7 +156,15 @@ class AttachmentFileApi(_FileApi):
 class AttachmentThumbnailApi(_FileApi):
     """A small JPEG of an image attachment, made once and then kept."""
 
-    @extend_schema(responses={200: None})
+    error_codes = {404: ["no_thumbnail"]}
+
+    @extend_schema(
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="A small JPEG of the image."
+            )
+        }
+    )
     def get(self, request: AuthenticatedRequest, attachment_id: int) -> FileResponse:
         attachment = attachments.attachment_get_for_user(
             user=request.user, attachment_id=attachment_id

@@ -66,7 +66,10 @@ class ClientError(Exception):
 def _error_body(code: str, message: str, fields: Any = None) -> dict:
     error: dict[str, Any] = {"code": code, "message": message}
     if fields:
-        error["fields"] = fields
+        # Always an object, as the schema says: errors not about one field too.
+        error["fields"] = (
+            fields if isinstance(fields, dict) else {"non_field_errors": fields}
+        )
     return {"error": error}
 
 

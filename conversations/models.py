@@ -6,8 +6,10 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -383,6 +385,36 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or 'file'} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a write sent with an ``Idempotency-Key``, per caller.
+
+    A row, not a cache entry: the unique index is the lock that keeps two
+    concurrent duplicates from both running, and a stored answer outlives a
+    Redis flush or eviction (see ``idempotency.py``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path and body: the same key must mean the same request.
+    fingerprint = models.CharField(max_length=64)
+    # Null while the first request runs.
+    status_code = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], name="idempotency_key_unique_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.user_id}"
 
 
 class Availability(models.Model):

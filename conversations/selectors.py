@@ -57,7 +57,7 @@ def conversation_list_for_user(
     """Conversations of the user's businesses; `business` is our id or Apple's."""
     qs = Conversation.objects.filter(business__memberships__user=user)
     if business:
-        if business.isdigit():
+        if business.isascii() and business.isdigit() and int(business) < 2**63:
             qs = qs.filter(business_id=int(business))
         else:
             qs = qs.filter(business__apple_id=business)
@@ -289,12 +289,16 @@ def business_get_for_user(*, user: User, business_id: int) -> Membership:
     return membership
 
 
-def membership_list_for_business(*, business_id: int) -> list[Membership]:
-    return list(
+def membership_list_for_business_qs(*, business_id: int) -> QuerySet[Membership]:
+    return (
         Membership.objects.filter(business_id=business_id)
         .select_related("user")
         .order_by("user__username")
     )
+
+
+def membership_list_for_business(*, business_id: int) -> list[Membership]:
+    return list(membership_list_for_business_qs(business_id=business_id))
 
 
 def invitation_list_pending(*, business_id: int) -> list[Invitation]:

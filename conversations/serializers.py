@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import presentation
-from .models import Business, Conversation, Customer, Label, Message
-from .types import User
+from .models import Business, Conversation, Customer, Label, Membership, Message
+
+
+class UserRefSerializer(serializers.Serializer):
+    """A person (agent, admin or bot) as the API names one, in answers and pushes;
+    inputs take the same ``id``."""
+
+    id = serializers.IntegerField(source="pk")
+    username = serializers.CharField(source="get_username")
+
+    class Meta:
+        ref_name = "UserRef"
 
 
 class BusinessOutputSerializer(serializers.ModelSerializer):
+    # A plain string: a blank URLField becomes a oneOf that '' matches twice.
+    logo_url = serializers.CharField(help_text="an absolute URL, or empty")
+
     class Meta:
         model = Business
         fields = ["id", "apple_id", "name", "logo_url"]
@@ -32,9 +46,7 @@ class LabelOutputSerializer(serializers.ModelSerializer):
 class ConversationOutputSerializer(serializers.ModelSerializer):
     business = BusinessOutputSerializer()
     customer = CustomerOutputSerializer()
-    assigned_agent: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
-    )
+    assigned_agent = UserRefSerializer(allow_null=True, read_only=True)
     is_closed = serializers.BooleanField()
     # Prefetched by the selectors; a single push costs one query.
     labels = LabelOutputSerializer(many=True, read_only=True)
@@ -64,6 +76,27 @@ class ReactionSerializer(serializers.Serializer):
     type = serializers.CharField()
     target = serializers.IntegerField(allow_null=True)
 
+    class Meta:
+        ref_name = "Reaction"
+
+
+class AttachmentOutputSerializer(serializers.Serializer):
+    """Documents ``attachments.attachment_data``: the file views are the URLs."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    mime_type = serializers.CharField()
+    size = serializers.IntegerField()
+    status = serializers.CharField()
+    last_error = serializers.CharField()
+    url = serializers.CharField(allow_null=True, help_text="null until stored")
+    thumbnail_url = serializers.CharField(
+        allow_null=True, help_text="images only, once stored"
+    )
+
+    class Meta:
+        ref_name = "AttachmentOutput"
+
 
 class MessageListSerializer(serializers.ListSerializer):
     """Presents a page of messages' rich content in one batch (no query per reply)."""
@@ -76,8 +109,10 @@ class MessageListSerializer(serializers.ListSerializer):
 
 class MessageOutputSerializer(serializers.ModelSerializer):
     text = serializers.CharField(source="body")
-    sender: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+    sender = UserRefSerializer(
+        allow_null=True,
+        read_only=True,
+        help_text="who sent it from our side; null for the customer and the system",
     )
     reaction = serializers.SerializerMethodField()
     # Library object sent (and as bubble or text), or a reply's answer summary.
@@ -109,11 +144,13 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "sent_at",
         ]
 
+    @extend_schema_field(ReactionSerializer(allow_null=True))
     def get_reaction(self, message: Message) -> dict[str, Any] | None:
         if message.kind != Message.Kind.REACTION:
             return None
         return {"type": message.reaction_type, "target": message.reaction_target_id}
 
+    @extend_schema_field(AttachmentOutputSerializer(many=True))
     def get_attachments(self, message: Message) -> list[dict[str, Any]]:
         # Only attachment messages have files: others cost no query.
         if message.kind != Message.Kind.ATTACHMENT:
@@ -122,11 +159,31 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
         return [attachment_data(item) for item in message.attachments.all()]
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": True,
+            "description": "the rich object sent (library id, version, kind, "
+            "title) or, on a customer's reply, the answer's summary",
+        }
+    )
     def get_rich(self, message: Message) -> dict[str, Any] | None:
         batch = self.context.get("rich_by_id")
         if batch is not None and message.pk in batch:
             return batch[message.pk]
         return presentation.rich_data_for([message]).get(message.pk)
+
+
+class AgentOutputSerializer(serializers.Serializer):
+    """A member of a business: whom ``assign/`` takes, by ``id``."""
+
+    id = serializers.IntegerField(source="user.pk")
+    username = serializers.CharField(source="user.get_username")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+    class Meta:
+        ref_name = "AgentOutput"
 
 
 def message_data(message: Message) -> dict[str, Any]:

@@ -103,6 +103,14 @@ def typing_send(conversation_id: int, typing: bool) -> None:
     send(conversation_id=conversation_id, typing=typing)
 
 
+@shared_task(name="conversations.idempotency_keys_purge")
+def idempotency_keys_purge() -> int:
+    """Beat task: forget Idempotency-Key answers older than 24 hours."""
+    from .idempotency import idempotency_keys_purge as purge
+
+    return purge()
+
+
 @shared_task(name="conversations.message_requeue_stuck")
 def message_requeue_stuck() -> int:
     """Beat task: re-enqueue outbound messages whose worker or task was lost."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .exceptions import PermissionDeniedError
 from .models import ApiToken
+from .pagination import CursorPage, paginate
 from .services import api_tokens
 from .types import AuthenticatedRequest
 
@@ -29,19 +29,23 @@ class ApiTokenCreatedOutputSerializer(ApiTokenOutputSerializer):
 
 
 class ApiTokenListCreateApi(APIView):
+    # The one page shape (conversations.pagination). No Idempotency-Key on POST:
+    # a replay would have to keep the new secret, which is shown only once.
+    pagination_class = CursorPage
+    page_ordering = "-created_at"
+    error_codes = {"POST": {403: ["session_required"]}}
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
+        class Meta:
+            ref_name = "ApiTokenCreateInput"
+
     @extend_schema(responses=ApiTokenOutputSerializer(many=True))
     def get(self, request: AuthenticatedRequest) -> Response:
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(
-            ApiToken.objects.filter(user=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(
-            ApiTokenOutputSerializer(page, many=True).data
-        )
+        tokens = ApiToken.objects.filter(user=request.user)
+        return paginate(request, self, tokens, ApiTokenOutputSerializer)
 
     @extend_schema(
         request=InputSerializer,

@@ -18,6 +18,11 @@ urlpatterns = [
     path("message", views.apple_webhook, name="apple-webhook"),
     path("api/v1/businesses/", apis.BusinessListApi.as_view(), name="business-list"),
     path(
+        "api/v1/businesses/<int:business_id>/agents/",
+        apis.BusinessAgentListApi.as_view(),
+        name="business-agent-list",
+    ),
+    path(
         "api/v1/tokens/", token_apis.ApiTokenListCreateApi.as_view(), name="token-list"
     ),
     path(

@@ -85,19 +85,21 @@ class ReportSerializer(serializers.Serializer):
     by_team = TeamRowSerializer(many=True)
 
 
-class ReportErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ReportErrorSerializer(serializers.Serializer):
-    """The one error shape of the API (conversations.exceptions)."""
-
-    error = ReportErrorDetailSerializer()
-
-
 class ReportSummaryApi(APIView):
     """Admins get their business's figures (any agent or team); agents their own."""
+
+    # The envelope and the common codes come from conversations.api_schema.
+    error_codes = {
+        400: [
+            "invalid_date",
+            "invalid_business",
+            "invalid_agent",
+            "invalid_team",
+            "invalid_range",
+            "range_too_long",
+        ],
+        404: ["not_found"],
+    }
 
     @extend_schema(
         parameters=[
@@ -111,11 +113,7 @@ class ReportSummaryApi(APIView):
             OpenApiParameter("agent", int),
             OpenApiParameter("team", int),
         ],
-        responses={
-            200: ReportSerializer,
-            400: ReportErrorSerializer,
-            404: ReportErrorSerializer,
-        },
+        responses=ReportSerializer,
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         scope = report_scope_for(user=request.user, params=request.query_params)

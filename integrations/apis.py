@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversations import selectors as conversation_selectors
+from conversations.idempotency import idempotent
 from conversations.serializers import MessageOutputSerializer
 from conversations.types import AuthenticatedRequest
 
@@ -20,6 +21,11 @@ def _base_url(request: HttpRequest) -> str:
 
 
 class SigninRequestSendApi(APIView):
+    error_codes = {
+        400: ["no_oauth_provider", "invalid_rich_object", "public_base_url_missing"],
+        409: ["conversation_closed"],
+    }
+
     class InputSerializer(serializers.Serializer):
         legacy = serializers.BooleanField(
             default=False, help_text="the old AUTH flow (token ECIES-encrypted)"
@@ -28,7 +34,8 @@ class SigninRequestSendApi(APIView):
         class Meta:
             ref_name = "SigninRequestSendInput"
 
-    @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -46,27 +53,40 @@ class SigninRequestSendApi(APIView):
         )
 
 
+class LineItemSerializer(serializers.Serializer):
+    # DRF's metaclass moves declared fields off the class; the stubs see Field.label.
+    label = serializers.CharField(max_length=256)  # type: ignore[assignment]
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ref_name = "PaymentLineItem"
+
+
 class PaymentRequestSendApi(APIView):
-    class LineItemSerializer(serializers.Serializer):
-        # DRF's metaclass moves declared fields off the class; the stubs see Field.label.
-        label = serializers.CharField(max_length=256)  # type: ignore[assignment]
-        amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    error_codes = {
+        400: [
+            "no_merchant",
+            "merchant_session_failed",
+            "invalid_rich_object",
+            "public_base_url_missing",
+        ],
+        409: ["conversation_closed"],
+    }
 
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-        line_items = serializers.ListField(min_length=1, max_length=50)
+        line_items = serializers.ListField(
+            child=LineItemSerializer(), min_length=1, max_length=50
+        )
 
         class Meta:
             ref_name = "PaymentRequestSendInput"
 
-    @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @idempotent
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        items = self.LineItemSerializer(
-            data=data.validated_data["line_items"], many=True
-        )
-        items.is_valid(raise_exception=True)
         conversation = conversation_selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
         )
@@ -75,7 +95,7 @@ class PaymentRequestSendApi(APIView):
             actor=request.user,
             line_items=[
                 {"label": i["label"], "amount": str(i["amount"])}
-                for i in items.validated_data
+                for i in data.validated_data["line_items"]
             ],
             title=data.validated_data.get("title", ""),
             base_url=_base_url(request),

@@ -23,7 +23,7 @@ from django.conf import settings
 
 from conversations import safe_http
 
-from .crypto import webhook_signature
+from .crypto import standard_webhook_signature, webhook_signature
 
 SIGNATURE_HEADER = "X-MSP-Signature"
 MAX_ANSWER_BYTES = 256 * 1024
@@ -241,11 +241,29 @@ class SignedAnswer:
 
 
 def signed_post(
-    *, url: str, secret: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    *,
+    url: str,
+    secret: str,
+    payload: Mapping[str, Any],
+    headers: Mapping[str, str],
+    webhook_id: str | None = None,
 ) -> SignedAnswer:
-    """POST JSON with ``X-MSP-Signature: t=<ts>,v1=<hmac>``; raise on non-2xx."""
+    """POST JSON with ``X-MSP-Signature: t=<ts>,v1=<hmac>``; raise on non-2xx.
+
+    With a ``webhook_id``, also the Standard Webhooks headers, so stock verifiers work.
+    """
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
-    signature = webhook_signature(secret, int(time.time()), body)
+    timestamp = int(time.time())
+    signature = webhook_signature(secret, timestamp, body)
+    standard: dict[str, str] = {}
+    if webhook_id is not None:
+        standard = {
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": standard_webhook_signature(
+                secret, webhook_id, timestamp, body
+            ),
+        }
     who = "The endpoint"
     try:
         with _tenant_client() as client:
@@ -256,6 +274,7 @@ def signed_post(
                 headers={
                     "Content-Type": "application/json",
                     SIGNATURE_HEADER: signature,
+                    **standard,
                     **headers,
                 },
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -140,6 +141,34 @@ def ecies_decrypt(private_key_pem: str, token_b64: str) -> bytes:
 
 
 # --- outbound webhook signatures ------------------------------------------------------
+
+
+WHSEC_PREFIX = "whsec_"
+
+
+def webhook_secret_new() -> str:
+    """``whsec_`` and 32 random bytes in base64: the Standard Webhooks secret format."""
+    return WHSEC_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def standard_webhook_key(secret: str) -> bytes:
+    """The HMAC key of ``webhook-signature``: the base64 after ``whsec_``, as stock
+    verifiers decode it. Older secrets (not base64) sign with their UTF-8 bytes."""
+    if secret.startswith(WHSEC_PREFIX):
+        try:
+            return base64.b64decode(secret[len(WHSEC_PREFIX) :], validate=True)
+        except ValueError:
+            pass
+    return secret.encode()
+
+
+def standard_webhook_signature(
+    secret: str, message_id: str, timestamp: int, body: bytes
+) -> str:
+    """``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`` (Standard Webhooks)."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    mac = hmac.new(standard_webhook_key(secret), signed, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:

@@ -335,9 +335,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only (attachments declare multipart): the schema says exactly that.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "conversations.api_schema.ApiSchema",
     "EXCEPTION_HANDLER": "conversations.exceptions.api_exception_handler",
     # Writes (sends, imports, settings) per user; reads are not throttled.
     "DEFAULT_THROTTLE_CLASSES": ["conversations.throttles.WriteThrottle"],
@@ -351,9 +354,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name for the availability states wherever they appear.
+    # 3.1 for `webhooks`: the outbound events are part of the contract.
+    "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "conversations.api_schema.blank_strings_any_of",
+    ],
+    "WEBHOOKS": [
+        "integrations.webhook_contract.MESSAGE_CREATED",
+        "integrations.webhook_contract.INTERACTIVE_REPLY",
+        "integrations.webhook_contract.CONVERSATION_CLOSED",
+        "integrations.webhook_contract.PAYMENT",
+        "integrations.webhook_contract.SIGNIN",
+    ],
     "ENUM_NAME_OVERRIDES": {
+        # One name for the availability states wherever they appear.
         "AvailabilityEnum": "conversations.models.Availability.Status",
+        "RichObjectKindEnum": "richobjects.models.RichObject.Kind",
+        "MessageKindEnum": "conversations.models.Message.Kind",
+        "MessageStatusEnum": "conversations.models.Message.Status",
+        "ConversationStatusEnum": "conversations.models.Conversation.Status",
     },
 }
 
@@ -410,6 +430,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # Longer than the largest retry countdown, so a delayed retry is not redelivered early.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
+    "idempotency-keys-purge": {
+        "task": "conversations.idempotency_keys_purge",
+        "schedule": 3600.0,
+    },
     # Often: a dead worker's sends come back within SEND_LEASE + this (≤ 45 s).
     "message-requeue-stuck": {
         "task": "conversations.message_requeue_stuck",

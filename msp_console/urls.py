@@ -4,11 +4,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from conversations.apis import api_not_found
 from trust.second_factor_views import PasswordResetConfirm, SignInView
 
 urlpatterns = [
@@ -69,6 +70,8 @@ urlpatterns = [
 # Daphne serves no static files itself; in DEBUG (dev and the live test stack)
 # Django does, and production puts a static server or CDN in front.
 urlpatterns += staticfiles_urlpatterns()
+# Last: an unknown /api/ URL (a malformed id too) answers the API's JSON 404.
+urlpatterns.append(re_path(r"^api/(?P<path>.*)$", api_not_found))
 
 if settings.SANDBOX_ENABLED:
     urlpatterns.insert(0, path("sandbox/", include("sandbox.urls")))

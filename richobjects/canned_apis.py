@@ -36,6 +36,9 @@ class CannedReplyOutputSerializer(serializers.ModelSerializer):
 
 
 class CannedReplyListApi(APIView):
+    # The body names a business: one that is not the caller's is a 404.
+    error_codes = {"POST": {404: ["not_found"]}}
+
     class FilterSerializer(serializers.Serializer):
         business = serializers.IntegerField(required=False, min_value=1)
         q = serializers.CharField(

@@ -4,7 +4,6 @@ endpoints. URLs a tenant sets must be public (the safe HTTP client refuses the r
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 from conversations import safe_http
@@ -16,6 +15,7 @@ from conversations.models import Business
 from conversations.permissions import business_admin_check
 from conversations.types import User
 
+from ..crypto import webhook_secret_new
 from ..models import (
     ApplePayMerchant,
     OAuthProvider,
@@ -109,7 +109,7 @@ def webhook_endpoint_create(
         raise ApplicationError(
             "Choose at least one known event.", code="invalid_events"
         )
-    secret = secret or f"whsec_{secrets.token_urlsafe(32)}"
+    secret = secret or webhook_secret_new()
     endpoint = WebhookEndpoint.objects.create(
         business=business, url=url, secret=secret, event_types=sorted(event_types)
     )

@@ -95,6 +95,8 @@ def webhook_deliver(*, delivery_id: int) -> None:
                 "X-MSP-Event": delivery.event,
                 "X-MSP-Delivery": str(delivery.event_id),
             },
+            # The event's id: the same on every retry, so receivers deduplicate.
+            webhook_id=str(delivery.event_id),
         )
     except clients.IntegrationError as exc:
         WebhookDelivery.objects.filter(id=delivery.id).update(

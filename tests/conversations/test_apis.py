@@ -68,14 +68,61 @@ def test_message_list_resyncs_after_an_id(api_client, conversation):
     }
 
 
-def test_message_list_pages_with_has_more(api_client, conversation):
-    for _ in range(5):
-        MessageFactory(conversation=conversation)
+def test_message_list_pages_with_a_cursor(api_client, conversation):
+    # Was {results, has_more}; every list now answers {results, next, previous}.
+    messages = [MessageFactory(conversation=conversation) for _ in range(5)]
     response = api_client.get(
         f"/api/v1/conversations/{conversation.id}/messages/?limit=3"
     )
-    assert len(response.json()["results"]) == 3
-    assert response.json()["has_more"] is True
+    page = response.json()
+    assert set(page) == {"results", "next", "previous"}
+    assert [m["id"] for m in page["results"]] == [m.id for m in messages[:3]]
+    assert page["previous"] is None
+    rest = api_client.get(page["next"]).json()
+    assert [m["id"] for m in rest["results"]] == [m.id for m in messages[3:]]
+    assert rest["next"] is None
+
+
+def test_every_list_has_the_same_shape(api_client, conversation):
+    for url in (
+        "/api/v1/businesses/",
+        "/api/v1/conversations/",
+        f"/api/v1/conversations/{conversation.id}/messages/",
+        "/api/v1/rich-objects/",
+    ):
+        page = api_client.get(url).json()
+        assert set(page) == {"results", "next", "previous"}, url
+
+
+def test_conversations_page_by_latest_activity_without_losing_any(api_client, business):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    # Some never had a message: they sort by when they started.
+    made = [
+        ConversationFactory(
+            customer__business=business,
+            last_message_at=None if i % 2 else now - timedelta(minutes=i),
+        )
+        for i in range(7)
+    ]
+    seen: list[int] = []
+    url: str | None = "/api/v1/conversations/?limit=2"
+    while url:
+        page = api_client.get(url).json()
+        seen += [c["id"] for c in page["results"]]
+        url = page["next"]
+    assert sorted(seen) == sorted(c.id for c in made)
+    assert len(seen) == len(set(seen))
+
+
+def test_bad_page_inputs_are_400s(api_client, conversation):
+    for query in ("limit=0", "limit=501", "limit=x", "cursor=nonsense"):
+        response = api_client.get(f"/api/v1/conversations/?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["error"]["code"] == "invalid"
 
 
 def test_foreign_conversation_is_404_everywhere(api_client):

@@ -94,7 +94,7 @@ def login(browser: Browser, stack: LiveStack, username: str, password: str) -> P
 
 
 def business_id(api: httpx.Client, stack: LiveStack) -> int:
-    businesses = api.get("/api/v1/businesses/").json()
+    businesses = api.get("/api/v1/businesses/").json()["results"]
     return next(b["id"] for b in businesses if b["apple_id"] == stack.business_apple_id)
 
 

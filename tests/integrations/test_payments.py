@@ -8,6 +8,7 @@ from django.test import Client
 
 from conversations.models import Message
 from integrations.models import Payment
+from tests.integrations.contract import assert_matches_contract
 from tests.integrations.stand_ins import StandIn
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,8 @@ def test_gateway_hands_the_token_to_the_processor_and_answers_its_status(
     ]
     assert payment_events[0]["data"]["status"] == "succeeded"
     assert all(r.signature_ok for r in stand_in.received("/hooks"))
+    for hook in stand_in.received("/hooks"):
+        assert_matches_contract(hook.json)
 
 
 def test_processor_failure_status_reaches_the_device(

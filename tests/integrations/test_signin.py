@@ -9,6 +9,7 @@ from conversations.models import Conversation, Message
 from integrations import services
 from integrations.models import CustomerIdentity, SigninRequest, WebhookEndpoint
 from tests.helpers import django_headers, inbound_body, inbound_request
+from tests.integrations.contract import assert_matches_contract
 from tests.integrations.stand_ins import StandIn
 from tests.integrations.test_crypto import device_encrypt
 
@@ -98,6 +99,8 @@ def test_legacy_signin_decrypts_the_token_exchanges_the_code_and_links_the_custo
     events = [r.json["type"] for r in stand_in.received("/hooks")]
     assert "signin" in events
     assert "interactive.reply" in events
+    for hook in stand_in.received("/hooks"):
+        assert_matches_contract(hook.json)
 
 
 def test_signin_request_carries_the_providers_signed_in_bubble(

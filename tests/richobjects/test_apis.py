@@ -285,3 +285,11 @@ def test_export_and_import_are_for_admins(api_client, agent, business, quick) ->
     )
     assert bad.status_code == 400
     assert Message.objects.count() == 0
+
+
+def test_the_detail_answers_exactly_what_the_schema_documents(api_client, quick):
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    detail = schema["components"]["schemas"]["RichObjectDetailOutput"]
+    answer = api_client.get(f"/api/v1/rich-objects/{quick.id}/")
+    assert answer.status_code == 200
+    assert set(answer.json()) == set(detail["properties"])

@@ -186,8 +186,8 @@ export class ConversationView {
       message.direction === "in"
         ? gettext("Customer")
         : message.kind === "note"
-          ? interpolate(gettext("Private note · %(who)s"), { who: message.sender || gettext("agent") })
-          : message.sender || (message.auto_reply ? gettext("Bot") : gettext("Agent"));
+          ? interpolate(gettext("Private note · %(who)s"), { who: message.sender?.username || gettext("agent") })
+          : message.sender?.username || (message.auto_reply ? gettext("Bot") : gettext("Agent"));
     const time = document.createElement("time");
     time.dateTime = message.created_at;
     time.textContent = formatTime(message.created_at);
@@ -298,7 +298,7 @@ export class ConversationView {
     document.querySelector(".conversation").classList.toggle("is-closed", closed);
     this.statusSelect.value = conversation.status;
     this.statusSelect.disabled = closed;
-    const assignee = this.agents.find((a) => a.username === conversation.assigned_agent);
+    const assignee = conversation.assigned_agent;
     this.assigneeSelect.value = assignee ? String(assignee.id) : "";
     this.labelEditor.render(conversation.labels || []);
     const name = conversation.customer?.display_name;
@@ -369,13 +369,15 @@ export class ConversationView {
 
   async resync() {
     // Missed messages first (pages of 500), then the conversation's state.
-    let more = !this.paged;
-    while (more) {
-      const page = await api(
-        `/api/v1/conversations/${this.id}/messages/?after=${this.lastId}&limit=500`,
-      );
+    let url = this.paged
+      ? null
+      : `/api/v1/conversations/${this.id}/messages/?after=${this.lastId}&limit=500`;
+    while (url) {
+      const page = await api(url);
       for (const message of page.results) this.upsert(message);
-      more = page.has_more && page.results.length > 0;
+      // Every list answers {results, next, previous}; next is null on the last page.
+      const next = page.next && page.results.length > 0 ? new URL(page.next) : null;
+      url = next ? next.pathname + next.search : null;
     }
     this.applyConversation(await api(`/api/v1/conversations/${this.id}/`));
     this.markRead();
@@ -541,7 +543,7 @@ export class ConversationView {
       this.applyConversation(
         await api(`/api/v1/conversations/${this.id}/assign/`, {
           method: "POST",
-          body: { assignee: userId },
+          body: { assigned_agent: userId },
         }),
       );
       toast(

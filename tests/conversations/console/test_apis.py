@@ -11,12 +11,13 @@ pytestmark = pytest.mark.django_db
 
 def test_assign_to_self_and_unassign(api_client, agent, conversation) -> None:
     url = f"/api/v1/conversations/{conversation.id}/assign/"
-    response = api_client.post(url, {"assignee": agent.id}, format="json")
+    # Input and output name the agent the same way: by id ({id, username} out).
+    response = api_client.post(url, {"assigned_agent": agent.id}, format="json")
     assert response.status_code == 200
-    assert response.json()["assigned_agent"] == "alice"
-    response = api_client.post(url, {"assignee": None}, format="json")
+    assert response.json()["assigned_agent"] == {"id": agent.id, "username": "alice"}
+    response = api_client.post(url, {"assigned_agent": None}, format="json")
     assert response.json()["assigned_agent"] is None
-    response = api_client.post(url, {"assignee": 999_999}, format="json")
+    response = api_client.post(url, {"assigned_agent": 999_999}, format="json")
     assert response.status_code == 400
 
 
@@ -62,7 +63,7 @@ def test_read_marker(api_client, conversation) -> None:
 @pytest.mark.parametrize(
     ("suffix", "body"),
     [
-        ("assign/", {"assignee": None}),
+        ("assign/", {"assigned_agent": None}),
         ("status/", {"status": "resolved"}),
         ("notes/", {"text": "peek"}),
         ("read/", {"message_id": 1}),
@@ -76,3 +77,39 @@ def test_writes_to_another_business_are_404(
     assert not Message.objects.filter(conversation=foreign_conversation).exists()
     foreign_conversation.refresh_from_db()
     assert foreign_conversation.status == "open"
+
+
+def test_agents_of_a_business_are_listed_for_its_members_only(
+    api_client, agent, business
+) -> None:
+    from conversations.models import Membership
+    from tests.factories import BusinessFactory, MembershipFactory, UserFactory
+
+    bob = UserFactory(username="bob")
+    MembershipFactory(user=bob, business=business, role=Membership.Role.ADMIN)
+    response = api_client.get(f"/api/v1/businesses/{business.id}/agents/")
+    assert response.status_code == 200
+    assert response.json()["results"] == [
+        {"id": agent.id, "username": "alice", "role": "agent"},
+        {"id": bob.id, "username": "bob", "role": "admin"},
+    ]
+    stranger = BusinessFactory()
+    answer = api_client.get(f"/api/v1/businesses/{stranger.id}/agents/")
+    assert answer.status_code == 404
+
+
+def test_a_listed_agent_id_is_what_assign_takes_and_messages_show(
+    api_client, business, conversation
+) -> None:
+    agents = api_client.get(f"/api/v1/businesses/{business.id}/agents/").json()
+    me = agents["results"][0]
+    url = f"/api/v1/conversations/{conversation.id}/assign/"
+    assigned = api_client.post(url, {"assigned_agent": me["id"]}, format="json")
+    assert assigned.json()["assigned_agent"] == {
+        "id": me["id"],
+        "username": me["username"],
+    }
+    note = api_client.post(
+        f"/api/v1/conversations/{conversation.id}/notes/", {"text": "hi"}, format="json"
+    )
+    assert note.json()["sender"] == {"id": me["id"], "username": me["username"]}

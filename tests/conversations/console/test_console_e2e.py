@@ -165,7 +165,7 @@ def test_agent_works_a_conversation_live(
     page.get_by_label("Set status").select_option("resolved")
     wait_for(lambda: conversation_state(stack, conversation_id)["status"] == "resolved")
     state = conversation_state(stack, conversation_id)
-    assert state["assigned_agent"] == stack.agent_username
+    assert state["assigned_agent"]["username"] == stack.agent_username
     expect(
         page.locator(f'#inbox-list [data-conversation="{conversation_id}"]')
     ).to_contain_text("Resolved")

@@ -143,7 +143,7 @@ def test_agent_and_customer_hold_a_conversation(
         what="conversation resolved",
     )
     assert (
-        conversation_state(live_stack, conversation_id)["assigned_agent"]
+        conversation_state(live_stack, conversation_id)["assigned_agent"]["username"]
         == live_stack.agent_username
     )
     expect(

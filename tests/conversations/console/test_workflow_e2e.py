@@ -95,7 +95,7 @@ def api(
 
 
 def business_id(stack: Any) -> int:
-    rows = api(stack, stack.agent_token, "GET", "/api/v1/businesses/").json()
+    rows = api(stack, stack.agent_token, "GET", "/api/v1/businesses/").json()["results"]
     return next(b["id"] for b in rows if b["apple_id"] == stack.business_apple_id)
 
 

@@ -38,7 +38,7 @@ def test_assignment_by_token_is_recorded_with_actor_and_address(
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(
             f"/api/v1/conversations/{conversation.id}/assign/",
-            {"assignee": agent.id},
+            {"assigned_agent": agent.id},
             format="json",
             REMOTE_ADDR="203.0.113.9",
         )
@@ -140,7 +140,7 @@ def test_admins_browse_filter_and_export(
     with django_capture_on_commit_callbacks(execute=True):
         api_client.post(
             f"/api/v1/conversations/{conversation.id}/assign/",
-            {"assignee": agent.id},
+            {"assigned_agent": agent.id},
             format="json",
         )
         api_client.post(

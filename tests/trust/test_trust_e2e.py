@@ -148,7 +148,7 @@ def test_audit_log_shows_an_assignment_and_a_settings_change(
     mike = sql(stack, "select id from auth_user where username = 'mike'")[0][0]
     response = httpx.post(
         f"{stack.base_url}/api/v1/conversations/{seeded['conversation']}/assign/",
-        json={"assignee": mike},
+        json={"assigned_agent": mike},
         headers={"Authorization": f"Token {stack.agent_token}"},
     )
     assert response.status_code == 200

@@ -192,6 +192,19 @@ def channel_settings(
     return render(request, "businesses/settings.html", context, status=status)
 
 
+@admin_required
+@require_GET
+def onboarding(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
+    steps = selectors.onboarding_checklist(business=business)
+    context = _layout(request, business, "onboarding")
+    context.update(
+        steps=steps,
+        done_count=sum(step.done for step in steps),
+        all_done=all(step.done for step in steps),
+    )
+    return render(request, "businesses/onboarding.html", context)
+
+
 @require_GET
 def logo(request: HttpRequest, business_id: int) -> HttpResponse:
     """The logo is public on purpose (Apple and customers see it); it is always a
@@ -598,7 +611,8 @@ def landing(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request, f"Business ID {apple_id} is now linked to {linked.name}."
                 )
-                return redirect("businesses:settings", business_id=linked.pk)
+                # A new owner's first steps, ticked from the business's state.
+                return redirect("businesses:onboarding", business_id=linked.pk)
         status = 400
     return render(request, "businesses/landing.html", context, status=status)
 

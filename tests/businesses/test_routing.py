@@ -382,7 +382,8 @@ def test_admins_edit_teams_and_rules_in_place(
         "fix",
         "urgent",
     )
-    assert Team.objects.count() == 1 and RoutingRule.objects.count() == 1
+    assert Team.objects.count() == 1
+    assert RoutingRule.objects.count() == 1
     # Another business's row cannot be edited through this page.
     other = services.team_save(business=BusinessFactory(), name="Theirs", member_ids=[])
     assert client.get(f"{url}?edit_team={other.pk}").status_code == 404

@@ -37,7 +37,8 @@ def test_a_test_event_goes_through_the_signed_delivery_and_the_log(
     delivery = WebhookDelivery.objects.get(event="webhook.test")
     assert (delivery.status, delivery.response_code) == ("succeeded", 200)
     page = client.get(base).content.decode()
-    assert "webhook.test" in page and "Redeliver" in page
+    assert "webhook.test" in page
+    assert "Redeliver" in page
 
 
 def test_redelivery_sends_the_same_event_again(
@@ -113,5 +114,6 @@ def test_agents_get_the_styled_explanation(business, agent) -> None:
     response = client.get(f"/integrations/businesses/{business.id}/webhooks/")
     assert response.status_code == 403
     page = response.content.decode()
-    assert 'id="forbidden"' in page and "Back to the inbox" in page
+    assert 'id="forbidden"' in page
+    assert "Back to the inbox" in page
     assert "topbar" in page

@@ -153,7 +153,7 @@ def channel_settings(
                 extra_business_fields=extra,
             )
 
-        if _form_saved(request, form, save_general, done="Channel settings saved."):
+        if _form_saved(request, form, save_general, done=_("Channel settings saved.")):
             return redirect("businesses:settings", business_id=business.pk)
         status = 400
     elif action == "add_app":
@@ -162,7 +162,7 @@ def channel_settings(
             request,
             app_form,
             lambda data: services.imessage_app_create(business=business, **data),
-            done="iMessage app added.",
+            done=_("iMessage app added."),
         ):
             return redirect(
                 reverse("businesses:settings", args=[business.pk]) + "#imessage-apps"
@@ -175,7 +175,7 @@ def channel_settings(
             )
         except (NotFoundError, ValueError) as exc:
             raise Http404("No such iMessage app.") from exc
-        messages.success(request, "iMessage app removed.")
+        messages.success(request, _("iMessage app removed."))
         return redirect(
             reverse("businesses:settings", args=[business.pk]) + "#imessage-apps"
         )
@@ -291,7 +291,7 @@ def entry_point_delete(
         services.entry_point_delete(business=business, entry_point_pk=entry_point_id)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    messages.success(request, "Entry link deleted.")
+    messages.success(request, _("Entry link deleted."))
     return redirect("businesses:entry-points", business_id=business.pk)
 
 
@@ -609,7 +609,9 @@ def landing(request: HttpRequest) -> HttpResponse:
                         request, "businesses/landing.html", context, status=202
                     )
                 messages.success(
-                    request, f"Business ID {apple_id} is now linked to {linked.name}."
+                    request,
+                    _("Business ID %(id)s is now linked to %(name)s.")
+                    % {"id": apple_id, "name": linked.name},
                 )
                 # A new owner's first steps, ticked from the business's state.
                 return redirect("businesses:onboarding", business_id=linked.pk)

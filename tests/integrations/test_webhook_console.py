@@ -117,3 +117,22 @@ def test_agents_get_the_styled_explanation(business, agent) -> None:
     assert 'id="forbidden"' in page
     assert "Back to the inbox" in page
     assert "topbar" in page
+
+
+def test_the_settings_pages_speak_spanish(business, admin, agent) -> None:
+    client = admin_client(admin)
+    spanish = {"HTTP_ACCEPT_LANGUAGE": "es"}
+    page = client.get(
+        f"/integrations/businesses/{business.id}/webhooks/", **spanish
+    ).content.decode()
+    assert "Registro de entregas" in page
+    assert "Tipos de evento" in page
+    page = client.get(
+        f"/console/businesses/{business.id}/get-started/", **spanish
+    ).content.decode()
+    assert "Invitar agentes" in page
+    refused = admin_client(agent).get(
+        f"/console/businesses/{business.id}/routing/", **spanish
+    )
+    assert refused.status_code == 403
+    assert "Solo los administradores del negocio" in refused.content.decode()

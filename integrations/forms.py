@@ -9,6 +9,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django import forms
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from conversations.safe_http import validate_public_url
@@ -41,8 +43,11 @@ def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
     return field.formfield(**kwargs)
 
 
-def _secret_label(label: str, is_set: bool) -> str:
-    return _("%(label)s (set • replace)") % {"label": label} if is_set else label
+def _secret_label(label: str | Promise, is_set: bool) -> str:
+    # Called while a request is served, so the reader's language is active.
+    if is_set:
+        return gettext("%(label)s (set • replace)") % {"label": label}
+    return str(label)
 
 
 class OAuthProviderForm(forms.ModelForm):

@@ -8,6 +8,7 @@ from django.test import Client
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from integrations.templatetags.integrations_tags import short_reason
 from tests.factories import BusinessFactory, MembershipFactory, UserFactory
+from tests.integrations.contract import assert_matches_contract
 from tests.integrations.stand_ins import WEBHOOK_SECRET, StandIn, verify_signature
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def test_a_test_event_goes_through_the_signed_delivery_and_the_log(
     hook = stand_in.received("/hooks")[-1]
     assert verify_signature(WEBHOOK_SECRET, hook.headers["x-msp-signature"], hook.body)
     assert hook.json["type"] == "webhook.test"
+    assert_matches_contract(hook.json)  # documented in the schema's webhooks
     delivery = WebhookDelivery.objects.get(event="webhook.test")
     assert (delivery.status, delivery.response_code) == ("succeeded", 200)
     page = client.get(base).content.decode()

@@ -46,6 +46,7 @@ from bench.stacks import BenchStack, bench_stack  # noqa: E402
 from tests.gateway_stand_in import GatewayStandIn  # noqa: E402
 from tests.helpers import inbound_body, inbound_request  # noqa: E402
 from tests.live import MSP_ID, MSP_SECRET  # noqa: E402
+from tests.msp_console.stack import PROXY_HEADERS  # noqa: E402
 
 PHASE_SECONDS = 900.0
 
@@ -60,7 +61,9 @@ def open_conversations(stack: BenchStack, count: int) -> list[int]:
 
     authorization = bearer()
     run = uuid.uuid4().hex[:8]
-    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+    with httpx.Client(
+        base_url=stack.base_url, timeout=30, headers=PROXY_HEADERS
+    ) as client:
         for n in range(count):
             body = inbound_body(
                 business_id=stack.business_apple_id,
@@ -79,7 +82,10 @@ def open_conversations(stack: BenchStack, count: int) -> list[int]:
             page = client.get(url, headers=auth).json()
             results = page["results"] if isinstance(page, dict) else page
             ids += [c["id"] for c in results]
-            url = page.get("next") if isinstance(page, dict) else None
+            following = page.get("next") if isinstance(page, dict) else None
+            # Behind the TLS proxy the link says https://; the client speaks
+            # plain HTTP to the server, as the proxy does.
+            url = httpx.URL(following).raw_path.decode() if following else None
         return ids[:count]
 
 
@@ -114,7 +120,7 @@ async def send_all(
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
-        base_url=stack.base_url, limits=limits, timeout=60
+        base_url=stack.base_url, limits=limits, timeout=60, headers=PROXY_HEADERS
     ) as client:
         started = time.perf_counter()
         await asyncio.wait_for(
@@ -125,7 +131,9 @@ async def send_all(
 
 
 def destination_of(stack: BenchStack, conversations: list[int]) -> dict[str, int]:
-    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+    with httpx.Client(
+        base_url=stack.base_url, timeout=30, headers=PROXY_HEADERS
+    ) as client:
         auth = {"Authorization": f"Token {stack.agent_token}"}
         return {
             client.get(f"/api/v1/conversations/{c}/", headers=auth).json()["customer"][

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conversations import selectors as conversation_selectors
+from conversations.pagination import CursorPage, paginate
 from conversations.types import AuthenticatedRequest
 
 from . import routing, selectors
@@ -60,6 +61,9 @@ class MyTeamOutputSerializer(serializers.Serializer):
 class MyTeamsApi(APIView):
     """The caller's teams, so the console can alert them to their new conversations."""
 
+    pagination_class = CursorPage
+    page_ordering = "name"
+
     @extend_schema(responses=MyTeamOutputSerializer(many=True))
     def get(self, request: AuthenticatedRequest) -> Response:
         from .models import Team
@@ -67,4 +71,4 @@ class MyTeamsApi(APIView):
         teams = Team.objects.filter(
             members=request.user, business__memberships__user=request.user
         ).order_by("name")
-        return Response(MyTeamOutputSerializer(teams, many=True).data)
+        return paginate(request, self, teams, MyTeamOutputSerializer)

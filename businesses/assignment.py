@@ -8,8 +8,9 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F, Max, Q
+from django.utils import timezone
 
-from conversations import realtime
+from conversations import events, realtime
 from conversations.models import Availability, Conversation
 from conversations.types import User
 
@@ -57,10 +58,30 @@ def team_agent_pick(*, team: Team, exclude_user_id: int | None = None) -> User |
     return candidates.first()
 
 
+def assignment_announce(*, conversation: Conversation, previous_id: int | None) -> None:
+    """Announce an assignment routing made, as the console announces a person's
+    (insights' event log, trust's audit log listen), with no actor: the system did it."""
+    if previous_id == conversation.assigned_agent_id:
+        return
+    events.publish(
+        events.ConversationAssigned(
+            business_id=conversation.business_id,
+            conversation_id=conversation.id,
+            assignee_id=conversation.assigned_agent_id,
+            previous_assignee_id=previous_id,
+            actor_id=None,
+            occurred_at=timezone.now(),
+        )
+    )
+
+
 def conversation_auto_assign(
     *, conversation: Conversation, team: Team, exclude_user_id: int | None = None
 ) -> User | None:
-    """Assign ``conversation`` (locked by the caller) to the team's next agent."""
+    """Assign ``conversation`` (locked by the caller) to the team's next agent.
+
+    The caller pushes the changed conversation to the consoles; the event is
+    published here (delivered after commit)."""
     # One assignment per team at a time: two conversations routed at once must
     # not both go to the agent who looked least busy.
     Team.objects.select_for_update().filter(pk=team.pk).first()
@@ -71,8 +92,10 @@ def conversation_auto_assign(
             extra={"conversation": conversation.id, "team": team.pk},
         )
         return None
+    previous_id = conversation.assigned_agent_id
     conversation.assigned_agent = agent
     conversation.save(update_fields=["assigned_agent"])
+    assignment_announce(conversation=conversation, previous_id=previous_id)
     logger.info(
         "routing.auto_assigned",
         extra={"conversation": conversation.id, "team": team.pk, "agent": agent.pk},
@@ -102,11 +125,15 @@ def conversations_hand_on(*, business_id: int, user_id: int) -> int:
             )
             if conversation.assigned_agent_id != user_id:
                 continue
-            conversation.assigned_agent = None
-            conversation.save(update_fields=["assigned_agent"])
-            conversation_auto_assign(
+            # One move, one event: from the agent who left to a teammate, or
+            # back to the team's queue when nobody can take it.
+            taker = conversation_auto_assign(
                 conversation=conversation, team=team, exclude_user_id=user_id
             )
+            if taker is None:
+                conversation.assigned_agent = None
+                conversation.save(update_fields=["assigned_agent"])
+                assignment_announce(conversation=conversation, previous_id=user_id)
             conversation = (
                 Conversation.objects.select_related(
                     "business", "customer", "assigned_agent"

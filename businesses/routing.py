@@ -20,7 +20,7 @@ from conversations.services import message_send
 from conversations.types import User
 from richobjects.services import rich_object_send
 
-from .assignment import conversation_auto_assign
+from .assignment import assignment_announce, conversation_auto_assign
 from .models import ConversationRoute, RoutingRule
 from .selectors import business_is_open, channel_settings_get
 
@@ -198,6 +198,7 @@ def conversation_route(*, conversation_id: int) -> ConversationRoute | None:
         ):
             conversation.assigned_agent_id = rule.assignee_id
             conversation.save(update_fields=["assigned_agent"])
+            assignment_announce(conversation=conversation, previous_id=None)
         elif (
             rule is not None
             and rule.auto_assign

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
+from .pagination import CursorPage, paginate
 from .serializers import ConversationOutputSerializer, LabelOutputSerializer
 from .types import AuthenticatedRequest
 
@@ -18,6 +19,8 @@ class LabelBusinessOutputSerializer(LabelOutputSerializer):
 
 
 class LabelListApi(APIView):
+    pagination_class = CursorPage
+    page_ordering = "name"
     # The body names a business: one that is not the caller's is a 404.
     error_codes = {"POST": {404: ["not_found"]}}
 
@@ -39,10 +42,10 @@ class LabelListApi(APIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        labels = selectors.label_list_for_user(
+        labels = selectors.label_list_for_user_qs(
             user=request.user, business_id=filters.validated_data.get("business")
         )
-        return Response(LabelBusinessOutputSerializer(labels, many=True).data)
+        return paginate(request, self, labels, LabelBusinessOutputSerializer)
 
     @extend_schema(
         request=InputSerializer, responses={201: LabelBusinessOutputSerializer}
@@ -90,6 +93,9 @@ class LabelDetailApi(APIView):
 
 
 class ConversationLabelsApi(APIView):
+    pagination_class = CursorPage
+    page_ordering = "name"
+
     class InputSerializer(serializers.Serializer):
         add = serializers.ListField(
             child=serializers.IntegerField(min_value=1), required=False, max_length=50
@@ -106,9 +112,8 @@ class ConversationLabelsApi(APIView):
         conversation = selectors.conversation_get_for_user(
             user=request.user, conversation_id=conversation_id
         )
-        return Response(
-            LabelOutputSerializer(conversation.labels.all(), many=True).data
-        )
+        labels = conversation.labels.all()
+        return paginate(request, self, labels, LabelOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses=ConversationOutputSerializer)
     def post(self, request: AuthenticatedRequest, conversation_id: int) -> Response:

@@ -317,12 +317,18 @@ def user_get(*, user_id: int) -> User | None:
 # Labels and customers -------------------------------------------------------------
 
 
-def label_list_for_user(*, user: User, business_id: int | None = None) -> list[Label]:
+def label_list_for_user_qs(
+    *, user: User, business_id: int | None = None
+) -> QuerySet[Label]:
     """Labels of the user's businesses (of one, when given), by name."""
     qs = Label.objects.filter(business__memberships__user=user)
     if business_id is not None:
         qs = qs.filter(business_id=business_id)
-    return list(qs.order_by("name", "id"))
+    return qs.order_by("name", "id")
+
+
+def label_list_for_user(*, user: User, business_id: int | None = None) -> list[Label]:
+    return list(label_list_for_user_qs(user=user, business_id=business_id))
 
 
 def label_get_for_user(*, user: User, label_id: int) -> Label:

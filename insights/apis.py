@@ -64,6 +64,24 @@ class TeamRowSerializer(serializers.Serializer):
     csat_average = serializers.FloatField(allow_null=True)
 
 
+class LabelRowSerializer(serializers.Serializer):
+    # DRF takes declared fields off the class, so this shadows no Field.label;
+    # the stubs cannot know that.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text='the label\'s name, or "No label"'
+    )
+    label_id = serializers.IntegerField(
+        allow_null=True, help_text="null for the conversations without a label"
+    )
+    opened = serializers.IntegerField()
+    first_responses = serializers.IntegerField()
+    first_response_median = serializers.FloatField(allow_null=True)
+    resolved = serializers.IntegerField()
+    resolution_median = serializers.FloatField(allow_null=True)
+    csat_average = serializers.FloatField(allow_null=True)
+    csat_count = serializers.IntegerField()
+
+
 class BusinessRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -83,6 +101,11 @@ class ReportSerializer(serializers.Serializer):
     sla = SlaSerializer()
     by_agent = AgentRowSerializer(many=True)
     by_team = TeamRowSerializer(many=True)
+    by_label = LabelRowSerializer(
+        many=True,
+        help_text="conversations carrying each label (one with two labels counts "
+        "under both); empty while the business has no labels",
+    )
 
 
 class ReportSummaryApi(APIView):

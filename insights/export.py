@@ -99,4 +99,27 @@ def report_csv(report: dict[str, Any]) -> str:
                 t["resolution_median"],
                 t["csat_average"],
             )
+    if report["by_label"]:
+        row()
+        row(
+            "label",
+            "opened",
+            "first responses",
+            "median first response s",
+            "resolved",
+            "median resolution s",
+            "csat average",
+            "csat answers",
+        )
+        for label in report["by_label"]:
+            row(
+                label["label"],
+                label["opened"],
+                label["first_responses"],
+                label["first_response_median"],
+                label["resolved"],
+                label["resolution_median"],
+                label["csat_average"],
+                label["csat_count"],
+            )
     return out.getvalue()

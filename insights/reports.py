@@ -3,6 +3,8 @@
 Everything reads the facts and survey tables (one row per conversation or
 survey, indexed by business and time), never the messages, so a report costs
 the same whatever the conversations' lengths. Days are the business's days.
+Each breakdown (agent, team, label) is a fixed handful of grouped queries,
+whatever the number of agents, teams or labels.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from businesses.models import Team
-from conversations.models import Business
+from conversations.models import Business, Label
 
 from .models import ConversationEvent, ConversationFacts, CsatSurvey
 
@@ -136,12 +138,41 @@ def _sla(rows: QuerySet[ConversationFacts], breached: str, due: str) -> dict[str
     return counts
 
 
-def report_build(scope: ReportScope) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Rows:
+    """The rows each figure counts, narrowed to the scope's team and agent."""
+
+    opened: QuerySet[ConversationFacts]
+    responded: QuerySet[ConversationFacts]
+    resolved: QuerySet[ConversationFacts]
+    surveys: QuerySet[CsatSurvey]
+
+
+def _rows(scope: ReportScope) -> _Rows:
     facts = _facts(scope)
+    rows = _Rows(
+        opened=facts.filter(_in("opened_at", scope)),
+        responded=facts.filter(_in("first_response_at", scope)),
+        resolved=facts.filter(_in("resolved_at", scope)),
+        surveys=_surveys(scope),
+    )
     agent = scope.agent_id
-    opened = facts.filter(_in("opened_at", scope))
-    if agent is not None:
-        opened = opened.filter(conversation__assigned_agent_id=agent)
+    if agent is None:
+        return rows
+    # An agent's figures: what they were given, answered first, resolved, and
+    # the answers about them.
+    return _Rows(
+        opened=rows.opened.filter(conversation__assigned_agent_id=agent),
+        responded=rows.responded.filter(first_responder_id=agent),
+        resolved=rows.resolved.filter(resolved_by_id=agent),
+        surveys=rows.surveys.filter(agent_id=agent),
+    )
+
+
+def report_build(scope: ReportScope) -> dict[str, Any]:
+    agent = scope.agent_id
+    rows = _rows(scope)
+    opened = rows.opened
     opened_by_day = dict(
         opened.annotate(day=TruncDate("opened_at", tzinfo=scope.zone))
         .values("day")
@@ -167,13 +198,7 @@ def report_build(scope: ReportScope) -> dict[str, Any]:
         .order_by()
         .values_list("day", "n")
     )
-    responded = facts.filter(_in("first_response_at", scope))
-    resolved = facts.filter(_in("resolved_at", scope))
-    surveys = _surveys(scope)
-    if agent is not None:
-        responded = responded.filter(first_responder_id=agent)
-        resolved = resolved.filter(resolved_by_id=agent)
-        surveys = surveys.filter(agent_id=agent)
+    responded, resolved, surveys = rows.responded, rows.resolved, rows.surveys
     distribution = dict(
         surveys.values("score")
         .annotate(n=Count("pk"))
@@ -215,6 +240,7 @@ def report_build(scope: ReportScope) -> dict[str, Any]:
         },
         "by_agent": [] if agent is not None else _by_agent(scope),
         "by_team": [] if scope.team_id is not None else _by_team(scope),
+        "by_label": _by_label(scope),
     }
 
 
@@ -302,4 +328,50 @@ def _by_team(scope: ReportScope) -> list[dict[str, Any]]:
             for tid in ids
         ),
         key=lambda row: str(row["team"]),
+    )
+
+
+def _by_label(scope: ReportScope) -> list[dict[str, Any]]:
+    """The figures of the conversations carrying each label (as labelled now):
+    one with two labels counts under both, one with none under "No label".
+    Empty while the business has no labels. Narrowed like the rest of the
+    report to the scope's team and agent."""
+    names = dict(
+        Label.objects.filter(business=scope.business).values_list("pk", "name")
+    )
+    if not names:
+        return []
+    rows = _rows(scope)
+    # The join through the labels gives one row per (conversation, label); a
+    # conversation without labels joins to None.
+    key = "conversation__labels"
+    opened = dict(
+        rows.opened.values(key).annotate(n=Count("pk")).order_by().values_list(key, "n")
+    )
+    frt = _spread(rows.responded, "first_response_seconds", key)
+    res = _spread(rows.resolved, "resolution_seconds", key)
+    csat = {
+        row[key]: row
+        for row in rows.surveys.values(key)
+        .annotate(average=Avg("score"), count=Count("pk"))
+        .order_by()
+    }
+    ids = {*opened, *frt, *res, *csat}
+    return sorted(
+        (
+            {
+                "label": names.get(lid, "No label") if lid else "No label",
+                "label_id": lid,
+                "opened": opened.get(lid, 0),
+                "first_responses": frt.get(lid, _empty_spread())["count"],
+                "first_response_median": frt.get(lid, _empty_spread())["median"],
+                "resolved": res.get(lid, _empty_spread())["count"],
+                "resolution_median": res.get(lid, _empty_spread())["median"],
+                "csat_average": round(csat[lid]["average"], 2) if lid in csat else None,
+                "csat_count": csat[lid]["count"] if lid in csat else 0,
+            }
+            for lid in ids
+        ),
+        # Labels by name, "No label" last.
+        key=lambda row: (row["label_id"] is None, str(row["label"]).lower()),
     )

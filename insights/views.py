@@ -84,6 +84,14 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
             }
             for row in report["by_team"]
         ],
+        "label_rows": [
+            {
+                **row,
+                "frt": _duration(row["first_response_median"]),
+                "res": _duration(row["resolution_median"]),
+            }
+            for row in report["by_label"]
+        ],
         "query": request.GET.urlencode(),
         "total_opened": sum(day["opened"] for day in report["days"]),
         "total_resolved": sum(day["resolved"] for day in report["days"]),

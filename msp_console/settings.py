@@ -322,6 +322,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "msp-console@localhost")
+# Where django.core.mail.backends.filebased.EmailBackend writes each message (an
+# outbox a staging server or an end-to-end test reads).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 # How long a team invitation link stays valid.
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 INVITATION_RATE_LIMIT = env_str("INVITATION_RATE_LIMIT", "30/h")

@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from conversations.pagination import CursorPage, paginate
 from conversations.selectors import business_get_for_user, conversation_get_for_user
 from conversations.types import AuthenticatedRequest
 
@@ -36,6 +37,8 @@ class CannedReplyOutputSerializer(serializers.ModelSerializer):
 
 
 class CannedReplyListApi(APIView):
+    pagination_class = CursorPage
+    page_ordering = "short_code"
     # The body names a business: one that is not the caller's is a 404.
     error_codes = {"POST": {404: ["not_found"]}}
 
@@ -69,8 +72,8 @@ class CannedReplyListApi(APIView):
             user=request.user,
             business_id=filters.validated_data.get("business"),
             q=filters.validated_data["q"],
-        )[:500]
-        return Response(CannedReplyOutputSerializer(replies, many=True).data)
+        )
+        return paginate(request, self, replies, CannedReplyOutputSerializer)
 
     @extend_schema(
         request=InputSerializer, responses={201: CannedReplyOutputSerializer}

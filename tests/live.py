@@ -211,8 +211,13 @@ def _wait_for_http(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        # Retry quickly until the server listens, then wait for its answer
+        # rather than pile up requests: on a loaded machine the first schema
+        # build takes seconds, and drf-spectacular's first build is not safe
+        # to run twice at once (an AttributeError in its extension loading).
+        left = max(deadline - time.monotonic(), 1.0)
         try:
-            httpx.get(url, timeout=1)
+            httpx.get(url, timeout=httpx.Timeout(left, connect=1))
             return
         except httpx.TransportError:
             time.sleep(0.2)

@@ -25,6 +25,11 @@ class Actor:
     user_agent: str
 
 
+# The product itself acting (routing's auto-assignment), even while some
+# request is being served (eager tasks run inside one).
+SYSTEM = Actor(user_id=None, label="", via="system", address=None, user_agent="")
+
+
 def current_request() -> HttpRequest | None:
     return _current.get()
 

@@ -26,7 +26,7 @@ from integrations import models as integration_models
 from richobjects import models as library
 
 from . import audit, second_factor, sessions
-from .context import current_request, request_actor, request_address
+from .context import SYSTEM, current_request, request_actor, request_address
 from .models import SecurityPolicy
 
 BusinessOf = Callable[[Any], int | None]
@@ -164,7 +164,8 @@ def on_assigned(event: events.ConversationAssigned) -> None:
                 _user_label(event.assignee_id) or None,
             ]
         },
-        actor=request_actor(current_request()) if event.actor_id else None,
+        # No actor: routing assigned it, whoever's request ran the task.
+        actor=request_actor(current_request()) if event.actor_id else SYSTEM,
         actor_id=event.actor_id,
         actor_label=_user_label(event.actor_id),
     )

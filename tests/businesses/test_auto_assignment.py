@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.test import Client
 
 from businesses import routing, services
 from businesses.assignment import conversations_hand_on
 from conversations import services as core_services
 from conversations.models import Availability, Conversation, Membership
+from insights.models import ConversationEvent
 from tests.factories import ConversationFactory, MembershipFactory, UserFactory
+from trust.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +176,61 @@ def test_my_teams_inbox_filter(business, trio) -> None:
     )
     # An unknown scope is ignored.
     assert client.get("/console/?scope=everything").status_code == 200
+
+
+def test_auto_assignments_reach_the_event_log_the_audit_log_and_the_consoles(
+    business, trio, django_capture_on_commit_callbacks
+) -> None:
+    """Routing's assignments are announced like a person's, with the system as actor."""
+    ann, ben, _ = trio
+    team = services.team_save(
+        business=business,
+        name="Support",
+        member_ids=[ann.pk, ben.pk],
+        reassign_when_offline=True,
+    )
+    rule_for(business, team)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"business.{business.id}", channel)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = route_new(business)
+    assert conversation.assigned_agent == ann
+    pushed = async_to_sync(asyncio.wait_for)(layer.receive(channel), 2)
+    assert pushed["payload"]["type"] == "conversation.updated"
+    assert pushed["payload"]["data"]["assigned_agent"]["username"] == "ann"
+
+    # Ann goes offline: the team hands her conversation on to Ben, one move.
+    core_services.availability_set(user=ann, status="offline")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert conversations_hand_on(business_id=business.id, user_id=ann.pk) == 1
+    logged = ConversationEvent.objects.filter(
+        conversation_id=conversation.id, kind=ConversationEvent.Kind.ASSIGNED
+    ).order_by("id")
+    assert list(logged.values_list("assignee_id", "actor_id")) == [
+        (ann.pk, None),
+        (ben.pk, None),
+    ]
+    audited = AuditEntry.objects.filter(
+        action="conversation.assigned", target_id=str(conversation.id)
+    ).order_by("id")
+    assert [(e.changes, e.actor_id, e.via) for e in audited] == [
+        ({"assignee": [None, "ann"]}, None, "system"),
+        ({"assignee": ["ann", "ben"]}, None, "system"),
+    ]
+
+
+def test_a_rules_fixed_assignee_is_announced_too(
+    business, trio, django_capture_on_commit_callbacks
+) -> None:
+    ann, _, _ = trio
+    services.routing_rule_create(business=business, name="To Ann", assignee=ann)
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = route_new(business)
+    assert conversation.assigned_agent == ann
+    assert ConversationEvent.objects.filter(
+        conversation_id=conversation.id, kind="assigned", assignee_id=ann.pk
+    ).exists()
+    assert AuditEntry.objects.filter(
+        action="conversation.assigned", target_id=str(conversation.id), via="system"
+    ).exists()

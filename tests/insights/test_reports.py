@@ -15,7 +15,12 @@ from insights import services
 from insights.models import ConversationFacts, CsatSurvey, SlaBreach, SlaPolicy
 from insights.reports import ReportScope, report_build
 from insights.sla import sla_sweep
-from tests.factories import ConversationFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    ConversationFactory,
+    LabelFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +162,100 @@ def test_by_team(business, agent) -> None:
     assert only["days"][0]["opened"] == 1
 
 
+def labelled_timelines(business, agent):
+    """Alice's three conversations of 5 May and Bob's one, labelled by hand:
+    a conversation with two labels counts under both."""
+    vip = LabelFactory(business=business, name="vip")
+    billing = LabelFactory(business=business, name="Billing")
+    LabelFactory(business=business, name="unused")
+    bob = UserFactory(username="bob")
+    MembershipFactory(user=bob, business=business)
+    t0 = datetime(2025, 5, 5, 10, 0, tzinfo=UTC)
+    minutes = lambda n: t0 + timedelta(minutes=n)  # noqa: E731
+    both = timeline(business, t0, minutes(2), minutes(10), agent)
+    both.labels.add(vip, billing)
+    timeline(business, t0, minutes(4), None, agent).labels.add(vip)
+    timeline(business, t0, minutes(6), None, agent)  # no label
+    timeline(business, t0, minutes(8), minutes(20), bob).labels.add(vip)
+    CsatSurvey.objects.create(
+        business=business,
+        conversation=both,
+        resolution=1,
+        agent=agent,
+        status="answered",
+        score=4,
+        answered_at=minutes(30),
+    )
+    return vip, billing, bob
+
+
+def test_by_label_counts_a_conversation_under_each_of_its_labels(
+    business, agent
+) -> None:
+    vip, billing, _ = labelled_timelines(business, agent)
+    day = date(2025, 5, 5)
+    report = report_build(scope(business, day, day))
+    figures = [
+        (
+            r["label"],
+            r["label_id"],
+            r["opened"],
+            r["first_responses"],
+            r["first_response_median"],
+            r["resolved"],
+            r["resolution_median"],
+            r["csat_average"],
+            r["csat_count"],
+        )
+        for r in report["by_label"]
+    ]
+    assert figures == [
+        ("Billing", billing.id, 1, 1, 120, 1, 600, 4.0, 1),
+        ("vip", vip.id, 3, 3, 240, 2, 900, 4.0, 1),
+        ("No label", None, 1, 1, 360, 0, None, None, 0),
+    ]
+    # The overall figures count each conversation once.
+    assert report["days"][0]["opened"] == 4
+    # An agent's own figures, per label: Bob's vip conversation is not Alice's.
+    own = report_build(scope(business, day, day, agent_id=agent.pk))
+    assert [(r["label"], r["opened"], r["resolved"]) for r in own["by_label"]] == [
+        ("Billing", 1, 1),
+        ("vip", 2, 1),
+        ("No label", 1, 0),
+    ]
+
+
+def test_by_label_is_empty_without_labels(business, agent) -> None:
+    t0 = datetime(2025, 5, 5, 10, 0, tzinfo=UTC)
+    timeline(business, t0, t0 + timedelta(minutes=1), None, agent)
+    report = report_build(scope(business, date(2025, 5, 5), date(2025, 5, 5)))
+    assert report["by_label"] == []
+
+
+def test_the_report_costs_the_same_queries_whatever_the_labels(business, agent) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    labelled_timelines(business, agent)
+    day = date(2025, 5, 5)
+    with CaptureQueriesContext(connection) as few:
+        report_build(scope(business, day, day))
+    t0 = datetime(2025, 5, 5, 11, 0, tzinfo=UTC)
+    for n in range(8):
+        label = LabelFactory(business=business, name=f"more-{n}")
+        c = timeline(business, t0, t0 + timedelta(minutes=n + 1), None, agent)
+        c.labels.add(label)
+    with CaptureQueriesContext(connection) as many:
+        report = report_build(scope(business, day, day))
+    assert len(report["by_label"]) == 11
+    assert len(many.captured_queries) == len(few.captured_queries)
+    # The label breakdown is five of them: the names and four grouped figures.
+    label_queries = [
+        q for q in many.captured_queries if "label" in q["sql"].split("FROM", 1)[1]
+    ]
+    assert len(label_queries) == 5
+
+
 def test_sla_across_a_weekend_and_attainment(business, agent) -> None:
     paris = ZoneInfo("Europe/Paris")
     ChannelSettings.objects.create(business=business, timezone="Europe/Paris")
@@ -255,6 +354,24 @@ def test_the_page_and_csv_show_the_api_figures(client, business, admin, seeded) 
     bad = client.get("/console/reports/?start=nope")
     assert bad.status_code == 400
     assert "start must be a date" in bad.content.decode()
+
+
+def test_the_page_csv_and_api_show_the_label_rows(client, business, admin) -> None:
+    vip, _, _ = labelled_timelines(business, admin)
+    query = "start=2025-05-05&end=2025-05-05"
+    [api_vip] = [
+        r
+        for r in api(admin).get(f"/api/v1/reports/summary/?{query}").json()["by_label"]
+        if r["label_id"] == vip.id
+    ]
+    assert (api_vip["opened"], api_vip["resolved"]) == (3, 2)
+    client.force_login(admin)
+    html = client.get(f"/console/reports/?{query}").content.decode()
+    assert 'id="by-label"' in html
+    assert '<th scope="row">vip</th><td>3</td><td>3</td>' in html
+    text = client.get(f"/console/reports/export.csv?{query}").content.decode()
+    assert "label,opened,first responses" in text
+    assert "vip,3,3,240.0,2,900.0,4.0,1" in text
 
 
 def test_csv_cells_cannot_run_formulas(business) -> None:

@@ -64,7 +64,7 @@ def test_agents_keep_personal_replies_admins_shared_ones(
     assert twice.status_code == 409
     codes = [
         (r["short_code"], r["shared"])
-        for r in api_client.get("/api/v1/canned-replies/").json()
+        for r in api_client.get("/api/v1/canned-replies/").json()["results"]
     ]
     assert sorted(codes) == [("hi", False), ("hi", True)]
 
@@ -74,7 +74,7 @@ def test_personal_replies_are_private(api_client, business, agent) -> None:
     MembershipFactory(user=bob, business=business)
     reply = create(api_client, business, short_code="mine", body="secret").json()
     other = client_for(bob)
-    assert other.get("/api/v1/canned-replies/").json() == []
+    assert other.get("/api/v1/canned-replies/").json()["results"] == []
     assert other.get(f"/api/v1/canned-replies/{reply['id']}/").status_code == 404
     assert other.delete(f"/api/v1/canned-replies/{reply['id']}/").status_code == 404
     assert CannedReply.objects.filter(pk=reply["id"]).exists()
@@ -166,3 +166,16 @@ def test_console_page_adds_and_deletes(agent, business) -> None:
     assert client.post(url, {"short_code": "", "body": "x"}).status_code == 400
     assert client.post(url, {"delete": reply.id}).status_code == 302
     assert not CannedReply.objects.filter(pk=reply.pk).exists()
+
+
+def test_the_list_is_a_page(api_client, business, agent) -> None:
+    for code in ("a", "b", "c"):
+        assert (
+            create(api_client, business, short_code=code, body=code).status_code == 201
+        )
+    first = api_client.get("/api/v1/canned-replies/?limit=2").json()
+    assert [r["short_code"] for r in first["results"]] == ["a", "b"]
+    assert first["previous"] is None
+    last = api_client.get(first["next"]).json()
+    assert [r["short_code"] for r in last["results"]] == ["c"]
+    assert last["next"] is None

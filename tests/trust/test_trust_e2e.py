@@ -1,13 +1,17 @@
 """Issue 18 in Chromium against Daphne, a Celery worker, PostgreSQL and Redis:
 TOTP enrolment and sign-in, a business requiring it, the audit log, erasing and
-exporting a customer (checked on the storage and in the database)."""
+exporting a customer (checked on the storage and in the database), and an
+invitation accepted from the server's e-mail outbox."""
 
 from __future__ import annotations
 
 import base64
+import email
 import hashlib
 import json
+import re
 import time
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +29,7 @@ from tests.live import live_stack as start_live_stack
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "trust-e2e-password"
+SCREENSHOTS = Path("build/screenshots")
 # The seed script builds the same bytes in the server's process.
 PHOTO = bytes(range(256)) * 257 + b"the end"
 
@@ -51,9 +56,21 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(media: Path) -> Iterator[LiveStack]:
+def outbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the server's e-mail goes: Django's file backend, one file per send."""
+    return tmp_path_factory.mktemp("trust-outbox")
+
+
+@pytest.fixture(scope="module")
+def stack(media: Path, outbox: Path) -> Iterator[LiveStack]:
     with start_live_stack(
-        name="trust", worker_concurrency=2, extra_env={"MEDIA_ROOT": str(media)}
+        name="trust",
+        worker_concurrency=2,
+        extra_env={
+            "MEDIA_ROOT": str(media),
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(outbox),
+        },
     ) as live:
         for username, role in (("boss", "admin"), ("tina", "agent"), ("mike", "agent")):
             live.manage(
@@ -227,6 +244,95 @@ def test_erasing_a_customer_leaves_no_row_and_no_file(
         str(seeded["customer"]),
     ) == [(1,)]
     expect(page.locator(f'tr[data-customer="{seeded["customer"]}"]')).to_have_count(0)
+
+
+def mail_to(outbox: Path, address: str, seconds: float = 15) -> email.message.Message:
+    """The one message the server sent to ``address`` (it sends after commit)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = []
+        for path in sorted(outbox.glob("*.log")):
+            # The file backend separates messages with a line of 79 dashes.
+            for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if raw.strip():
+                    message = email.message_from_bytes(raw.lstrip())
+                    if message["To"] == address:
+                        found.append(message)
+        if found or time.monotonic() > deadline:
+            assert len(found) == 1, f"{len(found)} messages to {address}"
+            return found[0]
+        time.sleep(0.2)
+
+
+def test_an_invitation_accepted_from_the_e_mail_outbox(
+    stack: LiveStack, page: Page, browser: Browser, outbox: Path
+) -> None:
+    # Before the business requires a second factor (the last test turns it on).
+    bid = business_id(stack)
+    seeded = seed_customer(stack, "Invited Ivy")
+    address = f"nina-{uuid.uuid4().hex[:8]}@example.com"
+    sign_in(page, stack, "boss")
+    page.goto(f"{stack.base_url}/console/businesses/{bid}/agents/")
+    page.fill("#id_invitee", address)
+    page.select_option("#id_role", "agent")
+    page.locator("form.add-agent button[type=submit]").click()
+    on_screen = page.locator("#invite-url")
+    expect(on_screen).to_be_visible()
+    expect(page.locator("table.invitations")).to_contain_text(address)
+
+    message = mail_to(outbox, address)
+    assert "Join " in message["Subject"]
+    body = message.get_payload(decode=True).decode()
+    [link] = re.findall(r"https?://\S+/console/invitations/\S+/", body)
+    assert link == on_screen.input_value()
+
+    # The invitee, with no account and nobody signed in, in a browser of their own.
+    invitee = browser.new_context().new_page()
+    invitee.goto(link)
+    expect(invitee.locator("h1")).to_contain_text("Join")
+    invitee.click("text=create an account")
+    invitee.fill("#id_username", "nina")
+    invitee.fill("#id_password1", PASSWORD)
+    invitee.fill("#id_password2", PASSWORD)
+    invitee.click("#signup-button")
+    expect(invitee.locator("form")).to_contain_text("signed in as nina")
+    invitee.click("text=Accept and join")
+    expect(invitee).to_have_url(f"{stack.base_url}/console/?business={bid}")
+    expect(invitee.locator("#connection")).to_have_attribute(
+        "data-state", "open", timeout=15000
+    )
+    assert sql(
+        stack,
+        "select m.role from conversations_membership m join auth_user u"
+        " on u.id = m.user_id where u.username = 'nina' and m.business_id = %s",
+        bid,
+    ) == [("agent",)]
+    # The link worked once.
+    invitee.goto(link)
+    expect(invitee.locator("p.errors")).to_contain_text("not valid any more")
+    invitee.context.close()
+
+    # Signing in afresh with the password set through the link opens the console.
+    again = browser.new_context().new_page()
+    again.goto(f"{stack.base_url}/accounts/login/")
+    again.fill("#id_username", "nina")
+    again.fill("#id_password", PASSWORD)
+    again.click("button[type=submit]")
+    expect(again).to_have_url(f"{stack.base_url}/console/")
+    expect(again.locator("#connection")).to_have_attribute(
+        "data-state", "open", timeout=15000
+    )
+    # With the business's conversations in it.
+    expect(
+        again.locator(f'[data-conversation="{seeded["conversation"]}"]')
+    ).to_contain_text("Invited Ivy")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    again.screenshot(path=str(SCREENSHOTS / "trust-invited-agent-console.png"))
+    again.context.close()
+    # The admin's team page now lists her, and no invitation is pending for her.
+    page.goto(f"{stack.base_url}/console/businesses/{bid}/agents/")
+    expect(page.locator("table.team").first).to_contain_text("nina")
+    expect(page.locator("section.page")).not_to_contain_text(address)
 
 
 def test_a_requiring_business_sends_a_member_to_enrolment(

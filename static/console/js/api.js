@@ -34,6 +34,20 @@ export async function api(path, { method = "GET", body } = {}) {
   return response.status === 204 ? null : response.json();
 }
 
+// Every item of a list: every list answers {results, next, previous}, so follow
+// next (same origin, path only) until the last page.
+export async function apiAll(path) {
+  const items = [];
+  let url = path;
+  while (url) {
+    const page = await api(url);
+    items.push(...page.results);
+    const next = page.next && page.results.length > 0 ? new URL(page.next) : null;
+    url = next ? next.pathname + next.search : null;
+  }
+  return items;
+}
+
 let toastTimer;
 export function toast(text) {
   const el = document.getElementById("toast");

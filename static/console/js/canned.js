@@ -3,7 +3,7 @@
 // server (customer's name, agent's name…) and replaces the "/code".
 
 import { gettext, interpolate, ngettext } from "./i18n.js";
-import { api, toast } from "./api.js";
+import { api, apiAll, toast } from "./api.js";
 
 const TRIGGER = /(^|\s)\/([a-z0-9_-]*)$/;
 
@@ -45,7 +45,7 @@ export class CannedReplies {
     if (this.replies) return this.replies;
     const business = this.view.conversation.business.id;
     try {
-      this.replies = await api(`/api/v1/canned-replies/?business=${business}`);
+      this.replies = await apiAll(`/api/v1/canned-replies/?business=${business}&limit=500`);
     } catch (err) {
       toast(err.message);
       this.replies = [];

@@ -2,6 +2,8 @@
 // otherwise a short tone. Off until the agent turns it on (stored per browser).
 
 import { gettext, interpolate, ngettext } from "./i18n.js";
+import { apiAll } from "./api.js";
+
 const KEY = "console.notifications";
 
 export function notificationsEnabled() {
@@ -57,8 +59,8 @@ const alerted = new Set();
 
 export async function loadMyTeams() {
   try {
-    const response = await fetch("/api/v1/me/teams/", { credentials: "same-origin" });
-    myTeams = response.ok ? new Set((await response.json()).map((t) => `${t.business}:${t.name}`)) : new Set();
+    const teams = await apiAll("/api/v1/me/teams/?limit=500");
+    myTeams = new Set(teams.map((t) => `${t.business}:${t.name}`));
   } catch {
     myTeams = new Set();
   }

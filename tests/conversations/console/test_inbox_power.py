@@ -142,5 +142,7 @@ def test_my_teams_api(api_client, agent, business) -> None:
 
     services.team_save(business=business, name="Support", member_ids=[agent.pk])
     services.team_save(business=business, name="Sales", member_ids=[])
-    teams = api_client.get("/api/v1/me/teams/").json()
+    page = api_client.get("/api/v1/me/teams/").json()
+    assert (page["next"], page["previous"]) == (None, None)
+    teams = page["results"]
     assert [(t["name"], t["business"]) for t in teams] == [("Support", business.id)]

@@ -40,7 +40,7 @@ def test_admins_create_labels_agents_may_not(api_client, admin_user, business) -
     )
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "invalid_color"
-    listed = api_client.get("/api/v1/labels/").json()
+    listed = api_client.get("/api/v1/labels/").json()["results"]
     assert [label["name"] for label in listed] == ["Billing"]
 
 
@@ -54,9 +54,11 @@ def test_label_on_and_off_a_conversation(api_client, conversation) -> None:
     ]
     # Twice is once.
     api_client.post(url, {"add": [label.id]}, format="json")
-    assert api_client.get(url).json() == [
-        {"id": label.id, "name": "vip", "color": label.color}
-    ]
+    assert api_client.get(url).json() == {
+        "results": [{"id": label.id, "name": "vip", "color": label.color}],
+        "next": None,
+        "previous": None,
+    }
     removed = api_client.delete(f"{url}{label.id}/")
     assert removed.status_code == 200
     assert removed.json()["labels"] == []
@@ -158,3 +160,23 @@ def test_labels_page_for_admins(admin_user, agent, business) -> None:
     other = Client()
     other.force_login(agent)
     assert other.get(url).status_code == 403
+
+
+def test_label_lists_are_pages(api_client, conversation) -> None:
+    """The business's labels and a conversation's come a page at a time."""
+    names = ["alpha", "beta", "gamma"]
+    labels = [LabelFactory(business=conversation.business, name=n) for n in names]
+    conversation.labels.add(*labels)
+    for url in ("/api/v1/labels/", f"/api/v1/conversations/{conversation.id}/labels/"):
+        seen: list[str] = []
+        page_url: str | None = f"{url}?limit=2"
+        pages = 0
+        while page_url:
+            page = api_client.get(page_url).json()
+            seen += [label["name"] for label in page["results"]]
+            page_url = page["next"]
+            pages += 1
+        assert (seen, pages) == (names, 2)
+    bad = api_client.get("/api/v1/labels/?limit=0")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "invalid"

@@ -239,7 +239,10 @@ def report_build(scope: ReportScope) -> dict[str, Any]:
             "resolution": _sla(opened, "resolution_breached", "resolution_due_at"),
         },
         "by_agent": [] if agent is not None else _by_agent(scope),
-        "by_team": [] if scope.team_id is not None else _by_team(scope),
+        # An agent sees their own figures only, not the business's per team.
+        "by_team": []
+        if scope.team_id is not None or agent is not None
+        else _by_team(scope),
         "by_label": _by_label(scope),
     }
 

@@ -322,6 +322,9 @@ def test_admins_see_everyone_agents_only_themselves(
     assert own["first_response_seconds"]["count"] == 1
     assert own["first_response_seconds"]["median"] == 60
     assert own["by_agent"] == []
+    # Nor the business's figures per team.
+    assert everyone["by_team"]
+    assert own["by_team"] == []
 
 
 def test_bad_input_is_a_clear_400_or_404(business, admin) -> None:

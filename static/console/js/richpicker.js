@@ -216,6 +216,7 @@ class RichPicker {
   async open() {
     if (this.view.textarea.disabled) return;
     this.selected = null;
+    this.chosenId = null;
     this.preview.hidden = true;
     this.sendBtn.disabled = true;
     this.search.value = "";
@@ -234,6 +235,7 @@ class RichPicker {
       const answer = await api(`/api/v1/rich-objects/?${params}`);
       const results = answer.results;
       if (ticket !== this.ticket) return;
+      const focused = this.results.contains(document.activeElement) ? document.activeElement.id : "";
       this.results.replaceChildren(
         ...results.map((item) => {
           // Marked before the agent picks: this device gets the text instead.
@@ -259,6 +261,17 @@ class RichPicker {
       );
       if (results.length) this.results.firstElementChild.tabIndex = 0;
       else this.results.append(this.emptyNote(answer.empty_library));
+      // A slower answer may land after the agent moved into the list: keep the
+      // pick and the focus where they were.
+      const chosen = this.chosenId != null && document.getElementById(`rich-option-${this.chosenId}`);
+      chosen?.setAttribute("aria-selected", "true");
+      if (focused) {
+        const again = document.getElementById(focused);
+        if (again) {
+          for (const option of this.options()) option.tabIndex = option === again ? 0 : -1;
+          again.focus();
+        }
+      }
     } catch (err) {
       toast(err.message);
     }
@@ -280,6 +293,7 @@ class RichPicker {
   }
 
   async choose(id, option) {
+    this.chosenId = id;
     for (const other of this.results.children) other.setAttribute("aria-selected", "false");
     option.setAttribute("aria-selected", "true");
     const detail = await api(`/api/v1/rich-objects/${id}/`);

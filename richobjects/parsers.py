@@ -9,6 +9,7 @@ than raising. Every result keeps the raw reply and a one-line ``summary``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from .builders import Kind, slot_label
 # Status strings that mean "it worked" across Apple's and vendors' spellings.
 _PAYMENT_SUCCESS = frozenset({"status_success", "success", "succeeded", "approved"})
 _AUTH_SUCCESS = frozenset({"authenticated", "success", "succeeded", "ok"})
+_STATUS_WORD = re.compile(r"[A-Za-z][A-Za-z_ -]{0,39}")
 _AUTH_CANCELLED = frozenset(
     {"failed", "failure", "cancelled", "canceled", "denied", "declined"}
 )
@@ -522,7 +524,10 @@ def auth_failure_reason(status: str, *, has_token: bool) -> str:
         return "the customer cancelled or did not finish signing in"
     if not status:
         return "the device did not say how the sign-in ended"
-    return f"the device reported “{status[:40]}”"
+    # A status word is worth quoting; anything else (JSON, a stack) is not.
+    if _STATUS_WORD.fullmatch(status):
+        return f"the device reported “{status}”"
+    return "the device sent a status that could not be read"
 
 
 def parse_authentication(

@@ -75,15 +75,30 @@ class ChannelSettingsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The hours table renders bare inputs under column headers; each one
+        # still needs its own accessible name ("Monday opens"), or a screen
+        # reader hears only "checkbox" or "time".
         for day in BusinessHours.Weekday:
             self.fields[f"open_{day.value}"] = forms.BooleanField(
-                required=False, label=day.label
+                required=False,
+                label=day.label,
+                widget=forms.CheckboxInput(
+                    attrs={"aria-label": f"Open on {day.label}"}
+                ),
             )
             self.fields[f"opens_{day.value}"] = forms.TimeField(
-                required=False, widget=forms.TimeInput(attrs={"type": "time"})
+                required=False,
+                label=f"{day.label} opens",
+                widget=forms.TimeInput(
+                    attrs={"type": "time", "aria-label": f"{day.label} opens"}
+                ),
             )
             self.fields[f"closes_{day.value}"] = forms.TimeField(
-                required=False, widget=forms.TimeInput(attrs={"type": "time"})
+                required=False,
+                label=f"{day.label} closes",
+                widget=forms.TimeInput(
+                    attrs={"type": "time", "aria-label": f"{day.label} closes"}
+                ),
             )
         if not business_has_attachment_types():
             del self.fields["allowed_attachment_types"]

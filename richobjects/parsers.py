@@ -9,6 +9,7 @@ than raising. Every result keeps the raw reply and a one-line ``summary``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,10 @@ from .builders import Kind, slot_label
 # Status strings that mean "it worked" across Apple's and vendors' spellings.
 _PAYMENT_SUCCESS = frozenset({"status_success", "success", "succeeded", "approved"})
 _AUTH_SUCCESS = frozenset({"authenticated", "success", "succeeded", "ok"})
+_STATUS_WORD = re.compile(r"[A-Za-z][A-Za-z_ -]{0,39}")
+_AUTH_CANCELLED = frozenset(
+    {"failed", "failure", "cancelled", "canceled", "denied", "declined"}
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ class AuthReply:
     state: str = ""
     # Still encrypted (spec §7.6); kept out of repr so it never lands in a log line.
     token: str = field(default="", repr=False)
+    # Why it failed, in words an agent can act on (empty when it succeeded).
+    reason: str = ""
     raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
     kind: str = Kind.AUTHENTICATION
 
@@ -406,6 +413,16 @@ def parse_quick_reply(
 # --- form ----------------------------------------------------------------------------------
 
 
+def form_answer_value(answer: FormAnswer) -> str:
+    """One page's answer as it reads: typed answers (input, date) echo the page
+    title as the item title, so show what was typed; picked items read better by
+    their title."""
+    return ", ".join(
+        i.title if i.title and i.title not in (i.value, answer.title) else i.value
+        for i in answer.items
+    )
+
+
 def parse_form(reply: Mapping[str, Any], request: Mapping[str, Any]) -> FormReply:
     """``selections[]`` wherever the vendor put it, titled from the request's pages."""
     pages = {
@@ -447,16 +464,8 @@ def parse_form(reply: Mapping[str, Any], request: Mapping[str, Any]) -> FormRepl
                 items=tuple(items),
             )
         )
-    # Typed answers (input, date) echo the page title as the item title: show
-    # what was typed; picked items read better by their title.
     parts = [
-        f"{answer.title or answer.page_identifier}: "
-        + ", ".join(
-            i.title
-            if i.title and i.title != i.value and i.title != answer.title
-            else i.value
-            for i in answer.items
-        )
+        f"{answer.title or answer.page_identifier}: {form_answer_value(answer)}"
         for answer in answers
     ]
     return FormReply(
@@ -506,6 +515,21 @@ def parse_payment(reply: Mapping[str, Any], request: Mapping[str, Any]) -> Payme
 # --- authentication ----------------------------------------------------------------------
 
 
+def auth_failure_reason(status: str, *, has_token: bool) -> str:
+    """The device's sign-in status as a sentence, never the raw value alone."""
+    folded = status.casefold()
+    if folded in _AUTH_SUCCESS and not has_token:
+        return "the device sent no sign-in code"
+    if folded in _AUTH_CANCELLED:
+        return "the customer cancelled or did not finish signing in"
+    if not status:
+        return "the device did not say how the sign-in ended"
+    # A status word is worth quoting; anything else (JSON, a stack) is not.
+    if _STATUS_WORD.fullmatch(status):
+        return f"the device reported “{status}”"
+    return "the device sent a status that could not be read"
+
+
 def parse_authentication(
     reply: Mapping[str, Any], request: Mapping[str, Any]
 ) -> AuthReply:
@@ -515,10 +539,11 @@ def parse_authentication(
     status = _str(block.get("status") or oauth2.get("status"))
     token = _str(block.get("token") or oauth2.get("token"))
     succeeded = status.casefold() in _AUTH_SUCCESS and bool(token)
+    reason = "" if succeeded else auth_failure_reason(status, has_token=bool(token))
     if succeeded:
         summary = "Signed in"
     elif status:
-        summary = f"Sign-in failed ({status})"
+        summary = f"Sign-in failed: {reason}"
     else:
         summary = "Sign-in result unknown"
     request_oauth = _dict(_dict(_data(request).get("authenticate")).get("oauth2"))
@@ -535,6 +560,7 @@ def parse_authentication(
         summary=summary,
         state=_str(oauth2.get("state") or block.get("state")),
         token=token,
+        reason=reason,
         raw=reply,
         kind=kind,
     )

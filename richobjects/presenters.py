@@ -4,7 +4,8 @@
 message sent from the library, which object and version went out and whether
 as the bubble or its text alternative (read from ``Message.raw``, so listing
 messages costs no extra query); for a customer's interactive reply, the answer
-in one line next to the question it answers.
+in one line, plus key/value ``rows`` for a form, so the console can show the
+question and its answer once, as one card.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.db.models import Min
 
 from conversations.models import Message
 
-from .parsers import parse_reply
+from .parsers import FormReply, Reply, form_answer_value, parse_reply
 
 
 def _reply_data(
@@ -35,6 +36,7 @@ def _reply_data(
             "matched": message.reply_to_id is not None,
             "duplicate": False,
             "pending": not message.last_error,
+            "rows": [],
         }
     question = questions.get(message.reply_to_id) if message.reply_to_id else None
     request = (question.raw.get("interactiveData") if question else None) or None
@@ -52,7 +54,22 @@ def _reply_data(
         "matched": question is not None,
         "duplicate": duplicate,
         "pending": False,
+        "rows": _rows(parsed),
     }
+
+
+def _rows(parsed: Reply) -> list[dict[str, str]]:
+    """A form's answers as label/value pairs, one per page; other kinds read as
+    their one-line summary and have none."""
+    if not isinstance(parsed, FormReply):
+        return []
+    return [
+        {
+            "label": answer.title or answer.page_identifier,
+            "value": form_answer_value(answer),
+        }
+        for answer in parsed.answers
+    ]
 
 
 def _is_reply(message: Message) -> bool:

@@ -193,7 +193,9 @@ def _signin_request_for(message: Message, reply_state: str) -> SigninRequest | N
     return found or _library_signin_request(message)
 
 
-def _signin_fail(request: SigninRequest, error: str) -> None:
+def _signin_fail(request: SigninRequest, error: str, *, announce: bool = True) -> None:
+    """Mark the request failed; ``announce`` adds a line to the conversation, left
+    out when the customer's reply already reads as the failure (its answer card)."""
     with transaction.atomic():
         updated = SigninRequest.objects.filter(
             id=request.id, status=SigninRequest.Status.PENDING
@@ -202,7 +204,7 @@ def _signin_fail(request: SigninRequest, error: str) -> None:
             error=error,
             completed_at=timezone.now(),
         )
-        if updated:
+        if updated and announce:
             conversation = Conversation.objects.select_related(
                 "business", "customer", "assigned_agent"
             ).get(id=request.conversation_id)
@@ -229,7 +231,7 @@ def signin_reply_handle(*, message: Message, reply: dict[str, Any]) -> None:
         _signin_fail(signin, "the reply's state does not match the request")
         return
     if not parsed.succeeded:
-        _signin_fail(signin, parsed.summary)
+        _signin_fail(signin, parsed.reason, announce=False)
         return
     code = parsed.token
     if signin.legacy:

@@ -201,8 +201,12 @@ def test_cancelled_signin_fails_without_exchanging(
             prepared.request_identifier, state=prepared.state, token="", status="failed"
         ),
     )
-    assert SigninRequest.objects.get().status == SigninRequest.Status.FAILED
+    signin = SigninRequest.objects.get()
+    assert signin.status == SigninRequest.Status.FAILED
+    assert signin.error == "the customer cancelled or did not finish signing in"
     assert stand_in.received("/oauth/token") == []
+    # The reply's answer card says it; no second line repeats it.
+    assert not conversation.messages.filter(kind=Message.Kind.SYSTEM).exists()
 
 
 def test_provider_refusing_the_code_fails_the_signin(

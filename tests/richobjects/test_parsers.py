@@ -414,7 +414,10 @@ def test_auth_failure(auth_request: dict[str, Any]) -> None:
 
     assert not result.succeeded
     assert not result.has_token
-    assert result.summary == "Sign-in failed (failed)"
+    assert (
+        result.summary
+        == "Sign-in failed: the customer cancelled or did not finish signing in"
+    )
 
 
 def test_auth_status_without_a_token_is_not_a_success(

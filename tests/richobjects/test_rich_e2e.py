@@ -239,9 +239,9 @@ def test_every_picker_from_console_and_api_is_answered_and_shown(
         lambda: answer_of(api, conversation, question["id"]), what="quick answer"
     )
     assert "Large" in reply["rich"]["reply"]["summary"]
-    expect(console.locator(f"#m{question['id']} .rich-answered")).to_contain_text(
-        "Large", timeout=15000
-    )
+    expect(
+        console.locator(f".answer-card[data-question='{question['id']}']")
+    ).to_contain_text("Large", timeout=15000)
 
     # List picker from the console (button), answered on the device.
     pick_and_send(console, "list", "E2E list")
@@ -252,9 +252,9 @@ def test_every_picker_from_console_and_api_is_answered_and_shown(
     customer.locator(".sheet").get_by_role("button", name="Send").click()
     question = last_sent(api, conversation, "E2E list")
     wait_for(lambda: answer_of(api, conversation, question["id"]), what="list answer")
-    expect(console.locator(f"#m{question['id']} .rich-answered")).to_contain_text(
-        "Road 500", timeout=15000
-    )
+    expect(
+        console.locator(f".answer-card[data-question='{question['id']}']")
+    ).to_contain_text("Road 500", timeout=15000)
 
     # Time picker by a bot through the API.
     sent = api.post(
@@ -270,9 +270,9 @@ def test_every_picker_from_console_and_api_is_answered_and_shown(
         lambda: answer_of(api, conversation, sent.json()["id"]), what="time answer"
     )
     assert reply["rich"]["reply"]["summary"]
-    expect(console.locator(f"#m{sent.json()['id']} .rich-answered")).to_be_visible(
-        timeout=15000
-    )
+    expect(
+        console.locator(f".answer-card[data-question='{sent.json()['id']}']")
+    ).to_be_visible(timeout=15000)
 
     # Form by the API too, answered page by page.
     sent = api.post(
@@ -291,9 +291,9 @@ def test_every_picker_from_console_and_api_is_answered_and_shown(
         lambda: answer_of(api, conversation, sent.json()["id"]), what="form answer"
     )
     assert "Robin" in reply["rich"]["reply"]["summary"]
-    expect(console.locator(f"#m{sent.json()['id']} .rich-answered")).to_contain_text(
-        "Robin", timeout=15000
-    )
+    expect(
+        console.locator(f".answer-card[data-question='{sent.json()['id']}']")
+    ).to_contain_text("Robin", timeout=15000)
     expect(console.locator(".rich-sent-interactive").first).to_be_visible()
     console.screenshot(path="build/rich-objects-console.png", full_page=True)
     customer.screenshot(path="build/rich-objects-customer.png", full_page=True)

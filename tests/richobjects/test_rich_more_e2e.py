@@ -267,9 +267,9 @@ def test_imessage_app_from_the_api_is_an_app_bubble_on_an_iphone(
         lambda: answer_of(api, conversation, sent.json()["id"]), what="app answer"
     )
     assert answer["rich"]["reply"]["matched"]
-    expect(console.locator(f"#m{sent.json()['id']} .rich-answered")).to_be_visible(
-        timeout=15000
-    )
+    expect(
+        console.locator(f".answer-card[data-question='{sent.json()['id']}']")
+    ).to_be_visible(timeout=15000)
     console.context.close()
     customer.context.close()
 
@@ -301,9 +301,9 @@ def test_apple_pay_from_the_library_is_paid_and_shown_with_the_question(
         lambda: answer_of(api, conversation, question["id"]), what="payment answer"
     )
     assert answer["rich"]["reply"]["kind"] == "apple_pay", answer
-    expect(console.locator(f"#m{question['id']} .rich-answered")).to_contain_text(
-        answer["rich"]["reply"]["summary"], timeout=15000
-    )
+    expect(
+        console.locator(f".answer-card[data-question='{question['id']}']")
+    ).to_contain_text(answer["rich"]["reply"]["summary"], timeout=15000)
     expect(
         console.locator(
             ".kind-system", has_text="Payment of 50.00 USD succeeded with Visa 1234"
@@ -357,9 +357,9 @@ def test_sign_in_from_the_library_is_completed_and_shown_with_the_question(
         lambda: answer_of(api, conversation, question["id"]), what="sign-in answer"
     )
     assert answer["rich"]["reply"]["kind"] == "authentication", answer
-    expect(console.locator(f"#m{question['id']} .rich-answered")).to_contain_text(
-        answer["rich"]["reply"]["summary"], timeout=15000
-    )
+    expect(
+        console.locator(f".answer-card[data-question='{question['id']}']")
+    ).to_contain_text(answer["rich"]["reply"]["summary"], timeout=15000)
     expect(
         console.locator(".kind-system", has_text="Signed in as Alice (alice)")
     ).to_be_visible(timeout=20000)

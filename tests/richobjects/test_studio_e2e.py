@@ -230,7 +230,7 @@ def test_admin_builds_every_picker_restores_and_tries_it_on_a_customer(
     page.goto(f"{live_stack.base_url}/console/")
     opaque_id = customer.locator(".identity").inner_text().strip()
     page.locator("#inbox-list .row", has_text=opaque_id).locator("a").click()
-    expect(page.locator("#timeline .rich-answered").last).to_contain_text(
+    expect(page.locator("#timeline .answer-card").last).to_contain_text(
         "Gravel 700", timeout=20000
     )
     assert page.errors == []  # type: ignore[attr-defined]

@@ -48,14 +48,18 @@ export async function apiAll(path) {
   return items;
 }
 
+const TOAST_MS = 5000;
 let toastTimer;
 export function toast(text) {
   const el = document.getElementById("toast");
   if (!el) return;
   el.textContent = text;
   el.hidden = false;
+  el.onclick = () => {
+    el.hidden = true;
+  };
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
     el.hidden = true;
-  }, 5000);
+  }, TOAST_MS);
 }

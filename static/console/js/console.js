@@ -9,6 +9,7 @@ import { afterListRefresh, setupInbox } from "./inbox.js";
 import { paintLabels } from "./labels.js";
 import { setupLanguage } from "./preferences.js";
 import { loadMyTeams, notifyConversation, notifyMessage, setupNotifications } from "./notify.js";
+import { watchTimes } from "./time.js";
 
 const body = document.body;
 const me = body.dataset.username;
@@ -106,6 +107,7 @@ setupAvailability();
 setupLanguage();
 setupInbox({ refresh: refreshInbox });
 paintLabels();
+watchTimes();
 
 // --- keyboard shortcuts -----------------------------------------------------
 

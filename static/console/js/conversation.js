@@ -7,6 +7,7 @@ import { decorateAttachments, initAttachments } from "./attachments.js";
 import { CannedReplies } from "./canned.js";
 import { LabelEditor } from "./labels.js";
 import { decorateRich, initRichPicker } from "./richpicker.js";
+import { paintTime } from "./time.js";
 
 const TYPING_IDLE_MS = 3000; // stop typing after this much quiet
 const TYPING_SHOW_MS = 6000; // hide a remote indicator nobody refreshed
@@ -24,16 +25,12 @@ const REACTION_EMOJI = {
 const STATE_TEXT = {
   pending: gettext("Sending…"),
   sending: gettext("Sending…"),
-  sent: gettext("Sent"),
+  // Apple sends no delivery receipts: "sent" means Apple accepted it, no more.
+  sent: gettext("Sent to Apple"),
   failed: gettext("Failed"),
   paused: gettext("Delivery paused"),
 };
 
-function formatTime(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
 
 function reactionEmoji(message) {
   const type = message.reaction?.type || "";
@@ -190,13 +187,14 @@ export class ConversationView {
           : message.sender?.username || (message.auto_reply ? gettext("Bot") : gettext("Agent"));
     const time = document.createElement("time");
     time.dateTime = message.created_at;
-    time.textContent = formatTime(message.created_at);
+    paintTime(time);
     info.append(`${who} · `, time);
     if (message.direction === "out") {
       const state = document.createElement("span");
       state.className = `state state-${message.status}`;
       state.dataset.state = message.status;
       state.textContent = STATE_TEXT[message.status] || message.status;
+      if (message.status === "sent") state.title = gettext("Apple accepted it; Apple gives no delivery receipts.");
       if (message.status === "failed" && message.last_error) {
         state.textContent = interpolate(gettext("Failed: %(error)s"), { error: message.last_error });
       }

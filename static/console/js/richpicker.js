@@ -45,19 +45,41 @@ function el(tag, props = {}, ...children) {
 
 // --- timeline -----------------------------------------------------------------
 
+// A customer's answer shows once: as a card on the reply (the question's title
+// and the answer, a form as key/value rows). The question only links to it.
+
 function answerText(reply) {
   if (reply.pending) return gettext("Reading the answer…");
   return reply.summary || gettext("Answered");
 }
 
-function markAnswered(questionLi, reply) {
-  if (!questionLi) return;
-  let note = questionLi.querySelector(".rich-answered");
-  if (!note) {
-    note = el("p", { className: "rich-answered" });
-    questionLi.querySelector(".bubble")?.after(note);
+function markAnswered(questionLi, replyId) {
+  if (!questionLi || questionLi.querySelector(".answered-link")) return;
+  const link = el("a", { className: "answered-link", href: `#m${replyId}`, textContent: gettext("Answered ↓") });
+  questionLi.querySelector(".info")?.append(link);
+}
+
+function answerCard(message, reply) {
+  const kind = KIND_LABEL[reply.kind] || gettext("Answer");
+  const heading = el("p", { className: "answer-question" }, el("span", { className: "answer-kind" }, kind));
+  if (reply.question_title) heading.append(` · “${reply.question_title}”`);
+  const card = el("div", { className: "bubble answer-card-body" }, heading);
+  if (reply.rows?.length) {
+    const rows = el("dl", { className: "answer-rows" });
+    for (const row of reply.rows) rows.append(el("dt", {}, row.label), el("dd", {}, row.value || "–"));
+    card.append(rows);
+  } else {
+    card.append(el("p", { className: "answer-text" }, answerText(reply)));
   }
-  note.textContent = interpolate(gettext("Answer: %(answer)s"), { answer: answerText(reply) });
+  // What the customer's bubble said, when it adds to the summary (iMessage apps).
+  if (message.text && !answerText(reply).includes(message.text)) {
+    card.append(el("p", { className: "answer-bubble-text" }, message.text));
+  }
+  let note = "";
+  if (reply.duplicate) note = gettext("Answered again: the first answer counts");
+  else if (!reply.matched) note = gettext("Answer to a message not found here");
+  if (note) card.append(el("p", { className: "answer-note" }, note));
+  return card;
 }
 
 export function decorateRich(li, message, view) {
@@ -65,18 +87,11 @@ export function decorateRich(li, message, view) {
   if (!rich) return;
   if (rich.reply) {
     const reply = rich.reply;
-    li.classList.add("rich-reply");
-    const bubble = li.querySelector(".bubble");
-    if (bubble && !message.text) bubble.textContent = answerText(reply);
-    let context = gettext("Answer");
-    if (reply.duplicate) context = gettext("Answered again (the first answer counts)");
-    else if (!reply.matched) context = gettext("Answer to a message not found here");
-    const detail = reply.question_title ? ` to “${reply.question_title}”` : "";
-    li.querySelector(".bubble")?.after(
-      el("p", { className: "rich-answer" }, `${context}${detail}: ${answerText(reply)}`),
-    );
+    li.classList.add("rich-reply", "answer-card");
+    if (reply.question != null) li.dataset.question = String(reply.question);
+    li.querySelector(".bubble")?.replaceWith(answerCard(message, reply));
     if (!reply.duplicate && reply.question != null) {
-      markAnswered(document.getElementById(`m${reply.question}`), reply);
+      markAnswered(document.getElementById(`m${reply.question}`), message.id);
     }
     return;
   }
@@ -93,10 +108,10 @@ export function decorateRich(li, message, view) {
       ` · ${label} “${rich.name}” ${how}`,
     ),
   );
-  // Re-rendered question (a status change): keep its answer beside it.
+  // Re-rendered question (a status change): keep the link to its answer.
   for (const other of view?.messages?.values() || []) {
     const reply = other.rich?.reply;
-    if (reply && reply.question === message.id && !reply.duplicate) markAnswered(li, reply);
+    if (reply && reply.question === message.id && !reply.duplicate) markAnswered(li, other.id);
   }
 }
 
@@ -156,11 +171,52 @@ class RichPicker {
       timer = setTimeout(() => this.load(), 150);
     });
     this.sendBtn.addEventListener("click", () => this.send());
+    this.search.setAttribute("aria-controls", "rich-results");
+    // Arrow keys walk from the search into the results and along them; Enter picks.
+    this.search.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        this.options()[0]?.focus();
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        this.options()[0]?.focus();
+      }
+    });
+    this.results.addEventListener("keydown", (event) => this.walk(event));
+    // However it closes (Esc, Cancel, sent), the agent is back in the composer.
+    this.dialog.addEventListener("close", () => this.view.textarea.focus());
+  }
+
+  options() {
+    return [...this.results.querySelectorAll('[role="option"]')];
+  }
+
+  walk(event) {
+    const options = this.options();
+    const at = options.indexOf(event.target);
+    if (at === -1) return;
+    const moves = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: options.length - 1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      const next = moves[event.key];
+      if (next < 0) {
+        this.search.focus();
+        return;
+      }
+      // Roving tabindex: Tab leaves the list from the option last visited.
+      const target = options[Math.min(next, options.length - 1)];
+      for (const option of options) option.tabIndex = option === target ? 0 : -1;
+      target.focus();
+    } else if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      this.choose(Number(event.target.dataset.id), event.target);
+    }
   }
 
   async open() {
     if (this.view.textarea.disabled) return;
     this.selected = null;
+    this.chosenId = null;
     this.preview.hidden = true;
     this.sendBtn.disabled = true;
     this.search.value = "";
@@ -179,6 +235,7 @@ class RichPicker {
       const answer = await api(`/api/v1/rich-objects/?${params}`);
       const results = answer.results;
       if (ticket !== this.ticket) return;
+      const focused = this.results.contains(document.activeElement) ? document.activeElement.id : "";
       this.results.replaceChildren(
         ...results.map((item) => {
           // Marked before the agent picks: this device gets the text instead.
@@ -193,19 +250,28 @@ class RichPicker {
               ? null
               : el("span", { className: "rich-device-note", title: "The customer's device cannot show this kind" }, " · goes as text on this device"),
           );
-          option.tabIndex = 0;
+          option.tabIndex = -1;
+          option.id = `rich-option-${item.id}`;
           option.dataset.deviceShows = String(shows);
           option.dataset.id = String(item.id);
           option.setAttribute("role", "option");
-          const choose = () => this.choose(item.id, option);
-          option.addEventListener("click", choose);
-          option.addEventListener("keydown", (event) => {
-            if (event.key === "Enter") choose();
-          });
+          option.addEventListener("click", () => this.choose(item.id, option));
           return option;
         }),
       );
-      if (!results.length) this.results.append(this.emptyNote(answer.empty_library));
+      if (results.length) this.results.firstElementChild.tabIndex = 0;
+      else this.results.append(this.emptyNote(answer.empty_library));
+      // A slower answer may land after the agent moved into the list: keep the
+      // pick and the focus where they were.
+      const chosen = this.chosenId != null && document.getElementById(`rich-option-${this.chosenId}`);
+      chosen?.setAttribute("aria-selected", "true");
+      if (focused) {
+        const again = document.getElementById(focused);
+        if (again) {
+          for (const option of this.options()) option.tabIndex = option === again ? 0 : -1;
+          again.focus();
+        }
+      }
     } catch (err) {
       toast(err.message);
     }
@@ -227,6 +293,7 @@ class RichPicker {
   }
 
   async choose(id, option) {
+    this.chosenId = id;
     for (const other of this.results.children) other.setAttribute("aria-selected", "false");
     option.setAttribute("aria-selected", "true");
     const detail = await api(`/api/v1/rich-objects/${id}/`);

@@ -138,7 +138,7 @@ def test_agent_attaches_files_and_the_customer_sees_them(
     sent = console.locator("#timeline .msg-out").last
     expect(sent.locator(".bubble")).to_have_text("Here you go 🧾", timeout=15000)
     expect(sent.locator(".attachment")).to_have_count(2)
-    expect(sent.locator(".state")).to_have_text("Sent", timeout=30000)
+    expect(sent.locator(".state")).to_have_text("Sent to Apple", timeout=30000)
     expect(sent.locator(".attachment-image")).to_be_visible()
     wait_for(
         lambda: image_loaded(console, "#timeline .msg-out .attachment-image"),

@@ -115,7 +115,7 @@ def test_agent_works_a_conversation_live(
     composer.press("Control+Enter")
     mine = page.locator("#timeline .msg-out", has_text=reply)
     expect(mine).to_be_visible()
-    expect(mine.locator(".state")).to_have_text("Sent", timeout=15000)
+    expect(mine.locator(".state")).to_have_text("Sent to Apple", timeout=15000)
     assert [r for r in gateway.messages() if r.body.get("body") == reply]
     wait_for(
         lambda: [
@@ -296,7 +296,7 @@ def test_teammates_see_each_other_and_failed_sends_can_be_retried(
     alice_page.get_by_role("button", name="Retry sending this message").click()
     for page in (alice_page, bob_page):
         bubble = page.locator("#timeline .msg-out", has_text="bounces first")
-        expect(bubble.locator(".state")).to_have_text("Sent", timeout=15000)
+        expect(bubble.locator(".state")).to_have_text("Sent to Apple", timeout=15000)
 
     # Leaving clears presence at once.
     bob_page.goto(f"{stack.base_url}/console/")

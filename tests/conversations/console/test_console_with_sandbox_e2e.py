@@ -117,7 +117,7 @@ def test_agent_and_customer_hold_a_conversation(
     composer.press("Control+Enter")
     mine = console.locator("#timeline .msg-out", has_text=REPLY)
     expect(mine).to_be_visible()
-    expect(mine.locator(".state")).to_have_text("Sent", timeout=15000)
+    expect(mine.locator(".state")).to_have_text("Sent to Apple", timeout=15000)
     expect(customer.locator(".row.business .bubble", has_text=REPLY)).to_be_visible(
         timeout=20000
     )

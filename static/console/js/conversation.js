@@ -116,6 +116,7 @@ export class ConversationView {
       this.assign(this.assigneeSelect.value ? Number(this.assigneeSelect.value) : null),
     );
     this.statusSelect.addEventListener("change", () => this.setStatus(this.statusSelect.value));
+    document.getElementById("resolve-next")?.addEventListener("click", () => this.resolveAndNext());
     this.timeline.addEventListener("click", (event) => {
       const button = event.target.closest("button.retry");
       if (button) this.retry(Number(button.dataset.message));
@@ -293,11 +294,12 @@ export class ConversationView {
     );
     if (extrasChanged) this.refreshExtras();
     this.conversation = conversation;
-    const closed = conversation.status === "closed";
+    // Only replies lock when the customer closes: status, assignment and notes
+    // stay usable (is_closed outlives a status an agent sets afterwards).
+    const closed = Boolean(conversation.is_closed);
     this.banner.hidden = !closed;
     document.querySelector(".conversation").classList.toggle("is-closed", closed);
     this.statusSelect.value = conversation.status;
-    this.statusSelect.disabled = closed;
     const assignee = conversation.assigned_agent;
     this.assigneeSelect.value = assignee ? String(assignee.id) : "";
     this.labelEditor.render(conversation.labels || []);
@@ -308,7 +310,7 @@ export class ConversationView {
   }
 
   applyMode() {
-    const closed = this.conversation.status === "closed";
+    const closed = Boolean(this.conversation.is_closed);
     const note = this.mode === "note";
     // Notes stay possible on a closed conversation: they never reach the customer.
     const disabled = closed && !note;
@@ -320,7 +322,7 @@ export class ConversationView {
       ? gettext("Private note for your team")
       : gettext("Message to the customer");
     this.textarea.placeholder = disabled
-      ? gettext("The customer closed this conversation")
+      ? gettext("The customer closed this conversation: switch to Private note to write to your team")
       : note
         ? gettext("Only your team sees notes… (Ctrl+Enter to save)")
         : gettext("Write a reply… (Ctrl+Enter to send)");
@@ -561,6 +563,17 @@ export class ConversationView {
     return this.assign(this.me.id);
   }
 
+  // Resolve, then open the row below this one in the inbox (or the one above,
+  // or the inbox itself): read before resolving, as the list may drop this row.
+  async resolveAndNext() {
+    const links = [...document.querySelectorAll("#inbox-list a.row-link")];
+    const here = links.findIndex((a) => a.closest(".row")?.dataset.conversation === String(this.id));
+    const next = here === -1 ? links[0] : links[here + 1] || links[here - 1];
+    if (!(await this.setStatus("resolved"))) return;
+    const back = document.querySelector(".conversation-header a.back");
+    location.assign(next ? next.href : back?.href || "/console/");
+  }
+
   async setStatus(status) {
     try {
       this.applyConversation(
@@ -569,9 +582,11 @@ export class ConversationView {
           body: { status },
         }),
       );
+      return true;
     } catch (err) {
       toast(err.message);
       this.applyConversation(this.conversation);
+      return false;
     }
   }
 }

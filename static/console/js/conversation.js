@@ -10,6 +10,7 @@ import { decorateRich, initRichPicker } from "./richpicker.js";
 
 const TYPING_IDLE_MS = 3000; // stop typing after this much quiet
 const TYPING_SHOW_MS = 6000; // hide a remote indicator nobody refreshed
+const TYPING_REFRESH_MS = 4000; // a long burst says "still typing" before that
 const PRESENCE_HEARTBEAT_MS = 20000;
 const PRESENCE_EXPIRE_MS = 50000;
 
@@ -67,6 +68,7 @@ export class ConversationView {
     this.banner = document.getElementById("closed-banner");
     this.typingEl = document.getElementById("typing-indicator");
     this.viewersEl = document.getElementById("viewers");
+    this.replyingEl = document.getElementById("replying");
 
     for (const agent of this.agents) {
       const option = document.createElement("option");
@@ -347,6 +349,7 @@ export class ConversationView {
         if (event.type === "message.created" && data.kind === "system") this.refreshExtras();
         if (event.type === "message.created") {
           if (data.direction === "in") this.clearTyping("customer");
+          else if (data.direction === "out" && data.sender) this.clearTyping(data.sender.username);
           this.scrollToEnd();
           this.markRead();
         }
@@ -358,7 +361,8 @@ export class ConversationView {
         return true;
       case "typing":
         if (data.conversation !== this.id) return false;
-        this.showTyping(data.who, data.typing);
+        // My own other tab is not a teammate replying.
+        if (data.who !== this.me.username) this.showTyping(data.who, data.typing);
         return true;
       case "presence":
         if (data.conversation !== this.id || data.who === this.me.username) return false;
@@ -421,10 +425,16 @@ export class ConversationView {
   }
 
   renderTyping() {
-    const names = [...this.remoteTyping.keys()].map((w) => (w === "customer" ? gettext("The customer") : w));
-    this.typingEl.hidden = names.length === 0;
-    this.typingEl.textContent = names.length
-      ? interpolate(ngettext("%(names)s is typing…", "%(names)s are typing…", names.length), { names: names.join(", ") })
+    // The customer types above the composer; teammates composing a reply show
+    // next to who is viewing, so two agents don't answer at once.
+    const customer = this.remoteTyping.has("customer");
+    this.typingEl.hidden = !customer;
+    this.typingEl.textContent = customer ? gettext("The customer is typing…") : "";
+    const agents = [...this.remoteTyping.keys()].filter((w) => w !== "customer").sort();
+    if (!this.replyingEl) return;
+    this.replyingEl.hidden = agents.length === 0;
+    this.replyingEl.textContent = agents.length
+      ? interpolate(ngettext("%(names)s is replying…", "%(names)s are replying…", agents.length), { names: agents.join(", ") })
       : "";
   }
 
@@ -474,8 +484,10 @@ export class ConversationView {
   typed() {
     if (this.mode !== "reply" || this.textarea.disabled) return;
     // One start per burst and one stop after idle: no event per keystroke.
-    if (!this.typingSent && this.textarea.value.trim()) {
+    const stale = Date.now() - (this.typingSentAt || 0) > TYPING_REFRESH_MS;
+    if ((!this.typingSent || stale) && this.textarea.value.trim()) {
       this.typingSent = this.socket.send({ type: "typing.start", conversation: this.id });
+      this.typingSentAt = Date.now();
     }
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);

@@ -90,7 +90,7 @@ def _filters(
     )
 
 
-def _sorts() -> dict[str, str]:
+def _sorts() -> dict[str, Any]:
     sorts = {"": _("Latest first"), "waiting": _("Waiting longest")}
     if presentation.inbox_priority() is not None:
         sorts["priority"] = _("Priority")
@@ -145,7 +145,7 @@ def _inbox_context(
     )
     paginator = Paginator(conversations, selectors.INBOX_PAGE_SIZE)
     # The tabs' query counted the rows already: the paginator need not again.
-    paginator.count = counts["current"]  # type: ignore[misc]
+    paginator.count = counts["current"]
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     selectors.inbox_previews_attach(rows=rows, viewer=request.user)

@@ -164,7 +164,6 @@ def _inbox_context(
     return {
         **navigation_of(memberships),
         "filters": filters,
-        "filter_values": _query_pairs(filters),
         "page": page,
         "query": query,
         "base_query": _filter_query(filters),

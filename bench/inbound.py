@@ -42,13 +42,12 @@ import asyncio
 import base64
 import json
 import math
-import subprocess
+import os
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,15 +60,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.stacks import SERVERS, BenchStack, bench_stack  # noqa: E402
 from tests.helpers import inbound_body, inbound_request  # noqa: E402
-from tests.live import (  # noqa: E402
-    BUILD,
-    MSP_ID,
-    MSP_SECRET,
-    LiveStack,
-    free_port,
-    live_stack,
-)
+from tests.live import BUILD, MSP_ID, MSP_SECRET  # noqa: E402
 
 # Apple is never called by the inbound path; a closed local port will do.
 GATEWAY_URL = "http://127.0.0.1:9/v1"
@@ -77,48 +70,6 @@ CUSTOMERS = 200
 WARMUP = 50
 REQUEST_TIMEOUT = 30.0
 PHASE_SECONDS = 900.0  # a ceiling on any one send phase, whatever happens
-SERVER_LOG = BUILD / "e2e-bench-daphne.log"
-BASELINE_LOG = BUILD / "bench-baseline-daphne.log"
-BASELINE_SCHEMA = Path(__file__).resolve().parent / "baseline" / "schema.sql"
-
-
-def start_baseline(stack: LiveStack, cleanup: ExitStack) -> str:
-    """The minimal app (bench/baseline/) under the same server, on the same
-    database and Redis: its tables first, then Daphne like the stack's."""
-    import psycopg
-
-    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(BASELINE_SCHEMA.read_text())
-    port = free_port()
-    env = {**stack.env, "DJANGO_SETTINGS_MODULE": "bench.baseline.settings"}
-    out = cleanup.enter_context(BASELINE_LOG.open("w"))
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "bench.baseline.asgi:application",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-    cleanup.callback(server.wait, 10)
-    cleanup.callback(server.terminate)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"baseline exited:\n{BASELINE_LOG.read_text()[-2000:]}")
-        try:
-            httpx.post(f"{url}/message", timeout=2)
-            return url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("baseline did not start")
 
 
 @dataclass(frozen=True)
@@ -196,7 +147,7 @@ def bearer() -> str:
 
 
 def build_webhooks(
-    stack: LiveStack, count: int, *, label: str, signed: bool = True
+    stack: BenchStack, count: int, *, label: str, signed: bool = True
 ) -> list[Webhook]:
     """Everything is signed and gzip'd up front, so that the client's own CPU
     stays out of the timed phase. Apple reuses a token for up to an hour."""
@@ -277,11 +228,12 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def server_log_summary() -> str:
-    """What Daphne complained about: pushes the channel layer dropped because the
-    agent's channel was full, and exceptions inside the application."""
+def server_log_summary(stack: BenchStack) -> str:
+    """What the server complained about: pushes the channel layer dropped because
+    the agent's channel was full, and exceptions inside the application."""
+    server_log = BUILD / f"bench-inbound-{stack.server}-project.log"
     try:
-        text = SERVER_LOG.read_text(errors="replace")
+        text = server_log.read_text(errors="replace")
     except OSError as exc:
         return f"unreadable ({exc})"
     dropped = text.count("over capacity in group")
@@ -289,7 +241,7 @@ def server_log_summary() -> str:
     errors = text.count("Internal Server Error")
     return (
         f"{dropped} pushes dropped over capacity, {crashed} application "
-        f"exceptions, {errors} internal server errors ({SERVER_LOG})"
+        f"exceptions, {errors} internal server errors ({server_log})"
     )
 
 
@@ -305,11 +257,10 @@ def statuses_text(result: PhaseResult) -> str:
 
 
 def run(
-    stack: LiveStack,
+    stack: BenchStack,
     messages: int,
     concurrency: int,
     timeout: float,
-    baseline_url: str,
 ) -> int:
     cookie = stack.agent_cookie()
     ws_url = stack.base_url.replace("http", "ws", 1) + "/ws/console/"
@@ -325,20 +276,20 @@ def run(
         reader = SocketReader(ws)
         reader.start()
         try:
-            return measure(stack, reader, messages, concurrency, timeout, baseline_url)
+            return measure(stack, reader, messages, concurrency, timeout)
         finally:
             reader.stop()
 
 
 def measure(
-    stack: LiveStack,
+    stack: BenchStack,
     reader: SocketReader,
     messages: int,
     concurrency: int,
     timeout: float,
-    baseline_url: str,
 ) -> int:
     base = stack.base_url
+    baseline_url = stack.baseline_url
 
     log(f"warm-up: {WARMUP} webhooks")
     warmup = build_webhooks(stack, WARMUP, label="warmup")
@@ -446,7 +397,7 @@ def measure(
     print(f"  other socket frames   {others or 'none'}")
     if reader.error:
         print(f"  socket error          {reader.error}")
-    print(f"  server log            {server_log_summary()}")
+    print(f"  server log            {server_log_summary(stack)}")
 
     ok = not (
         failed
@@ -464,27 +415,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
+        "--server",
+        choices=(*SERVERS, "both"),
+        default="both",
+        help="one Daphne process, `make serve` (Gunicorn + Uvicorn workers), or both",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes for --server serve (make serve's default: one per core)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=30.0,
         help="seconds to wait for the pushes after the last answer",
     )
     args = parser.parse_args(argv)
-    if args.messages < 1 or args.concurrency < 1:
-        parser.error("--messages and --concurrency must be positive")
-    log("starting PostgreSQL database, Daphne and a Celery worker")
-    with ExitStack() as cleanup:
+    if args.messages < 1 or args.concurrency < 1 or args.processes < 1:
+        parser.error("--messages, --concurrency and --processes must be positive")
+    servers = SERVERS if args.server == "both" else (args.server,)
+    status = 0
+    for server in servers:
+        processes = 1 if server == "daphne" else args.processes
+        log(
+            f"starting the project and the minimal app: {server}, {processes} process(es)"
+        )
         try:
-            stack = cleanup.enter_context(
-                live_stack(gateway_url=GATEWAY_URL, name="bench")
-            )
+            with bench_stack(
+                name="inbound", server=server, processes=processes
+            ) as stack:
+                log(f"project at {stack.base_url}, minimal app at {stack.baseline_url}")
+                print(f"== {server}: {processes} web process(es) per app, DEBUG off")
+                status |= run(stack, args.messages, args.concurrency, args.timeout)
         except RuntimeError as exc:
             log(f"the stack did not start: {exc}")
             return 2
-        log(f"stack up at {stack.base_url}")
-        baseline_url = start_baseline(stack, cleanup)
-        log(f"minimal app up at {baseline_url}")
-        return run(stack, args.messages, args.concurrency, args.timeout, baseline_url)
+    return status
 
 
 if __name__ == "__main__":

@@ -2,34 +2,31 @@
 
 What it measures
 ----------------
-A real stack is started (tests/live.py: a fresh PostgreSQL database, Daphne, a
-Celery worker on Redis). An agent signs in and keeps the console WebSocket
-``/ws/console/`` open. Then N signed, gzip'd webhooks, built exactly as Apple's
-gateway posts them, are sent to ``POST /message`` at a fixed concurrency, spread
-over 200 customers, each with a unique message id.
+Two apps under the same server command, on the same PostgreSQL database and
+Redis (bench/stacks.py): the project in production settings (DEBUG off, a
+Celery worker beside it) and the minimal Django app of bench/baseline/, which
+does the inbound work and nothing else. ``--server daphne`` serves each with
+one Daphne process, ``--server serve`` with `make serve`'s Gunicorn and
+``--processes`` Uvicorn workers (default: one per core); ``both`` runs both.
+An agent signs in to the project and keeps ``/ws/console/`` open. N signed,
+gzip'd webhooks per app, built exactly as Apple's gateway posts them and spread
+over 200 customers, are sent to ``POST /message`` at a fixed concurrency, the
+two apps taking turns in alternating rounds so that the machine's drifting load
+weighs on both alike.
 
-* throughput: webhooks acknowledged per second (N / wall time of the send phase).
-* delivery latency: per message, the moment its ``message.created`` frame is read
-  from the agent's socket minus the moment its webhook was sent (p50, p95, p99,
-  max, in ms). It covers the whole inbound path: JWT check, gunzip, parse, the
-  database transaction, the channel-layer publish through Redis and the push.
+* throughput: webhooks acknowledged per second; project / minimal is the
+  figure to keep high (target >= 0.70).
+* delivery latency: per message, the moment its ``message.created`` frame is
+  read from the agent's socket minus the moment its webhook was sent (p50, p95,
+  p99, max, in ms): JWT check, gunzip, parse, the transaction, the publish
+  through Redis and the push.
 * lost: webhooks answered 200 whose message never reached the socket within
   ``--timeout`` seconds after the last answer.
-* baseline: the same number of requests at the same concurrency against the same
-  server, ``POST /message`` without an Authorization header, which the view
-  answers 401 before it touches the database. It is the cost of the HTTP path
-  alone (Twisted, ASGI, Django middleware, the view's first line); the ratio
-  inbound/baseline says how much of that ceiling real webhooks keep.
+* ceiling: ``POST /message`` without an Authorization header, answered 401 at
+  the ASGI edge before any work: the cost of the HTTP path alone.
 
-How to read it
---------------
-The client runs on the same machine as the server, database and Redis, so the
-figures are for comparing revisions on one machine, not for capacity planning.
-A ratio near 1 means the HTTP layer is the bottleneck; a low ratio means the
-work behind it (database, publishing) is. Latency percentiles well above
-concurrency / throughput mean messages queue behind the request (in the channel
-layer or the socket). ~50 warm-up requests precede each phase and are not
-counted.
+The client runs on the same machine as the servers, database and Redis, so the
+figures compare revisions and apps on one machine; they are not capacity.
 
 Exit status: 0 when every webhook got 200, every message reached the socket and
 the baseline got only 401s; 1 otherwise; 2 when the stack would not start.
@@ -68,6 +65,7 @@ from tests.live import BUILD, MSP_ID, MSP_SECRET  # noqa: E402
 GATEWAY_URL = "http://127.0.0.1:9/v1"
 CUSTOMERS = 200
 WARMUP = 50
+ROUNDS = 10
 REQUEST_TIMEOUT = 30.0
 PHASE_SECONDS = 900.0  # a ceiling on any one send phase, whatever happens
 
@@ -86,6 +84,13 @@ class PhaseResult:
     statuses: Counter[str] = field(default_factory=Counter)
     ok_ids: list[str] = field(default_factory=list)
     unsent: int = 0
+
+    def add(self, other: PhaseResult) -> None:
+        self.elapsed += other.elapsed
+        self.sent_at.update(other.sent_at)
+        self.statuses.update(other.statuses)
+        self.ok_ids += other.ok_ids
+        self.unsent += other.unsent
 
     def unexpected(self, expected: int) -> int:
         return sum(n for s, n in self.statuses.items() if s != str(expected))
@@ -296,19 +301,37 @@ def measure(
     warm = asyncio.run(send_all(base, warmup, concurrency, 200))
     warm_missing = wait_for_socket(reader, warm.ok_ids, timeout)
 
-    log(f"inbound: {messages} webhooks at concurrency {concurrency}")
-    webhooks = build_webhooks(stack, messages, label="run")
-    inbound = asyncio.run(send_all(base, webhooks, concurrency, 200))
-    answered = time.perf_counter()
+    asyncio.run(
+        send_all(
+            baseline_url,
+            build_webhooks(stack, WARMUP, label="warmmin"),
+            concurrency,
+            200,
+        )
+    )
+    # The two apps take turns, a slice each per round, the first to go
+    # alternating: on a shared machine the load drifts, and a drift then
+    # weighs on both sides alike instead of on whichever phase ran second.
+    log(
+        f"inbound: {messages} webhooks to each app at concurrency {concurrency}, "
+        f"in {ROUNDS} alternating rounds"
+    )
+    project_hooks = build_webhooks(stack, messages, label="run")
+    minimal_hooks = build_webhooks(stack, messages, label="min")
+    inbound = PhaseResult(elapsed=0.0, sent_at={})
+    minimal = PhaseResult(elapsed=0.0, sent_at={})
+    for n in range(ROUNDS):
+        part = slice(n * messages // ROUNDS, (n + 1) * messages // ROUNDS)
+        turns = [(base, project_hooks, inbound), (baseline_url, minimal_hooks, minimal)]
+        for url, hooks, total in turns if n % 2 == 0 else reversed(turns):
+            total.add(asyncio.run(send_all(url, hooks[part], concurrency, 200)))
     missing = wait_for_socket(reader, inbound.ok_ids, timeout)
 
     latencies = []
-    last_push = 0.0
     for message_id in inbound.ok_ids:
         received = reader.received_at(message_id)
         if received is not None:
             latencies.append((received - inbound.sent_at[message_id]) * 1000)
-            last_push = max(last_push, received)
     latencies.sort()
     throughput = messages / inbound.elapsed if inbound.elapsed else 0.0
 
@@ -331,42 +354,18 @@ def measure(
     )
     base_throughput = messages / baseline.elapsed if baseline.elapsed else 0.0
 
-    log(f"minimal app: {messages} signed webhooks at {concurrency} (bench/baseline/)")
-    asyncio.run(
-        send_all(
-            baseline_url,
-            build_webhooks(stack, WARMUP, label="warmmin"),
-            concurrency,
-            200,
-        )
-    )
-    minimal = asyncio.run(
-        send_all(
-            baseline_url,
-            build_webhooks(stack, messages, label="min"),
-            concurrency,
-            200,
-        )
-    )
     minimal_throughput = messages / minimal.elapsed if minimal.elapsed else 0.0
     minimal_failed = minimal.unexpected(200) + minimal.unsent
 
     failed = inbound.unexpected(200) + inbound.unsent
     warm_failed = warm.unexpected(200) + warm.unsent
     base_failed = baseline.unexpected(401) + baseline.unsent
-    first_sent = min(inbound.sent_at.values(), default=answered)
-    end_to_end = (last_push - first_sent) if last_push else 0.0
 
     print("inbound webhook benchmark")
     print(f"  messages              {messages} ({min(messages, CUSTOMERS)} customers)")
     print(f"  concurrency           {concurrency}")
     print(f"  send phase            {inbound.elapsed:.2f} s")
     print(f"  throughput            {throughput:.1f} messages/s")
-    if end_to_end:
-        print(
-            f"  end to end            {len(latencies) / end_to_end:.1f} messages/s "
-            "(first send to last push)"
-        )
     print(
         "  delivery latency ms   "
         f"p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "

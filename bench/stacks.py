@@ -100,7 +100,7 @@ def _start_server(
 
     cleanup.callback(stop)
     url = f"http://127.0.0.1:{port}"
-    _wait_for_http(f"{url}/healthz", process, log)
+    _wait_for_http(f"{url}/healthz", process, log, seconds=120)
     return url, process
 
 
@@ -131,7 +131,6 @@ def bench_stack(
         )
         metrics_dir = cleanup.enter_context(tempfile.TemporaryDirectory())
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-        manage(env, "migrate", "--noinput")
         business_id = str(uuid.uuid4())
         manage(env, "add_business", business_id, "--name", "Bench Bikes")
         token = manage(
@@ -174,7 +173,7 @@ def bench_stack(
         cleanup.callback(worker.wait, 15)
         cleanup.callback(worker.terminate)
         started["worker"] = worker
-        _wait_for_worker(worker_log, worker)
+        _wait_for_worker(worker_log, worker, seconds=120)
         yield BenchStack(
             instances=[project_url],
             sandbox_url=None,

@@ -281,7 +281,8 @@ class ConversationAssignApi(ConversationActionApi):
 
 
 class ConversationStatusApi(ConversationActionApi):
-    error_codes = {400: ["invalid_status"], 409: ["conversation_closed"]}
+    # A customer-closed conversation takes a status too; replies stay locked.
+    error_codes = {400: ["invalid_status"]}
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=services.AGENT_STATUSES)

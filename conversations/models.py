@@ -230,7 +230,12 @@ class Conversation(models.Model):
 
     @property
     def is_closed(self) -> bool:
-        return self.status == self.Status.CLOSED
+        """The customer closed it: nothing reaches them until they write again.
+
+        Agents may still move the status (resolve it, say); ``closed_at`` keeps
+        the lock until the customer's next message clears it.
+        """
+        return self.status == self.Status.CLOSED or self.closed_at is not None
 
 
 class Message(models.Model):

@@ -27,7 +27,17 @@ CustomerField = Callable[["Customer"], Any]
 # Narrows the inbox for one named choice ("my_teams"): (queryset, user) -> queryset.
 InboxScope = Callable[[Any, Any], Any]
 
+# Adds ``priority`` (a value of ``inbox_priority_labels``) and ``priority_rank``
+# (0 the most urgent) to the inbox's one query: (queryset) -> queryset.
+InboxPriority = Callable[[Any], Any]
+
+# Reads a customer's interactive reply in one line from its raw payload and the
+# raw payload of the question it answers (None when unknown): no query.
+ReplySummary = Callable[[dict[str, Any], "dict[str, Any] | None"], str]
+
 _inbox_scopes: dict[str, tuple[str, InboxScope]] = {}
+_reply_summary: list[ReplySummary] = []
+_inbox_priority: list[tuple[InboxPriority, dict[str, str]]] = []
 _rich_presenter: list[RichPresenter] = []
 _customer_fields: dict[str, CustomerField] = {}
 _conversation_fields: dict[str, ConversationField] = {}
@@ -74,3 +84,30 @@ def inbox_scopes() -> list[tuple[str, str]]:
 def inbox_scope(name: str) -> InboxScope | None:
     entry = _inbox_scopes.get(name)
     return entry[1] if entry else None
+
+
+def inbox_priority_register(annotate: InboxPriority, labels: dict[str, str]) -> None:
+    """Show each row's priority as a chip (``labels`` by value, the usual one
+    left out) and offer "priority" as an inbox sort (one per process)."""
+    _inbox_priority[:] = [(annotate, labels)]
+
+
+def inbox_priority() -> InboxPriority | None:
+    return _inbox_priority[0][0] if _inbox_priority else None
+
+
+def inbox_priority_labels() -> dict[str, str]:
+    return dict(_inbox_priority[0][1]) if _inbox_priority else {}
+
+
+def reply_summary_register(summary: ReplySummary) -> None:
+    """Install the one-line reader of interactive replies (one per process)."""
+    _reply_summary[:] = [summary]
+
+
+def reply_summary(raw: dict[str, Any], question_raw: dict[str, Any] | None) -> str:
+    if not _reply_summary or not isinstance(raw, dict):
+        return ""
+    return _reply_summary[0](
+        raw, question_raw if isinstance(question_raw, dict) else None
+    )

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from . import presentation
 from .exceptions import NotFoundError
 from .models import (
+    Attachment,
     Business,
     Conversation,
     Customer,
@@ -33,6 +34,7 @@ from .models import (
     Message,
     ReadMarker,
 )
+from .previews import PreviewSource, message_preview
 from .types import User
 
 
@@ -120,13 +122,20 @@ CONVERSATION_PAGE_SIZE = 100
 
 @dataclass(frozen=True)
 class InboxFilters:
-    status: str = ""
-    assignee: str = ""  # "", "me", "none" or a user id
+    status: str = ""  # "" for any status
+    # "" anyone, "me", "none", "me_or_none" (the default view) or a user id
+    assignee: str = ""
     business: int | None = None
     intent: str = ""
     label: int | None = None
     scope: str = ""  # a registered inbox scope ("my_teams"), or "" for all
-    sort: str = ""  # "" latest first, or "waiting": longest-waiting customers first
+    # "" latest first, "waiting": longest-waiting customers first, "priority":
+    # the feature's priority (most urgent first), when one is registered
+    sort: str = ""
+
+
+# The inbox tabs: assignee values with their counts in one query.
+INBOX_TABS = ("me_or_none", "me", "none", "")
 
 
 def membership_list_for_user(*, user: User) -> list[Membership]:
@@ -137,23 +146,23 @@ def membership_list_for_user(*, user: User) -> list[Membership]:
     )
 
 
-def conversation_inbox_for_user(
-    *, user: User, filters: InboxFilters
-) -> QuerySet[Conversation]:
-    """The inbox: one query however many rows a page holds.
+def _assignee_q(assignee: str, user: User) -> Q:
+    if assignee == "me":
+        return Q(assigned_agent=user)
+    if assignee == "none":
+        return Q(assigned_agent__isnull=True)
+    if assignee == "me_or_none":
+        return Q(assigned_agent=user) | Q(assigned_agent__isnull=True)
+    if assignee.isdigit():
+        return Q(assigned_agent_id=int(assignee))
+    return Q()
 
-    Preview and unread count are correlated subqueries rather than prefetches,
-    so a page of 50 rows costs one round trip even with 100,000 messages.
-    """
+
+def _inbox_base(*, user: User, filters: InboxFilters) -> QuerySet[Conversation]:
+    """The user's conversations under every filter but the assignee (the tabs)."""
     qs = Conversation.objects.filter(business__memberships__user=user)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    if filters.assignee == "me":
-        qs = qs.filter(assigned_agent=user)
-    elif filters.assignee == "none":
-        qs = qs.filter(assigned_agent__isnull=True)
-    elif filters.assignee.isdigit():
-        qs = qs.filter(assigned_agent_id=int(filters.assignee))
     if filters.business is not None:
         qs = qs.filter(business_id=filters.business)
     if filters.intent:
@@ -163,6 +172,38 @@ def conversation_inbox_for_user(
     narrow = presentation.inbox_scope(filters.scope) if filters.scope else None
     if narrow is not None:
         qs = narrow(qs, user)
+    return qs
+
+
+def conversation_inbox_counts_for_user(
+    *, user: User, filters: InboxFilters
+) -> dict[str, int]:
+    """How many rows each tab holds (and the chosen assignee), in one query."""
+
+    def count(assignee: str) -> Count:
+        q = _assignee_q(assignee, user)
+        # Label filters join: count each conversation once.
+        return Count("id", filter=q, distinct=True) if q else Count("id", distinct=True)
+
+    counts = {f"n{index}": count(tab) for index, tab in enumerate(INBOX_TABS)}
+    counts["current"] = count(filters.assignee)
+    row = _inbox_base(user=user, filters=filters).aggregate(**counts)
+    result = {tab: row[f"n{index}"] for index, tab in enumerate(INBOX_TABS)}
+    result["current"] = row["current"]
+    return result
+
+
+def conversation_inbox_for_user(
+    *, user: User, filters: InboxFilters
+) -> QuerySet[Conversation]:
+    """The inbox: one query however many rows a page holds.
+
+    Preview and unread count are correlated subqueries rather than prefetches,
+    so a page of 50 rows costs one round trip even with 100,000 messages.
+    """
+    qs = _inbox_base(user=user, filters=filters).filter(
+        _assignee_q(filters.assignee, user)
+    )
     visible = Message.objects.filter(conversation=OuterRef("pk")).exclude(
         direction=Message.Direction.INTERNAL
     )
@@ -182,21 +223,72 @@ def conversation_inbox_for_user(
         .annotate(n=Count("id"))
         .values("n")
     )
-    return (
+    # Files hang off attachment messages only, so the conversation's latest file
+    # is the last message's when that message is an attachment.
+    # Likewise the latest reply is the last message when that is a reply; its
+    # payload and its question's are read in this query, not per row.
+    last_reply = visible.filter(
+        kind=Message.Kind.INTERACTIVE, direction=Message.Direction.IN
+    ).order_by("-id")
+    last_file = Attachment.objects.filter(
+        message__conversation=OuterRef("pk")
+    ).order_by("-message_id", "position", "id")
+    qs = (
         qs.select_related("business", "customer", "assigned_agent")
         # One query for the labels of the whole page.
         .prefetch_related("labels")
         .annotate(
+            last_id=Subquery(last.values("id")[:1]),
             last_body=Subquery(last.values("body")[:1]),
             last_kind=Subquery(last.values("kind")[:1]),
             last_direction=Subquery(last.values("direction")[:1]),
+            last_auto_reply=Subquery(last.values("auto_reply")[:1]),
+            last_sender_id=Subquery(last.values("sender_id")[:1]),
+            last_sender_name=Subquery(last.values("sender__username")[:1]),
+            last_mime=Subquery(last_file.values("mime_type")[:1]),
+            last_reply_raw=Subquery(last_reply.values("raw")[:1]),
+            last_question_raw=Subquery(last_reply.values("reply_to__raw")[:1]),
             unread_count=Coalesce(Subquery(unread), Value(0)),
         )
-        .order_by(*_inbox_order(filters.sort))
     )
+    priority = presentation.inbox_priority()
+    if priority is not None:
+        qs = priority(qs)
+    return qs.order_by(*_inbox_order(filters.sort, ranked=priority is not None))
 
 
-def _inbox_order(sort: str) -> list[Any]:
+def inbox_previews_attach(*, rows: list[Conversation], viewer: User) -> None:
+    """Set ``preview`` on a page of inbox rows (from ``conversation_inbox_for_user``),
+    from the columns the inbox query read: no further query."""
+    for row in rows:
+        values: Any = row
+        if values.last_id is None:
+            row.preview = ""  # type: ignore[attr-defined]
+            continue
+        summary = ""
+        if (
+            values.last_kind == Message.Kind.INTERACTIVE
+            and values.last_direction == Message.Direction.IN
+        ):
+            summary = presentation.reply_summary(
+                values.last_reply_raw or {}, values.last_question_raw
+            )
+        row.preview = message_preview(  # type: ignore[attr-defined]
+            PreviewSource(
+                kind=values.last_kind,
+                direction=values.last_direction,
+                body=values.last_body or "",
+                auto_reply=bool(values.last_auto_reply),
+                sender_id=values.last_sender_id,
+                sender_name=values.last_sender_name or "",
+                mime_type=values.last_mime or "",
+                summary=summary,
+            ),
+            viewer_id=viewer.pk,
+        )
+
+
+def _inbox_order(sort: str, *, ranked: bool = False) -> list[Any]:
     if sort == "waiting":
         # Customers whose last word is unanswered first, the longest waiting on top.
         return [
@@ -207,7 +299,10 @@ def _inbox_order(sort: str) -> list[Any]:
             F("last_message_at").asc(nulls_last=True),
             "id",
         ]
-    return [F("last_message_at").desc(nulls_last=True), "-id"]
+    latest = [F("last_message_at").desc(nulls_last=True), "-id"]
+    if sort == "priority" and ranked:
+        return [F("priority_rank").asc(nulls_last=True), *latest]
+    return latest
 
 
 def conversation_intent_choices_for_user(*, user: User) -> list[str]:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from . import presentation
 from .models import Business, Conversation, Customer, Label, Membership, Message
+from .previews import PreviewSource, message_preview
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -118,6 +119,10 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     # Library object sent (and as bubble or text), or a reply's answer summary.
     rich = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField(
+        help_text="one line for lists and notifications, from the message's kind "
+        '("📷 Photo", "Paid 28.50 USD", "Bot: …")'
+    )
 
     class Meta:
         model = Message
@@ -139,6 +144,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "reaction",
             "rich",
             "attachments",
+            "preview",
             "created_at",
             "status_changed_at",
             "sent_at",
@@ -170,9 +176,25 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     )
     def get_rich(self, message: Message) -> dict[str, Any] | None:
         batch = self.context.get("rich_by_id")
-        if batch is not None and message.pk in batch:
-            return batch[message.pk]
-        return presentation.rich_data_for([message]).get(message.pk)
+        if batch is None:
+            # One message alone (a push): keep its reading for ``preview`` too.
+            batch = self.context["rich_by_id"] = {}
+        if message.pk not in batch:
+            batch.update(presentation.rich_data_for([message]))
+        return batch.get(message.pk)
+
+    def get_preview(self, message: Message) -> str:
+        mime_type = ""
+        if message.kind == Message.Kind.ATTACHMENT:
+            files = list(message.attachments.all())
+            mime_type = files[0].mime_type if files else ""
+        rich = self.get_rich(message) or {}
+        reply = rich.get("reply") or {}
+        return message_preview(
+            PreviewSource.of(
+                message, mime_type=mime_type, summary=reply.get("summary", "")
+            )
+        )
 
 
 class AgentOutputSerializer(serializers.Serializer):

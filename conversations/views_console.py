@@ -43,16 +43,29 @@ CAPABILITY_LABELS = {
 }
 
 
+# The default view: open conversations that are the agent's or nobody's.
+DEFAULT_STATUS = Conversation.Status.OPEN
+DEFAULT_ASSIGNEE = "me_or_none"
+
+
 def _filters(
     request: HttpRequest, memberships: list[Membership]
 ) -> selectors.InboxFilters:
-    """Read inbox filters from the query string, dropping values that make no sense."""
+    """Read inbox filters from the query string, dropping values that make no sense.
+
+    An absent or unknown status or assignee means the default view; "any" and
+    "all" ask for every status and every assignee.
+    """
     status = request.GET.get("status", "")
-    if status not in Conversation.Status.values:
+    if status == "any":
         status = ""
+    elif status not in Conversation.Status.values:
+        status = DEFAULT_STATUS
     assignee = request.GET.get("assignee", "")
-    if assignee not in ("", "me", "none") and not assignee.isdigit():
+    if assignee == "all":
         assignee = ""
+    elif assignee not in ("me", "none") and not assignee.isdigit():
+        assignee = DEFAULT_ASSIGNEE
     business_raw = request.GET.get("business", "")
     business = int(business_raw) if business_raw.isdigit() else None
     if business is not None and business not in {m.business_id for m in memberships}:
@@ -64,7 +77,7 @@ def _filters(
     if scope not in dict(presentation.inbox_scopes()):
         scope = ""
     sort = request.GET.get("sort", "")
-    if sort != "waiting":
+    if sort not in _sorts():
         sort = ""
     return selectors.InboxFilters(
         sort=sort,
@@ -77,20 +90,46 @@ def _filters(
     )
 
 
-def _filter_query(filters: selectors.InboxFilters, page: int | None = None) -> str:
-    """The query string that keeps the agent's filters across pages and links."""
-    pairs = {
-        "status": filters.status,
-        "assignee": filters.assignee,
+def _sorts() -> dict[str, Any]:
+    sorts = {"": _("Latest first"), "waiting": _("Waiting longest")}
+    if presentation.inbox_priority() is not None:
+        sorts["priority"] = _("Priority")
+    return sorts
+
+
+def _query_pairs(filters: selectors.InboxFilters) -> dict[str, str]:
+    return {
+        "status": "any" if not filters.status else filters.status,
+        "assignee": "all" if not filters.assignee else filters.assignee,
         "business": "" if filters.business is None else str(filters.business),
         "intent": filters.intent,
         "label": "" if filters.label is None else str(filters.label),
         "scope": filters.scope,
         "sort": filters.sort,
     }
+
+
+def _filter_query(
+    filters: selectors.InboxFilters, page: int | None = None, **changes: str
+) -> str:
+    """The query string that keeps the agent's filters across pages and links
+    (defaults left out, so the plain address is the default view)."""
+    pairs = {**_query_pairs(filters), **changes}
+    if pairs["status"] == DEFAULT_STATUS:
+        pairs["status"] = ""
+    if pairs["assignee"] == DEFAULT_ASSIGNEE:
+        pairs["assignee"] = ""
     if page and page > 1:
         pairs["page"] = str(page)
     return urlencode({k: v for k, v in pairs.items() if v})
+
+
+TAB_LABELS = {
+    "me_or_none": _("Mine and unassigned"),
+    "me": _("Mine"),
+    "none": _("Unassigned"),
+    "": _("All"),
+}
 
 
 def _inbox_context(
@@ -101,10 +140,27 @@ def _inbox_context(
     conversations = selectors.conversation_inbox_for_user(
         user=request.user, filters=filters
     )
-    page = Paginator(conversations, selectors.INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    counts = selectors.conversation_inbox_counts_for_user(
+        user=request.user, filters=filters
     )
+    paginator = Paginator(conversations, selectors.INBOX_PAGE_SIZE)
+    # The tabs' query counted the rows already: the paginator need not again.
+    paginator.count = counts["current"]
+    page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    selectors.inbox_previews_attach(rows=rows, viewer=request.user)
+    page.object_list = rows
     query = _filter_query(filters, page.number)
+    tabs = [
+        {
+            "value": tab,
+            "label": TAB_LABELS[tab],
+            "count": counts[tab],
+            "query": _filter_query(filters, assignee=tab or "all"),
+            "current": tab == filters.assignee,
+        }
+        for tab in selectors.INBOX_TABS
+    ]
     return {
         **navigation_of(memberships),
         "filters": filters,
@@ -112,6 +168,9 @@ def _inbox_context(
         "query": query,
         "base_query": _filter_query(filters),
         "current": current,
+        "tabs": tabs,
+        "sorts": _sorts(),
+        "priority_labels": presentation.inbox_priority_labels(),
         "statuses": Conversation.Status.choices,
         "teammates": selectors.teammate_list_for_user(user=request.user),
         "intents": selectors.conversation_intent_choices_for_user(user=request.user),

@@ -8,8 +8,12 @@ class RichobjectsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from conversations.presentation import rich_presenter_register
+        from conversations.presentation import (
+            reply_summary_register,
+            rich_presenter_register,
+        )
 
-        from .presenters import rich_data_batch
+        from .presenters import reply_summary, rich_data_batch
 
         rich_presenter_register(rich_data_batch)
+        reply_summary_register(reply_summary)

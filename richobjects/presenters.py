@@ -126,3 +126,13 @@ def _rich_data(
     if _is_reply(message):
         return {"reply": _reply_data(message, questions, first_answers)}
     return None
+
+
+def reply_summary(raw: dict[str, Any], question_raw: dict[str, Any] | None) -> str:
+    """A reply's one line ("Picked: Blue, Large", "Paid 28.50 USD") from the
+    stored payloads alone, for the inbox's previews."""
+    reply = raw.get("interactiveData")
+    if not isinstance(reply, dict):
+        return ""
+    request = (question_raw or {}).get("interactiveData") or None
+    return parse_reply(reply, request).summary

@@ -26,6 +26,9 @@ from .gateway_views import db
 from .models import SandboxCustomer
 
 MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024
+# The business chosen last, so the next customer writes to the same one.
+LAST_BUSINESS_COOKIE = "sandbox_business"
+LAST_BUSINESS_MAX_AGE = 365 * 24 * 3600
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,10 +58,26 @@ def index(request: HttpRequest) -> HttpResponse:
             group=data.get("group", "").strip()[:255],
             prefilled_body=data.get("body", ""),
         )
-        return HttpResponseRedirect(reverse("sandbox:chat", args=[customer.key]))
-    # An entry-point link (spec §10) lands here with its parameters prefilled.
+        response = HttpResponseRedirect(reverse("sandbox:chat", args=[customer.key]))
+        response.set_cookie(
+            LAST_BUSINESS_COOKIE,
+            business,
+            max_age=LAST_BUSINESS_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+        )
+        return response
+    # An entry-point link (spec §10) lands here with its parameters prefilled;
+    # otherwise the business chosen last. With several and neither, the page
+    # asks rather than picking the first by name (test messages went astray).
+    known = {b.apple_id for b in businesses}
+    chosen = request.GET.get("business", "")
+    if chosen not in known:
+        chosen = request.COOKIES.get(LAST_BUSINESS_COOKIE, "")
+    if chosen not in known:
+        chosen = businesses[0].apple_id if len(businesses) == 1 else ""
     initial = {
-        "business": request.GET.get("business", ""),
+        "business": chosen,
         "intent": request.GET.get("biz-intent-id", ""),
         "group": request.GET.get("biz-group-id", ""),
         "body": request.GET.get("body", ""),

@@ -49,6 +49,7 @@ if [ -n "${REDIS_URL:-}" ]; then
 fi
 
 echo
+echo "  Agent console:                http://127.0.0.1:${PORT}/console/  (agent/agent; admin/admin sees Settings)"
 echo "  Customer page (the sandbox):  http://127.0.0.1:${PORT}/sandbox/"
 echo "  API docs:                     http://127.0.0.1:${PORT}/api/docs/"
 echo "  Admin:                        http://127.0.0.1:${PORT}/admin/  (admin/admin, agent/agent)"

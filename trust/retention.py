@@ -25,7 +25,11 @@ def expired_conversations(policy: SecurityPolicy) -> list[int]:
     return list(
         Conversation.objects.filter(business_id=policy.business_id)
         .filter(
-            Q(status=Conversation.Status.CLOSED, closed_at__lt=cutoff)
+            # Closed by the customer, then maybe resolved by an agent.
+            Q(
+                status__in=[Conversation.Status.RESOLVED, Conversation.Status.CLOSED],
+                closed_at__lt=cutoff,
+            )
             | Q(
                 status__in=[Conversation.Status.RESOLVED, Conversation.Status.CLOSED],
                 closed_at__isnull=True,

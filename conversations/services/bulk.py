@@ -26,8 +26,8 @@ def conversations_bulk(
     assignee: User | None = None,
     label_id: int | None = None,
 ) -> dict[str, list]:
-    """Apply ``action`` to each conversation; one failing (a customer-closed
-    conversation cannot be resolved) does not stop the others.
+    """Apply ``action`` to each conversation; one failing (one the user may not
+    see) does not stop the others.
 
     Returns the ids done and the ids refused with their reason.
     """

@@ -96,17 +96,19 @@ def conversation_set_status(
             .select_related("business", "customer", "assigned_agent")
             .get(pk=conversation.pk)
         )
-        # Reopening a customer-closed conversation would let agents write to
-        # someone who opted out; only the customer's next message reopens it.
-        if conversation.is_closed:
-            raise ConflictError(
-                "The customer closed this conversation; it reopens when they write again.",
-                code="conversation_closed",
-            )
         if conversation.status != status:
             old_status = conversation.status
             conversation.status = status
-            conversation.save(update_fields=["status"])
+            fields = ["status"]
+            if (
+                old_status == Conversation.Status.CLOSED
+                and conversation.closed_at is None
+            ):
+                # The status moves on but replies stay locked: the customer who
+                # closed it opted out until they write again (which clears this).
+                conversation.closed_at = timezone.now()
+                fields.append("closed_at")
+            conversation.save(update_fields=fields)
             realtime.push_conversation_changed(conversation)
             events.publish(
                 events.ConversationStatusChanged(

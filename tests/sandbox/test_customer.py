@@ -460,3 +460,32 @@ async def test_apple_pay_sheet_posts_a_token_to_the_payment_gateway(
         assert posted[0]["payment"]["paymentToken"]["paymentData"]["version"] == "EC_v1"
     else:
         assert not posted
+
+
+def test_setup_page_asks_for_a_business_and_remembers_the_last(
+    client: Client, shop: Business
+) -> None:
+    from conversations.models import Business as BusinessModel
+
+    # One business: nothing to ask.
+    content = client.get("/sandbox/").content.decode()
+    assert "Choose a business…" not in content
+    assert f'value="{shop.apple_id}" selected' in content
+
+    # Several: the page asks instead of picking the first by name.
+    other = BusinessModel.objects.create(name="Aardvark Co", apple_id="aardvark-0001")
+    content = client.get("/sandbox/").content.decode()
+    assert '<option value="" selected disabled>Choose a business…</option>' in content
+    assert "selected>" not in content.replace('<option value="" selected disabled>', "")
+
+    # Once chosen, the next visit starts with it.
+    client.post("/sandbox/", {"business": shop.apple_id, "device": "iphone"})
+    content = client.get("/sandbox/").content.decode()
+    assert "Choose a business…" not in content
+    assert f'value="{shop.apple_id}" selected' in content
+    assert f'value="{other.apple_id}" selected' not in content
+    # A link naming a business wins; an unknown one in the cookie is ignored.
+    content = client.get(f"/sandbox/?business={other.apple_id}").content.decode()
+    assert f'value="{other.apple_id}" selected' in content
+    client.cookies["sandbox_business"] = "gone"
+    assert "Choose a business…" in client.get("/sandbox/").content.decode()

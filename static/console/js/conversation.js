@@ -11,6 +11,7 @@ import { paintTime } from "./time.js";
 
 const TYPING_IDLE_MS = 3000; // stop typing after this much quiet
 const TYPING_SHOW_MS = 6000; // hide a remote indicator nobody refreshed
+const TYPING_REFRESH_MS = 4000; // a long burst says "still typing" before that
 const PRESENCE_HEARTBEAT_MS = 20000;
 const PRESENCE_EXPIRE_MS = 50000;
 
@@ -64,6 +65,7 @@ export class ConversationView {
     this.banner = document.getElementById("closed-banner");
     this.typingEl = document.getElementById("typing-indicator");
     this.viewersEl = document.getElementById("viewers");
+    this.replyingEl = document.getElementById("replying");
 
     for (const agent of this.agents) {
       const option = document.createElement("option");
@@ -113,6 +115,7 @@ export class ConversationView {
       this.assign(this.assigneeSelect.value ? Number(this.assigneeSelect.value) : null),
     );
     this.statusSelect.addEventListener("change", () => this.setStatus(this.statusSelect.value));
+    document.getElementById("resolve-next")?.addEventListener("click", () => this.resolveAndNext());
     this.timeline.addEventListener("click", (event) => {
       const button = event.target.closest("button.retry");
       if (button) this.retry(Number(button.dataset.message));
@@ -291,11 +294,12 @@ export class ConversationView {
     );
     if (extrasChanged) this.refreshExtras();
     this.conversation = conversation;
-    const closed = conversation.status === "closed";
+    // Only replies lock when the customer closes: status, assignment and notes
+    // stay usable (is_closed outlives a status an agent sets afterwards).
+    const closed = Boolean(conversation.is_closed);
     this.banner.hidden = !closed;
     document.querySelector(".conversation").classList.toggle("is-closed", closed);
     this.statusSelect.value = conversation.status;
-    this.statusSelect.disabled = closed;
     const assignee = conversation.assigned_agent;
     this.assigneeSelect.value = assignee ? String(assignee.id) : "";
     this.labelEditor.render(conversation.labels || []);
@@ -306,7 +310,7 @@ export class ConversationView {
   }
 
   applyMode() {
-    const closed = this.conversation.status === "closed";
+    const closed = Boolean(this.conversation.is_closed);
     const note = this.mode === "note";
     // Notes stay possible on a closed conversation: they never reach the customer.
     const disabled = closed && !note;
@@ -318,7 +322,7 @@ export class ConversationView {
       ? gettext("Private note for your team")
       : gettext("Message to the customer");
     this.textarea.placeholder = disabled
-      ? gettext("The customer closed this conversation")
+      ? gettext("The customer closed this conversation: switch to Private note to write to your team")
       : note
         ? gettext("Only your team sees notes… (Ctrl+Enter to save)")
         : gettext("Write a reply… (Ctrl+Enter to send)");
@@ -343,6 +347,7 @@ export class ConversationView {
         if (event.type === "message.created" && data.kind === "system") this.refreshExtras();
         if (event.type === "message.created") {
           if (data.direction === "in") this.clearTyping("customer");
+          else if (data.direction === "out" && data.sender) this.clearTyping(data.sender.username);
           this.scrollToEnd();
           this.markRead();
         }
@@ -354,7 +359,8 @@ export class ConversationView {
         return true;
       case "typing":
         if (data.conversation !== this.id) return false;
-        this.showTyping(data.who, data.typing);
+        // My own other tab is not a teammate replying.
+        if (data.who !== this.me.username) this.showTyping(data.who, data.typing);
         return true;
       case "presence":
         if (data.conversation !== this.id || data.who === this.me.username) return false;
@@ -417,10 +423,16 @@ export class ConversationView {
   }
 
   renderTyping() {
-    const names = [...this.remoteTyping.keys()].map((w) => (w === "customer" ? gettext("The customer") : w));
-    this.typingEl.hidden = names.length === 0;
-    this.typingEl.textContent = names.length
-      ? interpolate(ngettext("%(names)s is typing…", "%(names)s are typing…", names.length), { names: names.join(", ") })
+    // The customer types above the composer; teammates composing a reply show
+    // next to who is viewing, so two agents don't answer at once.
+    const customer = this.remoteTyping.has("customer");
+    this.typingEl.hidden = !customer;
+    this.typingEl.textContent = customer ? gettext("The customer is typing…") : "";
+    const agents = [...this.remoteTyping.keys()].filter((w) => w !== "customer").sort();
+    if (!this.replyingEl) return;
+    this.replyingEl.hidden = agents.length === 0;
+    this.replyingEl.textContent = agents.length
+      ? interpolate(ngettext("%(names)s is replying…", "%(names)s are replying…", agents.length), { names: agents.join(", ") })
       : "";
   }
 
@@ -470,8 +482,10 @@ export class ConversationView {
   typed() {
     if (this.mode !== "reply" || this.textarea.disabled) return;
     // One start per burst and one stop after idle: no event per keystroke.
-    if (!this.typingSent && this.textarea.value.trim()) {
+    const stale = Date.now() - (this.typingSentAt || 0) > TYPING_REFRESH_MS;
+    if ((!this.typingSent || stale) && this.textarea.value.trim()) {
       this.typingSent = this.socket.send({ type: "typing.start", conversation: this.id });
+      this.typingSentAt = Date.now();
     }
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
@@ -559,6 +573,17 @@ export class ConversationView {
     return this.assign(this.me.id);
   }
 
+  // Resolve, then open the row below this one in the inbox (or the one above,
+  // or the inbox itself): read before resolving, as the list may drop this row.
+  async resolveAndNext() {
+    const links = [...document.querySelectorAll("#inbox-list a.row-link")];
+    const here = links.findIndex((a) => a.closest(".row")?.dataset.conversation === String(this.id));
+    const next = here === -1 ? links[0] : links[here + 1] || links[here - 1];
+    if (!(await this.setStatus("resolved"))) return;
+    const back = document.querySelector(".conversation-header a.back");
+    location.assign(next ? next.href : back?.href || "/console/");
+  }
+
   async setStatus(status) {
     try {
       this.applyConversation(
@@ -567,9 +592,11 @@ export class ConversationView {
           body: { status },
         }),
       );
+      return true;
     } catch (err) {
       toast(err.message);
       this.applyConversation(this.conversation);
+      return false;
     }
   }
 }

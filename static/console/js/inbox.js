@@ -57,9 +57,48 @@ async function bulk(body, done, refresh) {
   }
 }
 
+// Defaults the server applies when a parameter is absent: left out of the URL.
+const DEFAULTS = { status: "open", assignee: "me_or_none" };
+
+// Filters apply as they change: the address keeps them (a reload shows the
+// same view) and the list is refetched in place.
+function applyFilters(params, refresh) {
+  for (const [key, value] of [...params.entries()]) {
+    if (!value || DEFAULTS[key] === value || key === "page") params.delete(key);
+  }
+  const query = params.toString();
+  history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}`);
+  const back = document.querySelector(".conversation-header a.back");
+  if (back) back.search = query;
+  refresh();
+}
+
+function setupFilters(aside, refresh) {
+  const form = aside.querySelector("form.filters");
+  if (!form) return;
+  const fromForm = () => new URLSearchParams([...new FormData(form)].map(([k, v]) => [k, String(v)]));
+  form.addEventListener("change", () => applyFilters(fromForm(), refresh));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    applyFilters(fromForm(), refresh);
+  });
+  // The tabs are the assignee filter's common choices.
+  aside.addEventListener("click", (event) => {
+    const tab = event.target.closest?.("a.inbox-tab");
+    if (!tab || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    const select = form.elements.namedItem("assignee");
+    if (select) select.value = tab.dataset.assignee;
+    for (const other of aside.querySelectorAll("a.inbox-tab")) other.removeAttribute("aria-current");
+    tab.setAttribute("aria-current", "true");
+    applyFilters(fromForm(), refresh);
+  });
+}
+
 export function setupInbox({ refresh }) {
   const aside = document.querySelector(".inbox");
   if (!aside) return;
+  setupFilters(aside, refresh);
   aside.addEventListener("change", (event) => {
     const box = event.target.closest?.(".row-select");
     if (!box) return;

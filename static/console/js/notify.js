@@ -92,7 +92,7 @@ export function notifyMessage(message, conversationUrl) {
   if (!notificationsEnabled()) return;
   if ("Notification" in window && Notification.permission === "granted") {
     const n = new Notification(gettext("New customer message"), {
-      body: (message.text || "").slice(0, 140),
+      body: (message.preview || message.text || "").slice(0, 140),
       tag: `conversation-${message.conversation}`,
     });
     n.onclick = () => {

@@ -29,14 +29,26 @@ def test_set_status(api_client, conversation) -> None:
     assert api_client.post(url, {"status": "closed"}, format="json").status_code == 400
 
 
-def test_status_of_a_customer_closed_conversation_is_409(
+def test_a_customer_closed_conversation_takes_a_status_but_no_reply(
     api_client, conversation
 ) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(status="closed")
     url = f"/api/v1/conversations/{conversation.id}/status/"
-    response = api_client.post(url, {"status": "open"}, format="json")
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conversation_closed"
+    response = api_client.post(url, {"status": "resolved"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "resolved"
+    assert response.json()["is_closed"] is True
+    # Even "open" does not unlock replies: only the customer's next message does.
+    assert api_client.post(url, {"status": "open"}, format="json").status_code == 200
+    send = f"/api/v1/conversations/{conversation.id}/messages/"
+    refused = api_client.post(send, {"text": "hello?"}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "conversation_closed"
+    assign = f"/api/v1/conversations/{conversation.id}/assign/"
+    assert (
+        api_client.post(assign, {"assigned_agent": None}, format="json").status_code
+        == 200
+    )
 
 
 def test_note_is_created_and_listed_as_internal(api_client, conversation) -> None:

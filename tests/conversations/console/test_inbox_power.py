@@ -40,14 +40,13 @@ def test_bulk_resolve_assign_and_label(
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["done"] == [a.id, b.id]
+    # A customer-closed conversation resolves too (its replies stay locked).
+    assert body["done"] == [a.id, b.id, closed.id]
     refused = {item["id"]: item["code"] for item in body["refused"]}
-    assert refused == {
-        closed.id: "conversation_closed",
-        foreign_conversation.id: "not_found",
-    }
+    assert refused == {foreign_conversation.id: "not_found"}
+    assert Conversation.objects.get(pk=closed.pk).is_closed
     assert set(
-        Conversation.objects.filter(pk__in=[a.id, b.id]).values_list(
+        Conversation.objects.filter(pk__in=[a.id, b.id, closed.id]).values_list(
             "status", flat=True
         )
     ) == {"resolved"}

@@ -60,7 +60,7 @@ def test_assign_accepts_only_members_of_the_business(agent, conversation) -> Non
     assert conversation.assigned_agent is None
 
 
-def test_status_cannot_reopen_a_customer_closed_conversation(
+def test_status_moves_on_a_customer_closed_conversation_but_replies_stay_locked(
     agent, conversation
 ) -> None:
     services.conversation_set_status(
@@ -75,10 +75,13 @@ def test_status_cannot_reopen_a_customer_closed_conversation(
     Conversation.objects.filter(pk=conversation.pk).update(
         status=Conversation.Status.CLOSED
     )
+    reopened = services.conversation_set_status(
+        conversation=conversation, actor=agent, status="open"
+    )
+    assert reopened.status == Conversation.Status.OPEN
+    assert reopened.is_closed
     with pytest.raises(ConflictError):
-        services.conversation_set_status(
-            conversation=conversation, actor=agent, status="open"
-        )
+        services.message_send(conversation=reopened, sender=agent, text="hi")
 
 
 def test_read_marker_only_moves_forward(agent, conversation) -> None:

@@ -102,7 +102,10 @@ def test_inbox_filters_by_status_and_assignee(
     html = console.get("/console/?assignee=none").content.decode()
     assert "Open Unassigned" in html
     assert "Mine Pending" not in html
+    # An unknown status is the default view's: open only.
     html = console.get("/console/?assignee=me&status=bogus").content.decode()
+    assert "Mine Pending" not in html
+    html = console.get("/console/?assignee=me&status=any").content.decode()
     assert "Mine Pending" in html
 
 

@@ -48,15 +48,18 @@ class WebhookAnswer:
 
 
 Handler = Callable[[InboundMessage], Awaitable[list[realtime.Push]]]
+# The body, read only once the headers passed; None when it is over the limit.
+BodyReader = Callable[[], Awaitable[bytes | None]]
 
 
 async def webhook_answer(
-    headers: Mapping[str, str], body: bytes, *, handle: Handler | None = None
+    headers: Mapping[str, str], read_body: BodyReader, *, handle: Handler | None = None
 ) -> WebhookAnswer:
     """Everything the webhook does, for the Django view and for the ASGI edge
     (msp_console/edge.py), which answers ``POST /message`` without the
-    middleware chain. ``headers`` is case-insensitive; ``handle`` runs the one
-    transaction in a thread of its own."""
+    middleware chain. ``headers`` is case-insensitive; not a byte of the body
+    is read before the token and the declared length pass; ``handle`` runs the
+    one transaction in a thread of its own."""
     try:
         apple_token_verify(headers.get("Authorization"))
     except MissingToken:
@@ -67,6 +70,9 @@ async def webhook_answer(
     if not declared.isascii() or not declared.isdecimal():
         return WebhookAnswer(400, "Content-Length is not a number")
     if len(declared) > 12 or int(declared) > MAX_BODY_BYTES:
+        return WebhookAnswer(413, "body too large")
+    body = await read_body()
+    if body is None:
         return WebhookAnswer(413, "body too large")
     try:
         event = parse_inbound(headers, body)
@@ -87,7 +93,10 @@ async def webhook_answer(
 @csrf_exempt
 @require_POST
 async def apple_webhook(request: HttpRequest) -> HttpResponse:
-    answer = await webhook_answer(request.headers, request.body)
+    async def read_body() -> bytes:
+        return request.body
+
+    answer = await webhook_answer(request.headers, read_body)
     return answer.response()
 
 

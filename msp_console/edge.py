@@ -126,10 +126,14 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-_DISCONNECTED = b""
+class _Disconnected:
+    """The client went away before its body was in (b"" is a real body)."""
 
 
-async def _read_body(receive: Receive) -> bytes | None:
+_DISCONNECTED = _Disconnected()
+
+
+async def _read_body(receive: Receive) -> bytes | _Disconnected | None:
     """The whole body, or None past the limit. A chunked body has no length to
     check up front, so it is counted as it arrives; a client that went away
     leaves ``_DISCONNECTED``."""
@@ -241,12 +245,16 @@ class EdgeMiddleware:
             ):
                 await _answer(counted_send, 413, {"error": "body too large"})
                 return
-            body = await _read_body(receive)
-            if body is None:
-                await _answer(counted_send, 413, {"error": "body too large"})
-                return
-            if body is _DISCONNECTED:
-                return
+            disconnected = False
+
+            async def read_body() -> bytes | None:
+                nonlocal disconnected
+                body = await _read_body(receive)
+                if isinstance(body, _Disconnected):
+                    disconnected = True
+                    return None
+                return body
+
             answer = await webhook_answer(
                 CaseInsensitiveMapping(
                     {
@@ -254,9 +262,11 @@ class EdgeMiddleware:
                         for k, v in headers.items()
                     }
                 ),
-                body,
+                read_body,
                 handle=handle_at_edge,
             )
+            if disconnected:
+                return  # Nobody is left to answer.
             await _answer(counted_send, answer.status, _webhook_body(answer))
             _log_webhook(answer.status, started)
             return

@@ -120,5 +120,6 @@ async def test_each_webhook_hands_its_connection_back(business) -> None:
         headers, content = signed(business, body=f"message {n}")
         assert (await post(headers, [content]))[0] == 200
     # No request cycle closes the executor threads' connections at the edge:
-    # the handler does (with the pool they go back to it), so none is left open.
-    assert await sync_to_async(backends)() == before
+    # the handler does (with the pool they go back to it), so none is left open
+    # (one another test left closing meanwhile may make it fewer).
+    assert await sync_to_async(backends)() <= before

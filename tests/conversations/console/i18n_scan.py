@@ -1,0 +1,181 @@
+"""Finds user-visible English left unmarked in templates and ES modules.
+
+Templates: text between tags and the attributes people read (title,
+aria-label, placeholder, alt, a button's value, data-label-*) once Django's
+own tags, variables and translated blocks are taken out. ES modules: string
+literals that read as words (a capitalised word, or three words in a row)
+outside gettext()/ngettext(); `// i18n: not shown` on the line says a literal
+is not for people (a header name, a key).
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# Words that stay as they are in Spanish too (brand, protocol, units).
+VERBATIM = {
+    "MSP console",
+    "CSV",
+    "CSAT",
+    "SLA",
+    "JSON",
+    "API",
+    "URL",
+    "UTC",
+    "p90",
+    "Apple Pay",
+    "OAuth",
+    "Ctrl",
+    "Enter",
+    "iPhone",
+    "iPad",
+    "Mac",
+}
+
+_DJANGO_BLOCKS = re.compile(
+    # Blocks that fill class names and attributes, not text.
+    r"{%\s*block\s+(?:page|layout_class|body_attrs)\s*%}.*?{%\s*endblock\s*%}"
+    r"|{%\s*(?:blocktrans|blocktranslate)\b.*?{%\s*(?:endblocktrans|endblocktranslate)\s*%}"
+    r"|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
+    r"|{#.*?#}"
+    r"|{{.*?}}"
+    r"|{%.*?%}",
+    re.S,
+)
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S | re.I)
+_READ_ATTRS = {"title", "aria-label", "placeholder", "alt", "aria-description"}
+_CODE = {"code", "kbd", "pre", "samp"}
+_WORD = re.compile(r"[A-Za-zÀ-ÿ]{2,}")
+
+
+def _wordy(text: str) -> bool:
+    for verbatim in sorted(VERBATIM, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(verbatim)}(?!\w)", " ", text)
+    return bool(_WORD.search(text))
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self.code = 0  # inside <code>, <kbd>…: shown as typed, never translated
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _CODE and self.code:
+            self.code -= 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _CODE:
+            self.code += 1
+        kinds = dict(attrs)
+        for name, value in attrs:
+            if value is None:
+                continue
+            readable = (
+                name in _READ_ATTRS
+                or name.startswith("data-label")
+                or (
+                    name == "value"
+                    and tag == "input"
+                    and kinds.get("type") in {"submit", "button"}
+                )
+            )
+            if readable and _wordy(value):
+                self.found.append(f"{name}={value!r}")
+
+    def handle_data(self, data: str) -> None:
+        if not self.code and _wordy(data):
+            self.found.append(" ".join(data.split()))
+
+
+def template_leftovers(path: Path) -> list[str]:
+    """English a template shows without a translation tag."""
+    source = path.read_text()
+    source = _SCRIPT.sub("", source)
+    # A tag becomes a space: `{% trans "x" %}` inside an attribute leaves it blank.
+    source = _DJANGO_BLOCKS.sub(" ", source)
+    collector = _Collector()
+    collector.feed(source)
+    return collector.found
+
+
+_LITERAL = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`", re.S)
+_TRANSLATED = re.compile(r"\b(?:gettext|ngettext|pgettext)\(\s*$")
+_NGETTEXT_PLURAL = re.compile(r"\bngettext\(\s*(?:\"(?:[^\"\\]|\\.)*\"|`[^`]*`)\s*,\s*$")
+_PROSE = re.compile(r"\b[A-Z][a-z]+\b|\b[a-z]{2,} [a-z]{2,} [a-z]{2,}\b")
+_IGNORE = "i18n: not shown"
+_LOGGED = re.compile(r"\bconsole\.\w+\(\s*$")
+# Names the browser or the server reads, not people.
+NOT_SHOWN = {
+    "Content-Type",
+    "Accept",
+    "X-CSRFToken",
+    "Idempotency-Key",
+    "Tab",
+    "Escape",
+    "Enter",
+    "Backspace",
+    "ArrowUp",
+    "ArrowDown",
+    "ArrowLeft",
+    "ArrowRight",
+    "Notification",
+    "Files",
+}
+
+
+def _comment_free(source: str) -> str:
+    # Block comments and line comments go (keeping line breaks); URLs in
+    # strings keep their "//" because a literal is matched before a comment.
+    out = []
+    for match in re.finditer(
+        r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`|/\*.*?\*/|//[^\n]*",
+        source,
+        re.S,
+    ):
+        out.append((match.start(), match.end(), match.group()))
+    result = []
+    last = 0
+    for start, end, text in out:
+        result.append(source[last:start])
+        if text.startswith("/*") or text.startswith("//"):
+            keep = _IGNORE if _IGNORE in text else ""
+            result.append(keep + "\n" * text.count("\n") + " " * 0)
+        else:
+            result.append(text)
+        last = end
+    result.append(source[last:])
+    return "".join(result)
+
+
+def script_leftovers(path: Path) -> list[str]:
+    """Literals in an ES module that read as English prose and are not translated."""
+    found = []
+    source = _comment_free(path.read_text())
+    lines = source.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for match in _LITERAL.finditer(source):
+        literal = match.group()
+        body = literal[1:-1]
+        if literal.startswith("`"):
+            body = re.sub(r"\$\{[^}]*\}", " ", body)
+        if not _PROSE.search(body) or body.strip() in VERBATIM | NOT_SHOWN:
+            continue
+        before = source[: match.start()]
+        if (
+            _TRANSLATED.search(before[-40:])
+            or _NGETTEXT_PLURAL.search(before[-400:])
+            or _LOGGED.search(before[-40:])
+        ):
+            continue
+        line_no = before.count("\n")
+        if _IGNORE in lines[line_no]:
+            continue
+        found.append(f"{path.name}:{line_no + 1}: {literal[:80]}")
+    return found

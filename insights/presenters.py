@@ -50,7 +50,10 @@ def sla_next(facts: ConversationFacts | None) -> dict[str, Any] | None:
     sla = sla_of(facts)
     if sla is None:
         return None
-    for name, label in (("first_response", _("First reply")), ("resolution", _("Resolve"))):
+    for name, label in (
+        ("first_response", _("First reply")),
+        ("resolution", _("Resolve")),
+    ):
         target = sla[name]
         if target is not None and not target["done"]:
             return {**target, "label": label}

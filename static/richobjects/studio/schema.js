@@ -188,13 +188,13 @@ export const SCHEMAS = {
         { type: "text", key: "title", label: gettext("Question"), help: gettext("Up to 256 characters."), placeholders: true },
         { type: "text", key: "subtitle", label: gettext("Subtitle") },
         { type: "pageref", key: "next", label: gettext("Next page"), help: gettext("Blank: this page submits the form.") },
-        { type: "checkbox", key: "multiple_selection", label: gettext("Several choices allowed"), when: (page) => ["select", gettext("picker")].includes(page.type) },
+        { type: "checkbox", key: "multiple_selection", label: gettext("Several choices allowed"), when: (page) => ["select", "picker"].includes(page.type) },
         {
           type: "list",
           key: "items",
           label: gettext("Choices"),
           itemLabel: gettext("Choice"),
-          when: (page) => ["select", gettext("picker")].includes(page.type),
+          when: (page) => ["select", "picker"].includes(page.type),
           newItem: () => ({ title: "" }),
           fields: [
             { type: "text", key: "title", label: gettext("Choice") },

@@ -103,9 +103,13 @@ def template_leftovers(path: Path) -> list[str]:
     return collector.found
 
 
-_LITERAL = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`", re.S)
+_LITERAL = re.compile(
+    r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`", re.S
+)
 _TRANSLATED = re.compile(r"\b(?:gettext|ngettext|pgettext)\(\s*$")
-_NGETTEXT_PLURAL = re.compile(r"\bngettext\(\s*(?:\"(?:[^\"\\]|\\.)*\"|`[^`]*`)\s*,\s*$")
+_NGETTEXT_PLURAL = re.compile(
+    r"\bngettext\(\s*(?:\"(?:[^\"\\]|\\.)*\"|`[^`]*`)\s*,\s*$"
+)
 _PROSE = re.compile(r"\b[A-Z][a-z]+\b|\b[a-z]{2,} [a-z]{2,} [a-z]{2,}\b")
 _IGNORE = "i18n: not shown"
 _LOGGED = re.compile(r"\bconsole\.\w+\(\s*$")

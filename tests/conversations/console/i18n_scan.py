@@ -183,3 +183,87 @@ def script_leftovers(path: Path) -> list[str]:
             continue
         found.append(f"{path.name}:{line_no + 1}: {literal[:80]}")
     return found
+
+
+# --- what the sources mark, to check the catalogue has each -------------------------
+
+_TRANS_TAG = re.compile(
+    r"{%\s*(?:trans|translate)\s+(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
+    r"(?:\s+context\s+(\"[^\"]*\"|'[^']*'))?[^%]*%}"
+)
+_BLOCK_TAG = re.compile(
+    r"{%\s*(?:blocktrans|blocktranslate)\b([^%]*)%}(.*?)"
+    r"(?:{%\s*plural\s*%}(.*?))?{%\s*(?:endblocktrans|endblocktranslate)\s*%}",
+    re.S,
+)
+_VARIABLE = re.compile(r"{{\s*(\w+)\s*}}")
+_JS_CALL = re.compile(
+    r"\b(gettext|ngettext)\(\s*(\"(?:[^\"\\]|\\.)*\")(?:\s*,\s*(\"(?:[^\"\\]|\\.)*\"))?"
+)
+
+Message = tuple[str | None, str, str | None]  # context, msgid, plural
+
+
+def _block_msgid(body: str, trimmed: bool) -> str:
+    if trimmed:
+        body = " ".join(line.strip() for line in body.strip().splitlines())
+    return _VARIABLE.sub(r"%(\1)s", body.replace("%", "%%"))
+
+
+def template_messages(path: Path) -> list[Message]:
+    source = path.read_text()
+    found: list[Message] = []
+    for match in _TRANS_TAG.finditer(source):
+        context = match.group(2)[1:-1] if match.group(2) else None
+        found.append((context, match.group(1)[1:-1], None))
+    for match in _BLOCK_TAG.finditer(source):
+        options, body, plural = match.groups()
+        context_match = re.search(r"context\s+[\"']([^\"']*)[\"']", options)
+        trimmed = "trimmed" in options.split()
+        found.append(
+            (
+                context_match.group(1) if context_match else None,
+                _block_msgid(body, trimmed),
+                _block_msgid(plural, trimmed) if plural is not None else None,
+            )
+        )
+    return found
+
+
+def _js_string(literal: str) -> str:
+    import json
+
+    return json.loads(literal)
+
+
+def script_messages(path: Path) -> list[Message]:
+    found: list[Message] = []
+    for match in _JS_CALL.finditer(path.read_text()):
+        plural = _js_string(match.group(3)) if match.group(3) else None
+        found.append((None, _js_string(match.group(2)), plural))
+    return found
+
+
+_PY_FUNCTIONS = {"gettext", "gettext_lazy", "_", "ngettext", "ngettext_lazy"}
+
+
+def python_messages(path: Path) -> list[Message]:
+    import ast
+
+    found: list[Message] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in _PY_FUNCTIONS or not node.args:
+            continue
+        first = node.args[0]
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            continue
+        plural = None
+        if name.startswith("ngettext") and len(node.args) > 1:
+            second = node.args[1]
+            if isinstance(second, ast.Constant) and isinstance(second.value, str):
+                plural = second.value
+        found.append((None, first.value, plural))
+    return found

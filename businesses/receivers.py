@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
+
 from conversations import events, presentation
 from conversations.models import Conversation
 
@@ -40,4 +42,4 @@ def connect() -> None:
     events.subscribe(events.ConversationStarted, on_conversation_started)
     events.subscribe(events.AgentAvailabilityChanged, on_agent_availability_changed)
     presentation.conversation_field_register("route", conversation_route_field)
-    presentation.inbox_scope_register("my_teams", "My teams", my_teams)
+    presentation.inbox_scope_register("my_teams", gettext_lazy("My teams"), my_teams)

@@ -45,8 +45,8 @@ from .versions import version_diff
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 # Placeholders an admin can insert, with what the sample customer shows for each.
 PLACEHOLDERS = [
-    ("customer.name", "The customer's name", "there"),
-    ("business.name", "The business's name", ""),
+    ("customer.name", gettext_lazy("The customer's name"), "there"),
+    ("business.name", gettext_lazy("The business's name"), ""),
 ]
 
 

@@ -41,7 +41,10 @@ TEMPLATES = sorted(
         for folder in TEMPLATE_DIRS
         for path in (ROOT / "templates" / folder).rglob("*.html")
     ]
-    + [ROOT / "templates" / "base.html", ROOT / "templates/richobjects/canned_replies.html"]
+    + [
+        ROOT / "templates" / "base.html",
+        ROOT / "templates/richobjects/canned_replies.html",
+    ]
 )
 SCRIPTS = sorted(
     path
@@ -59,7 +62,10 @@ def _catalogue(domain: str) -> dict[tuple[str | None, str], Any]:
     with (LOCALE / f"{domain}.po").open("rb") as source:
         catalogue = read_po(source)
     return {
-        (message.context, message.id[0] if isinstance(message.id, tuple) else message.id): message
+        (
+            message.context,
+            message.id[0] if isinstance(message.id, tuple) else message.id,
+        ): message
         for message in catalogue
         if message.id
     }
@@ -112,7 +118,7 @@ def test_every_marked_script_string_has_its_spanish() -> None:
 
 def test_the_scanner_sees_what_it_should() -> None:
     """The checks above can fail: unmarked English in each kind of place is found."""
-    from .i18n_scan import _Collector, _comment_free, _DJANGO_BLOCKS  # noqa: F401
+    from .i18n_scan import _DJANGO_BLOCKS, _Collector, _comment_free  # noqa: F401
 
     sample = ROOT / "build" / "i18n-sample"
     sample.mkdir(parents=True, exist_ok=True)
@@ -151,7 +157,10 @@ class _Readable(HTMLParser):
         if tag in {"script", "style", "code", "kbd"}:
             self.skip += 1
         for name, value in attrs:
-            if value and (name in {"title", "aria-label", "placeholder", "alt"} or name.startswith("data-label")):
+            if value and (
+                name in {"title", "aria-label", "placeholder", "alt"}
+                or name.startswith("data-label")
+            ):
                 self.strings.append(value.strip())
 
     def handle_endtag(self, tag: str) -> None:
@@ -191,7 +200,9 @@ def test_the_console_pages_show_no_english_the_catalogue_translates(
     english = {
         msgid: message
         for (context, msgid), message in _catalogue("django").items()
-        if isinstance(message.string, str) and message.string and message.string != msgid
+        if isinstance(message.string, str)
+        and message.string
+        and message.string != msgid
     }
     pages = [
         reverse("console-inbox"),

@@ -37,9 +37,7 @@ def test_a_token_caller_gets_english_even_when_its_agent_chose_spanish(
 def test_accept_language_asks_for_spanish_and_the_codes_stay(
     api_client: APIClient,
 ) -> None:
-    missing = api_client.get(
-        "/api/v1/conversations/999999/", HTTP_ACCEPT_LANGUAGE="es"
-    )
+    missing = api_client.get("/api/v1/conversations/999999/", HTTP_ACCEPT_LANGUAGE="es")
     assert _error(missing) == {
         "code": "not_found",
         "message": "No existe esa conversación.",

@@ -51,7 +51,14 @@ SCRIPTS = sorted(
     for folder in ["console/js", "insights/js", "richobjects/studio"]
     for path in (ROOT / "static" / folder).glob("*.js")
 )
-PYTHON_APPS = ["conversations", "richobjects", "insights", "trust", "businesses", "integrations"]
+PYTHON_APPS = [
+    "conversations",
+    "richobjects",
+    "insights",
+    "trust",
+    "businesses",
+    "integrations",
+]
 
 
 def _name(path: Path) -> str:

@@ -132,28 +132,23 @@ NOT_SHOWN = {
 }
 
 
+_TOKENS = re.compile(
+    r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`|/\*.*?\*/|//[^\n]*",
+    re.S,
+)
+
+
 def _comment_free(source: str) -> str:
     # Block comments and line comments go (keeping line breaks); URLs in
     # strings keep their "//" because a literal is matched before a comment.
-    out = []
-    for match in re.finditer(
-        r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`|/\*.*?\*/|//[^\n]*",
-        source,
-        re.S,
-    ):
-        out.append((match.start(), match.end(), match.group()))
-    result = []
-    last = 0
-    for start, end, text in out:
-        result.append(source[last:start])
-        if text.startswith("/*") or text.startswith("//"):
-            keep = _IGNORE if _IGNORE in text else ""
-            result.append(keep + "\n" * text.count("\n") + " " * 0)
-        else:
-            result.append(text)
-        last = end
-    result.append(source[last:])
-    return "".join(result)
+    def blank(match: re.Match[str]) -> str:
+        text = match.group()
+        if not text.startswith(("/*", "//")):
+            return text
+        # The opt-out marker survives on its line; line numbers stay right.
+        return (_IGNORE if _IGNORE in text else "") + "\n" * text.count("\n")
+
+    return _TOKENS.sub(blank, source)
 
 
 def script_leftovers(path: Path) -> list[str]:
@@ -161,9 +156,6 @@ def script_leftovers(path: Path) -> list[str]:
     found = []
     source = _comment_free(path.read_text())
     lines = source.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
     for match in _LITERAL.finditer(source):
         literal = match.group()
         body = literal[1:-1]

@@ -125,20 +125,16 @@ def test_every_marked_script_string_has_its_spanish() -> None:
     assert _missing(messages, catalogue) == []
 
 
-def test_the_scanner_sees_what_it_should() -> None:
+def test_the_scanner_sees_what_it_should(tmp_path: Path) -> None:
     """The checks above can fail: unmarked English in each kind of place is found."""
-    from .i18n_scan import _DJANGO_BLOCKS, _Collector, _comment_free  # noqa: F401
-
-    sample = ROOT / "build" / "i18n-sample"
-    sample.mkdir(parents=True, exist_ok=True)
-    html = sample / "page.html"
+    html = tmp_path / "page.html"
     html.write_text(
         '{% load i18n %}<h1>{% translate "Fine" %}</h1><p>Left in English</p>'
         '<button aria-label="Close it">{% translate "Close" %}</button>'
         "<code>Authorization: Token</code>{{ name }}"
     )
     assert template_leftovers(html) == ["Left in English", "aria-label='Close it'"]
-    script = sample / "page.js"
+    script = tmp_path / "page.js"
     script.write_text(
         'node.textContent = gettext("Fine");\n'
         'toast("Something went wrong");\n'

@@ -2,34 +2,31 @@
 
 What it measures
 ----------------
-A real stack is started (tests/live.py: a fresh PostgreSQL database, Daphne, a
-Celery worker on Redis). An agent signs in and keeps the console WebSocket
-``/ws/console/`` open. Then N signed, gzip'd webhooks, built exactly as Apple's
-gateway posts them, are sent to ``POST /message`` at a fixed concurrency, spread
-over 200 customers, each with a unique message id.
+Two apps under the same server command, on the same PostgreSQL database and
+Redis (bench/stacks.py): the project in production settings (DEBUG off, a
+Celery worker beside it) and the minimal Django app of bench/baseline/, which
+does the inbound work and nothing else. ``--server daphne`` serves each with
+one Daphne process, ``--server serve`` with `make serve`'s Gunicorn and
+``--processes`` Uvicorn workers (default: one per core); ``both`` runs both.
+An agent signs in to the project and keeps ``/ws/console/`` open. N signed,
+gzip'd webhooks per app, built exactly as Apple's gateway posts them and spread
+over 200 customers, are sent to ``POST /message`` at a fixed concurrency, the
+two apps taking turns in alternating rounds so that the machine's drifting load
+weighs on both alike.
 
-* throughput: webhooks acknowledged per second (N / wall time of the send phase).
-* delivery latency: per message, the moment its ``message.created`` frame is read
-  from the agent's socket minus the moment its webhook was sent (p50, p95, p99,
-  max, in ms). It covers the whole inbound path: JWT check, gunzip, parse, the
-  database transaction, the channel-layer publish through Redis and the push.
+* throughput: webhooks acknowledged per second; project / minimal is the
+  figure to keep high (target >= 0.70).
+* delivery latency: per message, the moment its ``message.created`` frame is
+  read from the agent's socket minus the moment its webhook was sent (p50, p95,
+  p99, max, in ms): JWT check, gunzip, parse, the transaction, the publish
+  through Redis and the push.
 * lost: webhooks answered 200 whose message never reached the socket within
   ``--timeout`` seconds after the last answer.
-* baseline: the same number of requests at the same concurrency against the same
-  server, ``POST /message`` without an Authorization header, which the view
-  answers 401 before it touches the database. It is the cost of the HTTP path
-  alone (Twisted, ASGI, Django middleware, the view's first line); the ratio
-  inbound/baseline says how much of that ceiling real webhooks keep.
+* ceiling: ``POST /message`` without an Authorization header, answered 401 at
+  the ASGI edge before any work: the cost of the HTTP path alone.
 
-How to read it
---------------
-The client runs on the same machine as the server, database and Redis, so the
-figures are for comparing revisions on one machine, not for capacity planning.
-A ratio near 1 means the HTTP layer is the bottleneck; a low ratio means the
-work behind it (database, publishing) is. Latency percentiles well above
-concurrency / throughput mean messages queue behind the request (in the channel
-layer or the socket). ~50 warm-up requests precede each phase and are not
-counted.
+The client runs on the same machine as the servers, database and Redis, so the
+figures compare revisions and apps on one machine; they are not capacity.
 
 Exit status: 0 when every webhook got 200, every message reached the socket and
 the baseline got only 401s; 1 otherwise; 2 when the stack would not start.
@@ -42,13 +39,12 @@ import asyncio
 import base64
 import json
 import math
-import subprocess
+import os
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,64 +57,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.stacks import SERVERS, BenchStack, bench_stack  # noqa: E402
 from tests.helpers import inbound_body, inbound_request  # noqa: E402
-from tests.live import (  # noqa: E402
-    BUILD,
-    MSP_ID,
-    MSP_SECRET,
-    LiveStack,
-    free_port,
-    live_stack,
-)
+from tests.live import BUILD, MSP_ID, MSP_SECRET  # noqa: E402
 
 # Apple is never called by the inbound path; a closed local port will do.
 GATEWAY_URL = "http://127.0.0.1:9/v1"
 CUSTOMERS = 200
 WARMUP = 50
+ROUNDS = 10
 REQUEST_TIMEOUT = 30.0
 PHASE_SECONDS = 900.0  # a ceiling on any one send phase, whatever happens
-SERVER_LOG = BUILD / "e2e-bench-daphne.log"
-BASELINE_LOG = BUILD / "bench-baseline-daphne.log"
-BASELINE_SCHEMA = Path(__file__).resolve().parent / "baseline" / "schema.sql"
-
-
-def start_baseline(stack: LiveStack, cleanup: ExitStack) -> str:
-    """The minimal app (bench/baseline/) under the same server, on the same
-    database and Redis: its tables first, then Daphne like the stack's."""
-    import psycopg
-
-    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(BASELINE_SCHEMA.read_text())
-    port = free_port()
-    env = {**stack.env, "DJANGO_SETTINGS_MODULE": "bench.baseline.settings"}
-    out = cleanup.enter_context(BASELINE_LOG.open("w"))
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "bench.baseline.asgi:application",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-    cleanup.callback(server.wait, 10)
-    cleanup.callback(server.terminate)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"baseline exited:\n{BASELINE_LOG.read_text()[-2000:]}")
-        try:
-            httpx.post(f"{url}/message", timeout=2)
-            return url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError("baseline did not start")
 
 
 @dataclass(frozen=True)
@@ -135,6 +84,13 @@ class PhaseResult:
     statuses: Counter[str] = field(default_factory=Counter)
     ok_ids: list[str] = field(default_factory=list)
     unsent: int = 0
+
+    def add(self, other: PhaseResult) -> None:
+        self.elapsed += other.elapsed
+        self.sent_at.update(other.sent_at)
+        self.statuses.update(other.statuses)
+        self.ok_ids += other.ok_ids
+        self.unsent += other.unsent
 
     def unexpected(self, expected: int) -> int:
         return sum(n for s, n in self.statuses.items() if s != str(expected))
@@ -196,7 +152,7 @@ def bearer() -> str:
 
 
 def build_webhooks(
-    stack: LiveStack, count: int, *, label: str, signed: bool = True
+    stack: BenchStack, count: int, *, label: str, signed: bool = True
 ) -> list[Webhook]:
     """Everything is signed and gzip'd up front, so that the client's own CPU
     stays out of the timed phase. Apple reuses a token for up to an hour."""
@@ -277,11 +233,12 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def server_log_summary() -> str:
-    """What Daphne complained about: pushes the channel layer dropped because the
-    agent's channel was full, and exceptions inside the application."""
+def server_log_summary(stack: BenchStack) -> str:
+    """What the server complained about: pushes the channel layer dropped because
+    the agent's channel was full, and exceptions inside the application."""
+    server_log = BUILD / f"bench-inbound-{stack.server}-project.log"
     try:
-        text = SERVER_LOG.read_text(errors="replace")
+        text = server_log.read_text(errors="replace")
     except OSError as exc:
         return f"unreadable ({exc})"
     dropped = text.count("over capacity in group")
@@ -289,7 +246,7 @@ def server_log_summary() -> str:
     errors = text.count("Internal Server Error")
     return (
         f"{dropped} pushes dropped over capacity, {crashed} application "
-        f"exceptions, {errors} internal server errors ({SERVER_LOG})"
+        f"exceptions, {errors} internal server errors ({server_log})"
     )
 
 
@@ -305,11 +262,10 @@ def statuses_text(result: PhaseResult) -> str:
 
 
 def run(
-    stack: LiveStack,
+    stack: BenchStack,
     messages: int,
     concurrency: int,
     timeout: float,
-    baseline_url: str,
 ) -> int:
     cookie = stack.agent_cookie()
     ws_url = stack.base_url.replace("http", "ws", 1) + "/ws/console/"
@@ -325,39 +281,57 @@ def run(
         reader = SocketReader(ws)
         reader.start()
         try:
-            return measure(stack, reader, messages, concurrency, timeout, baseline_url)
+            return measure(stack, reader, messages, concurrency, timeout)
         finally:
             reader.stop()
 
 
 def measure(
-    stack: LiveStack,
+    stack: BenchStack,
     reader: SocketReader,
     messages: int,
     concurrency: int,
     timeout: float,
-    baseline_url: str,
 ) -> int:
     base = stack.base_url
+    baseline_url = stack.baseline_url
 
     log(f"warm-up: {WARMUP} webhooks")
     warmup = build_webhooks(stack, WARMUP, label="warmup")
     warm = asyncio.run(send_all(base, warmup, concurrency, 200))
     warm_missing = wait_for_socket(reader, warm.ok_ids, timeout)
 
-    log(f"inbound: {messages} webhooks at concurrency {concurrency}")
-    webhooks = build_webhooks(stack, messages, label="run")
-    inbound = asyncio.run(send_all(base, webhooks, concurrency, 200))
-    answered = time.perf_counter()
+    asyncio.run(
+        send_all(
+            baseline_url,
+            build_webhooks(stack, WARMUP, label="warmmin"),
+            concurrency,
+            200,
+        )
+    )
+    # The two apps take turns, a slice each per round, the first to go
+    # alternating: on a shared machine the load drifts, and a drift then
+    # weighs on both sides alike instead of on whichever phase ran second.
+    log(
+        f"inbound: {messages} webhooks to each app at concurrency {concurrency}, "
+        f"in {ROUNDS} alternating rounds"
+    )
+    project_hooks = build_webhooks(stack, messages, label="run")
+    minimal_hooks = build_webhooks(stack, messages, label="min")
+    inbound = PhaseResult(elapsed=0.0, sent_at={})
+    minimal = PhaseResult(elapsed=0.0, sent_at={})
+    for n in range(ROUNDS):
+        part = slice(n * messages // ROUNDS, (n + 1) * messages // ROUNDS)
+        turns = [(base, project_hooks, inbound), (baseline_url, minimal_hooks, minimal)]
+        for url, hooks, total in turns if n % 2 == 0 else reversed(turns):
+            total.add(asyncio.run(send_all(url, hooks[part], concurrency, 200)))
     missing = wait_for_socket(reader, inbound.ok_ids, timeout)
 
     latencies = []
-    last_push = 0.0
     for message_id in inbound.ok_ids:
         received = reader.received_at(message_id)
         if received is not None:
             latencies.append((received - inbound.sent_at[message_id]) * 1000)
-            last_push = max(last_push, received)
     latencies.sort()
     throughput = messages / inbound.elapsed if inbound.elapsed else 0.0
 
@@ -380,42 +354,18 @@ def measure(
     )
     base_throughput = messages / baseline.elapsed if baseline.elapsed else 0.0
 
-    log(f"minimal app: {messages} signed webhooks at {concurrency} (bench/baseline/)")
-    asyncio.run(
-        send_all(
-            baseline_url,
-            build_webhooks(stack, WARMUP, label="warmmin"),
-            concurrency,
-            200,
-        )
-    )
-    minimal = asyncio.run(
-        send_all(
-            baseline_url,
-            build_webhooks(stack, messages, label="min"),
-            concurrency,
-            200,
-        )
-    )
     minimal_throughput = messages / minimal.elapsed if minimal.elapsed else 0.0
     minimal_failed = minimal.unexpected(200) + minimal.unsent
 
     failed = inbound.unexpected(200) + inbound.unsent
     warm_failed = warm.unexpected(200) + warm.unsent
     base_failed = baseline.unexpected(401) + baseline.unsent
-    first_sent = min(inbound.sent_at.values(), default=answered)
-    end_to_end = (last_push - first_sent) if last_push else 0.0
 
     print("inbound webhook benchmark")
     print(f"  messages              {messages} ({min(messages, CUSTOMERS)} customers)")
     print(f"  concurrency           {concurrency}")
     print(f"  send phase            {inbound.elapsed:.2f} s")
     print(f"  throughput            {throughput:.1f} messages/s")
-    if end_to_end:
-        print(
-            f"  end to end            {len(latencies) / end_to_end:.1f} messages/s "
-            "(first send to last push)"
-        )
     print(
         "  delivery latency ms   "
         f"p50 {percentile(latencies, 50):.1f}  p95 {percentile(latencies, 95):.1f}  "
@@ -446,7 +396,7 @@ def measure(
     print(f"  other socket frames   {others or 'none'}")
     if reader.error:
         print(f"  socket error          {reader.error}")
-    print(f"  server log            {server_log_summary()}")
+    print(f"  server log            {server_log_summary(stack)}")
 
     ok = not (
         failed
@@ -464,27 +414,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
+        "--server",
+        choices=(*SERVERS, "both"),
+        default="both",
+        help="one Daphne process, `make serve` (Gunicorn + Uvicorn workers), or both",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes for --server serve (make serve's default: one per core)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=30.0,
         help="seconds to wait for the pushes after the last answer",
     )
     args = parser.parse_args(argv)
-    if args.messages < 1 or args.concurrency < 1:
-        parser.error("--messages and --concurrency must be positive")
-    log("starting PostgreSQL database, Daphne and a Celery worker")
-    with ExitStack() as cleanup:
+    if args.messages < 1 or args.concurrency < 1 or args.processes < 1:
+        parser.error("--messages, --concurrency and --processes must be positive")
+    servers = SERVERS if args.server == "both" else (args.server,)
+    status = 0
+    for server in servers:
+        processes = 1 if server == "daphne" else args.processes
+        log(
+            f"starting the project and the minimal app: {server}, {processes} process(es)"
+        )
         try:
-            stack = cleanup.enter_context(
-                live_stack(gateway_url=GATEWAY_URL, name="bench")
-            )
+            with bench_stack(
+                name="inbound", server=server, processes=processes
+            ) as stack:
+                log(f"project at {stack.base_url}, minimal app at {stack.baseline_url}")
+                print(f"== {server}: {processes} web process(es) per app, DEBUG off")
+                status |= run(stack, args.messages, args.concurrency, args.timeout)
         except RuntimeError as exc:
             log(f"the stack did not start: {exc}")
             return 2
-        log(f"stack up at {stack.base_url}")
-        baseline_url = start_baseline(stack, cleanup)
-        log(f"minimal app up at {baseline_url}")
-        return run(stack, args.messages, args.concurrency, args.timeout, baseline_url)
+    return status
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 What it measures
 ----------------
-A real stack (tests/live.py: one Daphne process, a Celery worker, PostgreSQL,
-Redis) with ``--sockets`` agents of the business connected to ``/ws/console/``.
+A real stack in production settings (bench/stacks.py: DEBUG off, one Daphne
+process or `make serve`'s Gunicorn with ``--processes`` Uvicorn workers, a
+Celery worker, PostgreSQL, Redis) with ``--sockets`` agents of the business
+connected to ``/ws/console/``.
 
 * latency: signed webhooks are sent at a fixed ``--rate`` per second for
   ``--seconds`` (each on its own schedule, so a slow answer does not slow the
@@ -44,7 +46,7 @@ from bench.inbound import (  # noqa: E402
     percentile,
     send_all,
 )
-from tests.live import LiveStack, live_stack  # noqa: E402
+from bench.stacks import SERVERS, BenchStack, bench_stack  # noqa: E402
 
 
 def log(text: str) -> None:
@@ -54,7 +56,7 @@ def log(text: str) -> None:
 class Listener(threading.Thread):
     """One agent socket; records when each message.created frame arrived."""
 
-    def __init__(self, stack: LiveStack, cookie: str) -> None:
+    def __init__(self, stack: BenchStack, cookie: str) -> None:
         super().__init__(daemon=True)
         url = stack.base_url.replace("http", "ws", 1) + "/ws/console/"
         self.ws = connect(
@@ -125,7 +127,7 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def measure_latency(stack: LiveStack, args: argparse.Namespace) -> int:
+def measure_latency(stack: BenchStack, args: argparse.Namespace) -> int:
     # Each socket is an agent of the business (the same account, several tabs:
     # what matters is the fan-out to every socket).
     cookie = stack.agent_cookie()
@@ -170,14 +172,14 @@ def measure_latency(stack: LiveStack, args: argparse.Namespace) -> int:
     return 0 if not (lost or duplicated) else 1
 
 
-def measure_memory(stack: LiveStack, args: argparse.Namespace) -> int:
-    server = stack.processes[0]
+def measure_memory(stack: BenchStack, args: argparse.Namespace) -> int:
+    pids = stack.web_pids()
     first = max(args.memory // 10, 100)
     log(f"memory: {first} webhooks, then {args.memory} more")
     asyncio.run(
         send_all(stack.base_url, build_webhooks(stack, first, label="mem1"), 16, 200)
     )
-    before = rss_kb(server.pid)
+    before = sum(rss_kb(pid) for pid in pids)
     done = 0
     while done < args.memory:
         batch = min(2000, args.memory - done)
@@ -190,9 +192,9 @@ def measure_memory(stack: LiveStack, args: argparse.Namespace) -> int:
             )
         )
         done += batch
-    after = rss_kb(server.pid)
+    after = sum(rss_kb(pid) for pid in pids)
     growth = (after - before) / before * 100 if before else float("nan")
-    print("web process memory")
+    print(f"web process memory ({len(pids)} process(es), resident set)")
     print(f"  after {first:>6} messages  {before / 1024:.1f} MB")
     print(f"  after {first + args.memory:>6} messages  {after / 1024:.1f} MB")
     print(f"  growth                {growth:+.1f} %   (target <= 10 %)")
@@ -213,11 +215,20 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="also measure memory over this many webhooks (e.g. 18000)",
     )
+    parser.add_argument("--server", choices=SERVERS, default="daphne")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="web processes for --server serve"
+    )
     args = parser.parse_args(argv)
     with ExitStack() as cleanup:
         try:
             stack = cleanup.enter_context(
-                live_stack(gateway_url=GATEWAY_URL, name="bench-latency")
+                bench_stack(
+                    name="latency",
+                    server=args.server,
+                    processes=args.processes if args.server == "serve" else 1,
+                    gateway_url=GATEWAY_URL,
+                )
             )
         except RuntimeError as exc:
             log(f"the stack did not start: {exc}")

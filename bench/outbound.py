@@ -2,8 +2,8 @@
 
 What it measures
 ----------------
-A real stack (tests/live.py: Daphne, a Celery worker with ``--concurrency``
-threads, PostgreSQL, Redis) sends to a local stand-in of Apple's gateway that
+A real stack in production settings (bench/stacks.py: DEBUG off, Daphne, a
+Celery worker with ``--concurrency`` threads, PostgreSQL, Redis) sends to a local stand-in of Apple's gateway that
 answers every call after ``--gateway-ms`` milliseconds. ``--conversations``
 customers write first (so each has a conversation), then ``--messages`` texts
 are posted through ``POST /api/v1/conversations/<id>/messages/``, round-robin
@@ -42,9 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.stacks import BenchStack, bench_stack  # noqa: E402
 from tests.gateway_stand_in import GatewayStandIn  # noqa: E402
 from tests.helpers import inbound_body, inbound_request  # noqa: E402
-from tests.live import MSP_ID, MSP_SECRET, LiveStack, live_stack  # noqa: E402
+from tests.live import MSP_ID, MSP_SECRET  # noqa: E402
 
 PHASE_SECONDS = 900.0
 
@@ -53,7 +54,7 @@ def log(text: str) -> None:
     print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
-def open_conversations(stack: LiveStack, count: int) -> list[int]:
+def open_conversations(stack: BenchStack, count: int) -> list[int]:
     """Each customer writes once; returns their conversation ids."""
     from bench.inbound import bearer
 
@@ -83,7 +84,7 @@ def open_conversations(stack: LiveStack, count: int) -> list[int]:
 
 
 async def send_all(
-    stack: LiveStack, conversations: list[int], messages: int, clients: int
+    stack: BenchStack, conversations: list[int], messages: int, clients: int
 ) -> tuple[float, list[tuple[int, str]], Counter[str]]:
     """Post the texts; returns the accept time, (conversation, text) in the
     order the API accepted them within each conversation, and the statuses."""
@@ -123,7 +124,7 @@ async def send_all(
         return time.perf_counter() - started, accepted, statuses
 
 
-def destination_of(stack: LiveStack, conversations: list[int]) -> dict[str, int]:
+def destination_of(stack: BenchStack, conversations: list[int]) -> dict[str, int]:
     with httpx.Client(base_url=stack.base_url, timeout=30) as client:
         auth = {"Authorization": f"Token {stack.agent_token}"}
         return {
@@ -134,7 +135,7 @@ def destination_of(stack: LiveStack, conversations: list[int]) -> dict[str, int]
         }
 
 
-def consuming(stack: LiveStack, on: bool) -> None:
+def consuming(stack: BenchStack, on: bool) -> None:
     """Start or stop the stack's worker consuming its queue (Celery remote control)."""
     from celery import Celery
 
@@ -146,7 +147,9 @@ def consuming(stack: LiveStack, on: bool) -> None:
         app.control.cancel_consumer(queue, reply=True, timeout=5)
 
 
-def measure(stack: LiveStack, gateway: GatewayStandIn, args: argparse.Namespace) -> int:
+def measure(
+    stack: BenchStack, gateway: GatewayStandIn, args: argparse.Namespace
+) -> int:
     log(f"opening {args.conversations} conversations")
     conversations = open_conversations(stack, args.conversations)
     customer_of = destination_of(stack, conversations)
@@ -241,9 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         cleanup.callback(gateway.stop)
         try:
             stack = cleanup.enter_context(
-                live_stack(
+                bench_stack(
                     gateway_url=gateway.url,
-                    name="bench-outbound",
+                    name="outbound",
                     worker_concurrency=args.concurrency,
                     # A bot sending 1,000 messages is what the limit is for;
                     # the benchmark measures delivery, not the throttle.

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from conversations.models import Business
 
@@ -19,8 +20,8 @@ MIME_PATTERN = re.compile(
 )
 
 
-def _timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(available_timezones())]
+def timezone_names() -> list[str]:
+    return sorted(available_timezones())
 
 
 def business_has_attachment_types() -> bool:
@@ -31,24 +32,45 @@ def business_has_attachment_types() -> bool:
 
 
 class ChannelSettingsForm(forms.Form):
-    display_name = forms.CharField(max_length=100, required=False)
+    display_name = forms.CharField(
+        max_length=100, required=False, label=_("Display name")
+    )
     logo = forms.FileField(
         required=False,
-        help_text="PNG, JPEG, GIF or WebP; shrunk to 512 px and served as PNG.",
+        label=_("Logo"),
+        help_text=_("PNG, JPEG, GIF or WebP; shrunk to 512 px and served as PNG."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
     remove_logo = forms.BooleanField(required=False)
-    timezone = forms.ChoiceField(choices=_timezone_choices, initial="UTC")
+    # About 600 names: a text field over a <datalist> filters as one types
+    # (no script), and the value is still checked against the list.
+    timezone = forms.CharField(
+        max_length=64,
+        initial="UTC",
+        label=_("Time zone"),
+        help_text=_("Type a city or region to search, like Paris or New_York."),
+        widget=forms.TextInput(
+            attrs={
+                "list": "timezone-list",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
     away_message = forms.CharField(
         required=False,
         max_length=1000,
+        label=_("Away message"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Sent to a new conversation that starts outside business hours.",
+        help_text=_("Sent to a new conversation that starts outside business hours."),
     )
     allowed_attachment_types = forms.CharField(
         required=False,
         max_length=2000,
-        help_text="MIME types agents may send, comma-separated (image/*, application/pdf). Empty: the default list.",
+        label=_("Allowed attachment types"),
+        help_text=_(
+            "MIME types agents may send, comma-separated (image/*, application/pdf). Empty: the default list."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,6 +87,14 @@ class ChannelSettingsForm(forms.Form):
             )
         if not business_has_attachment_types():
             del self.fields["allowed_attachment_types"]
+
+    def clean_timezone(self) -> str:
+        value = self.cleaned_data["timezone"].strip()
+        if value not in available_timezones():
+            raise forms.ValidationError(
+                _("Choose a time zone from the list, like Europe/Paris.")
+            )
+        return value
 
     def clean_allowed_attachment_types(self) -> list[str]:
         raw = self.cleaned_data.get("allowed_attachment_types", "")
@@ -127,23 +157,23 @@ class IMessageAppForm(forms.Form):
 
 
 class EntryPointForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     intent = forms.CharField(
-        max_length=128, required=False, label="Intent (biz-intent-id)"
+        max_length=128, required=False, label=_("Intent (biz-intent-id)")
     )
     group = forms.CharField(
-        max_length=128, required=False, label="Group (biz-group-id)"
+        max_length=128, required=False, label=_("Group (biz-group-id)")
     )
     body = forms.CharField(
         max_length=1000,
         required=False,
-        label="Prefilled message (body)",
+        label=_("Prefilled message (body)"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     members = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -152,11 +182,11 @@ class TeamForm(forms.Form):
         max_value=1000,
         initial=10,
         required=False,
-        label="Most open conversations per agent (auto-assignment)",
+        label=_("Most open conversations per agent (auto-assignment)"),
     )
     reassign_when_offline = forms.BooleanField(
         required=False,
-        label="When an agent goes offline, hand their open conversations on",
+        label=_("When an agent goes offline, hand their open conversations on"),
     )
 
     def __init__(
@@ -167,32 +197,40 @@ class TeamForm(forms.Form):
 
 
 class RoutingRuleForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, label=_("Name"))
     position = forms.IntegerField(
-        min_value=0, max_value=100000, initial=100, label="Order"
+        min_value=0, max_value=100000, initial=100, label=_("Order")
     )
-    match_intent = forms.CharField(max_length=128, required=False, label="Intent is")
-    match_group = forms.CharField(max_length=128, required=False, label="Group is")
-    match_locale = forms.CharField(max_length=32, required=False, label="Locale is")
+    match_intent = forms.CharField(max_length=128, required=False, label=_("Intent is"))
+    match_group = forms.CharField(max_length=128, required=False, label=_("Group is"))
+    match_locale = forms.CharField(max_length=32, required=False, label=_("Locale is"))
     match_hours = forms.ChoiceField(
-        choices=RoutingRule.Hours.choices, initial=RoutingRule.Hours.ANY, label="When"
+        choices=RoutingRule.Hours.choices,
+        initial=RoutingRule.Hours.ANY,
+        label=_("When"),
     )
-    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
-    assignee = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    team = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label=_("Team")
+    )
+    priority = forms.ChoiceField(
+        choices=Priority.choices, initial=Priority.NORMAL, label=_("Priority")
+    )
+    assignee = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label=_("Assignee")
+    )
     reply_text = forms.CharField(
         max_length=2000,
         required=False,
-        label="Automatic reply",
+        label=_("Automatic reply"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     reply_rich_object = forms.TypedChoiceField(
-        coerce=int, required=False, empty_value=None, label="…or send a rich object"
+        coerce=int, required=False, empty_value=None, label=_("…or send a rich object")
     )
-    bot = forms.BooleanField(required=False, label="A bot answers first")
+    bot = forms.BooleanField(required=False, label=_("A bot answers first"))
     auto_assign = forms.BooleanField(
         required=False,
-        label="Assign to the team's online agents in turn (fewest open first)",
+        label=_("Assign to the team's online agents in turn (fewest open first)"),
     )
 
     def __init__(
@@ -204,15 +242,15 @@ class RoutingRuleForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["team"]).choices = [("", "No team")] + [
+        cast(forms.ChoiceField, self.fields["team"]).choices = [("", _("No team"))] + [
             (t.pk, t.name) for t in teams
         ]
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
-            ("", "Nobody"),
+            ("", _("Nobody")),
             *people,
         ]
         cast(forms.ChoiceField, self.fields["reply_rich_object"]).choices = [
-            ("", "None"),
+            ("", _("None")),
             *rich_objects,
         ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -106,3 +107,70 @@ def conversation_route_get(*, conversation_id: int) -> ConversationRoute | None:
         .select_related("team")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ChecklistStep:
+    key: str
+    title: str
+    hint: str
+    url: str
+    done: bool
+
+
+def onboarding_checklist(*, business: Business) -> list[ChecklistStep]:
+    """A new owner's first steps, each ticked from what the business really has
+    (nothing is stored: a step done another way, or undone, shows as such)."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from conversations.models import Invitation
+    from richobjects.models import RichObject
+
+    settings = ChannelSettings.objects.filter(business=business).first()
+    others = (
+        Membership.objects.filter(business=business).count() > 1
+        or Invitation.objects.filter(
+            business=business, status=Invitation.Status.PENDING
+        ).exists()
+    )
+    settings_url = reverse("businesses:settings", args=[business.pk])
+    return [
+        ChecklistStep(
+            "settings",
+            _("Channel settings"),
+            _(
+                "The name customers see, your time zone, business hours and away message."
+            ),
+            settings_url,
+            settings is not None,
+        ),
+        ChecklistStep(
+            "logo",
+            _("Logo"),
+            _("Shown to customers next to your messages."),
+            settings_url + "#general-form",
+            bool(settings and settings.logo_png),
+        ),
+        ChecklistStep(
+            "agents",
+            _("Invite agents"),
+            _("Invite the people who will answer customers."),
+            reverse("console-agents", args=[business.pk]),
+            others,
+        ),
+        ChecklistStep(
+            "library",
+            _("First library object"),
+            _("A list picker, a time picker or a form agents and bots can send."),
+            reverse("library-list", args=[business.pk]),
+            RichObject.objects.filter(business=business).exists(),
+        ),
+        ChecklistStep(
+            "entry-link",
+            _("Entry link"),
+            _("A link or QR code that starts a conversation with you."),
+            reverse("businesses:entry-points", args=[business.pk]),
+            EntryPoint.objects.filter(business=business).exists(),
+        ),
+    ]

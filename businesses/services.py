@@ -404,6 +404,35 @@ def entry_point_create(
         ) from exc
 
 
+def entry_point_update(
+    *,
+    business: Business,
+    entry_point_pk: int,
+    name: str,
+    intent: str,
+    group: str,
+    body: str,
+) -> EntryPoint:
+    """Change a link in place; QR codes already printed for the old values stop
+    carrying them, which is the admin's call."""
+    entry = EntryPoint.objects.filter(business=business, pk=entry_point_pk).first()
+    if entry is None:
+        raise NotFoundError("No such entry link.")
+    name, intent, group = name.strip(), intent.strip(), group.strip()
+    if not name:
+        raise ValidationError({"name": "Give the link a name."})
+    entry_point_validate(intent=intent, group=group, body=body)
+    entry.name, entry.intent, entry.group, entry.body = name, intent, group, body
+    try:
+        with transaction.atomic():
+            entry.save(update_fields=["name", "intent", "group", "body"])
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"name": f"A link named {name!r} already exists."}
+        ) from exc
+    return entry
+
+
 def entry_point_delete(*, business: Business, entry_point_pk: int) -> None:
     deleted, _ = EntryPoint.objects.filter(
         business=business, pk=entry_point_pk
@@ -486,9 +515,12 @@ def routing_rule_create(
     reply_rich_object_id: int | None = None,
     bot: bool = False,
     auto_assign: bool = False,
+    rule: RoutingRule | None = None,
 ) -> RoutingRule:
-    """Add a rule; every referenced team, person and rich object must be the
-    business's own."""
+    """Add a rule, or change ``rule`` (one of the business's) in place; every
+    referenced team, person and rich object must be the business's own."""
+    if rule is not None and rule.business_id != business.pk:
+        raise NotFoundError("No such rule.")
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = "Give the rule a name."
@@ -523,22 +555,21 @@ def routing_rule_create(
         errors["auto_assign"] = "Auto-assignment needs a team to assign within."
     if errors:
         raise ValidationError(errors)
-    rule = RoutingRule(
-        business=business,
-        name=name.strip(),
-        position=position,
-        match_intent=match_intent.strip(),
-        match_group=match_group.strip(),
-        match_locale=match_locale.strip(),
-        match_hours=match_hours,
-        team=team,
-        priority=priority,
-        assignee=assignee,
-        reply_text=reply_text.strip(),
-        reply_rich_object=rich_object,
-        bot=bot,
-        auto_assign=auto_assign,
-    )
+    if rule is None:
+        rule = RoutingRule(business=business)
+    rule.name = name.strip()
+    rule.position = position
+    rule.match_intent = match_intent.strip()
+    rule.match_group = match_group.strip()
+    rule.match_locale = match_locale.strip()
+    rule.match_hours = match_hours
+    rule.team = team
+    rule.priority = priority
+    rule.assignee = assignee
+    rule.reply_text = reply_text.strip()
+    rule.reply_rich_object = rich_object
+    rule.bot = bot
+    rule.auto_assign = auto_assign
     rule.full_clean(exclude=["business", "team", "assignee", "reply_rich_object"])
     rule.save()
     return rule

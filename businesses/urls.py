@@ -18,6 +18,11 @@ urlpatterns = [
         views.channel_settings,
         name="settings",
     ),
+    path(
+        "console/businesses/<int:business_id>/get-started/",
+        views.onboarding,
+        name="onboarding",
+    ),
     path("businesses/<int:business_id>/logo.png", views.logo, name="logo"),
     path(
         "console/businesses/<int:business_id>/entry-points/",

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
@@ -40,6 +41,7 @@ from .forms import (
     SignUpForm,
     TeamForm,
     business_has_attachment_types,
+    timezone_names,
 )
 from .models import (
     BusinessHours,
@@ -62,6 +64,24 @@ def _layout(
 def _apply_errors(form: Any, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+def _pk(value: str | None) -> int | None:
+    """A primary key from a query or form value; anything else is None."""
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+def _editing(model: Any, business: Business, pk: int | None) -> Any:
+    """The row being edited, or None to add one; another business's is a 404."""
+    if pk is None:
+        return None
+    row = model.objects.filter(business=business, pk=pk).first()
+    if row is None:
+        raise Http404("No such row.")
+    return row
 
 
 def _form_saved(
@@ -133,7 +153,7 @@ def channel_settings(
                 extra_business_fields=extra,
             )
 
-        if _form_saved(request, form, save_general, done="Channel settings saved."):
+        if _form_saved(request, form, save_general, done=_("Channel settings saved.")):
             return redirect("businesses:settings", business_id=business.pk)
         status = 400
     elif action == "add_app":
@@ -142,7 +162,7 @@ def channel_settings(
             request,
             app_form,
             lambda data: services.imessage_app_create(business=business, **data),
-            done="iMessage app added.",
+            done=_("iMessage app added."),
         ):
             return redirect(
                 reverse("businesses:settings", args=[business.pk]) + "#imessage-apps"
@@ -155,7 +175,7 @@ def channel_settings(
             )
         except (NotFoundError, ValueError) as exc:
             raise Http404("No such iMessage app.") from exc
-        messages.success(request, "iMessage app removed.")
+        messages.success(request, _("iMessage app removed."))
         return redirect(
             reverse("businesses:settings", args=[business.pk]) + "#imessage-apps"
         )
@@ -167,8 +187,22 @@ def channel_settings(
         app_form=app_form,
         channel_settings=selectors.channel_settings_get(business=business),
         apps=IMessageApp.objects.filter(business=business),
+        timezone_names=timezone_names(),
     )
     return render(request, "businesses/settings.html", context, status=status)
+
+
+@admin_required
+@require_GET
+def onboarding(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
+    steps = selectors.onboarding_checklist(business=business)
+    context = _layout(request, business, "onboarding")
+    context.update(
+        steps=steps,
+        done_count=sum(step.done for step in steps),
+        all_done=all(step.done for step in steps),
+    )
+    return render(request, "businesses/onboarding.html", context)
 
 
 @require_GET
@@ -219,20 +253,32 @@ def _entry_rows(business: Business) -> list[dict[str, Any]]:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def entry_points(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
-    form = EntryPointForm()
+    source = request.POST if request.method == "POST" else request.GET
+    editing: EntryPoint | None = _editing(
+        EntryPoint, business, _pk(source.get("pk") or source.get("edit"))
+    )
+    initial = (
+        {f: getattr(editing, f) for f in ("name", "intent", "group", "body")}
+        if editing
+        else None
+    )
+    form = EntryPointForm(initial=initial)
     status = 200
     if request.method == "POST":
         form = EntryPointForm(request.POST)
-        if _form_saved(
-            request,
-            form,
-            lambda data: services.entry_point_create(business=business, **data),
-            done="Entry link saved.",
-        ):
+
+        def save(data: dict[str, Any]) -> object:
+            if editing is None:
+                return services.entry_point_create(business=business, **data)
+            return services.entry_point_update(
+                business=business, entry_point_pk=editing.pk, **data
+            )
+
+        if _form_saved(request, form, save, done=_("Entry link saved.")):
             return redirect("businesses:entry-points", business_id=business.pk)
         status = 400
     context = _layout(request, business, "entry-points")
-    context.update(form=form, rows=_entry_rows(business))
+    context.update(form=form, rows=_entry_rows(business), editing=editing)
     return render(request, "businesses/entry_points.html", context, status=status)
 
 
@@ -245,7 +291,7 @@ def entry_point_delete(
         services.entry_point_delete(business=business, entry_point_pk=entry_point_id)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    messages.success(request, "Entry link deleted.")
+    messages.success(request, _("Entry link deleted."))
     return redirect("businesses:entry-points", business_id=business.pk)
 
 
@@ -287,8 +333,46 @@ def _people(business: Business) -> list[tuple[int, str]]:
     ]
 
 
+def _team_initial(team: Team) -> dict[str, Any]:
+    return {
+        "name": team.name,
+        "members": [u.pk for u in team.members.all()],
+        "assign_cap": team.assign_cap,
+        "reassign_when_offline": team.reassign_when_offline,
+    }
+
+
+RULE_FIELDS = (
+    "name",
+    "position",
+    "match_intent",
+    "match_group",
+    "match_locale",
+    "match_hours",
+    "priority",
+    "reply_text",
+    "bot",
+    "auto_assign",
+)
+
+
+def _rule_initial(rule: RoutingRule) -> dict[str, Any]:
+    initial = {field: getattr(rule, field) for field in RULE_FIELDS}
+    initial.update(
+        team=rule.team_id,
+        assignee=rule.assignee_id,
+        reply_rich_object=rule.reply_rich_object_id,
+    )
+    return initial
+
+
 def _routing_forms(
-    business: Business, data: Any = None, which: str = ""
+    business: Business,
+    data: Any = None,
+    which: str = "",
+    *,
+    team: Team | None = None,
+    rule: RoutingRule | None = None,
 ) -> tuple[TeamForm, RoutingRuleForm]:
     from richobjects.models import RichObject
 
@@ -301,10 +385,14 @@ def _routing_forms(
         .values_list("pk", "name")
     ]
     team_form = TeamForm(
-        data if which == "team" else None, people=people, prefix="team"
+        data if which == "team" else None,
+        initial=_team_initial(team) if team else None,
+        people=people,
+        prefix="team",
     )
     rule_form = RoutingRuleForm(
         data if which == "rule" else None,
+        initial=_rule_initial(rule) if rule else None,
         teams=teams,
         people=people,
         rich_objects=rich_objects,
@@ -317,7 +405,16 @@ def _routing_forms(
 @require_http_methods(["GET", "POST"])
 def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpResponse:
     action = request.POST.get("action", "")
-    team_form, rule_form = _routing_forms(business, request.POST, action)
+    source = request.POST if request.method == "POST" else request.GET
+    edit_team: Team | None = _editing(
+        Team, business, _pk(source.get("team_pk") or source.get("edit_team"))
+    )
+    edit_rule: RoutingRule | None = _editing(
+        RoutingRule, business, _pk(source.get("rule_pk") or source.get("edit_rule"))
+    )
+    team_form, rule_form = _routing_forms(
+        business, request.POST, action, team=edit_team, rule=edit_rule
+    )
     status = 200
     if action == "team":
         if _form_saved(
@@ -327,12 +424,15 @@ def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpR
                 business=business,
                 name=data["name"],
                 member_ids=data["members"],
+                team=edit_team,
                 assign_cap=data["assign_cap"] or 10,
                 reassign_when_offline=data["reassign_when_offline"],
             ),
-            done="Team saved.",
+            done=_("Team saved."),
         ):
-            return redirect("businesses:routing", business_id=business.pk)
+            return redirect(
+                reverse("businesses:routing", args=[business.pk]) + "#teams"
+            )
         status = 400
     elif action == "rule":
 
@@ -354,11 +454,14 @@ def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpR
                 team=team,
                 assignee=assignee,
                 reply_rich_object_id=data.pop("reply_rich_object"),
+                rule=edit_rule,
                 **data,
             )
 
-        if _form_saved(request, rule_form, save_rule, done="Rule saved."):
-            return redirect("businesses:routing", business_id=business.pk)
+        if _form_saved(request, rule_form, save_rule, done=_("Rule saved.")):
+            return redirect(
+                reverse("businesses:routing", args=[business.pk]) + "#rules"
+            )
         status = 400
     elif action in ("delete_team", "delete_rule"):
         try:
@@ -369,7 +472,7 @@ def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpR
                 services.routing_rule_delete(business=business, rule_pk=target)
         except (NotFoundError, ValueError) as exc:
             raise Http404("Already gone.") from exc
-        messages.success(request, "Deleted.")
+        messages.success(request, _("Deleted."))
         return redirect("businesses:routing", business_id=business.pk)
     elif request.method == "POST":
         return HttpResponse("Unknown action.", status=400, content_type="text/plain")
@@ -377,6 +480,8 @@ def routing_page(request: AuthenticatedHttpRequest, business: Business) -> HttpR
     context.update(
         team_form=team_form,
         rule_form=rule_form,
+        edit_team=edit_team,
+        edit_rule=edit_rule,
         teams=Team.objects.filter(business=business).prefetch_related("members"),
         rules=RoutingRule.objects.filter(business=business).select_related(
             "team", "assignee", "reply_rich_object"
@@ -504,9 +609,12 @@ def landing(request: HttpRequest) -> HttpResponse:
                         request, "businesses/landing.html", context, status=202
                     )
                 messages.success(
-                    request, f"Business ID {apple_id} is now linked to {linked.name}."
+                    request,
+                    _("Business ID %(id)s is now linked to %(name)s.")
+                    % {"id": apple_id, "name": linked.name},
                 )
-                return redirect("businesses:settings", business_id=linked.pk)
+                # A new owner's first steps, ticked from the business's state.
+                return redirect("businesses:onboarding", business_id=linked.pk)
         status = 400
     return render(request, "businesses/landing.html", context, status=status)
 

@@ -10,6 +10,8 @@ class ConversationsConfig(AppConfig):
     def ready(self) -> None:
         # schema registers the API token scheme with drf-spectacular on import.
         from . import language, schema, signals  # noqa: F401
+        from .services import business_lookup
 
         signals.connect()
+        business_lookup.connect()
         language.connect()

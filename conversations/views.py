@@ -8,8 +8,13 @@ made are awaited here afterwards, so no thread ever waits on the event loop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -31,41 +36,94 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-def _reject(status: int, reason: str) -> JsonResponse:
-    return JsonResponse({"error": reason}, status=status)
+@dataclass(frozen=True)
+class WebhookAnswer:
+    status: int
+    error: str = ""
+
+    def response(self) -> HttpResponse:
+        if self.error:
+            return JsonResponse({"error": self.error}, status=self.status)
+        return HttpResponse(status=self.status)
+
+
+Handler = Callable[[InboundMessage], Awaitable[list[realtime.Push]]]
+
+
+async def webhook_answer(
+    headers: Mapping[str, str], body: bytes, *, handle: Handler | None = None
+) -> WebhookAnswer:
+    """Everything the webhook does, for the Django view and for the ASGI edge
+    (msp_console/edge.py), which answers ``POST /message`` without the
+    middleware chain. ``headers`` is case-insensitive; ``handle`` runs the one
+    transaction in a thread of its own."""
+    try:
+        apple_token_verify(headers.get("Authorization"))
+    except MissingToken:
+        return WebhookAnswer(401, "Authorization header missing")
+    except InvalidToken as exc:
+        return WebhookAnswer(403, f"invalid token: {exc}")
+    declared = (headers.get("Content-Length") or "0").strip()
+    if not declared.isascii() or not declared.isdecimal():
+        return WebhookAnswer(400, "Content-Length is not a number")
+    if len(declared) > 12 or int(declared) > MAX_BODY_BYTES:
+        return WebhookAnswer(413, "body too large")
+    try:
+        event = parse_inbound(headers, body)
+    except UnsupportedPayload as exc:
+        # Acknowledge, or Apple keeps redelivering what will never be understood.
+        logger.info("apple.webhook.unsupported: %s", exc)
+        return WebhookAnswer(200)
+    except MalformedPayload as exc:
+        return WebhookAnswer(400, f"malformed payload: {exc}")
+    try:
+        pushes = await (handle or sync_to_async(_handle))(event)
+    except BusinessNotFound as exc:
+        return WebhookAnswer(404, exc.message)
+    await realtime.send_collected(pushes)
+    return WebhookAnswer(200)
 
 
 @csrf_exempt
 @require_POST
 async def apple_webhook(request: HttpRequest) -> HttpResponse:
-    try:
-        apple_token_verify(request.headers.get("Authorization"))
-    except MissingToken:
-        return _reject(401, "Authorization header missing")
-    except InvalidToken as exc:
-        return _reject(403, f"invalid token: {exc}")
-    declared = (request.headers.get("Content-Length") or "0").strip()
-    if not declared.isascii() or not declared.isdecimal():
-        return _reject(400, "Content-Length is not a number")
-    if len(declared) > 12 or int(declared) > MAX_BODY_BYTES:
-        return _reject(413, "body too large")
-    try:
-        event = parse_inbound(request.headers, request.body)
-    except UnsupportedPayload as exc:
-        # Acknowledge, or Apple keeps redelivering what will never be understood.
-        logger.info("apple.webhook.unsupported: %s", exc)
-        return HttpResponse()
-    except MalformedPayload as exc:
-        return _reject(400, f"malformed payload: {exc}")
-    try:
-        pushes = await sync_to_async(_handle)(event)
-    except BusinessNotFound as exc:
-        return _reject(404, exc.message)
-    await realtime.send_collected(pushes)
-    return HttpResponse()
+    answer = await webhook_answer(request.headers, request.body)
+    return answer.response()
 
 
 def _handle(event: InboundMessage) -> list[realtime.Push]:
     with realtime.collecting() as pushes:
         inbound_event_handle(event=event)
     return pushes
+
+
+def _handle_outside_request(event: InboundMessage) -> list[realtime.Push]:
+    """``_handle`` for the edge, where no request cycle hands this thread its
+    connection: take one (from the pool) and give it back, as Django's
+    request_started and request_finished signals do."""
+    close_old_connections()
+    try:
+        return _handle(event)
+    finally:
+        close_old_connections()
+
+
+def _webhook_threads() -> int:
+    """As many threads as the process's database pool has connections: a
+    webhook's time is mostly waiting on PostgreSQL, so that is what bounds how
+    many can usefully run at once (the event loop's default executor has only
+    cores + 4)."""
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    size = pool.get("max_size") if isinstance(pool, dict) else None
+    return int(size or 8)
+
+
+# Not thread-sensitive: concurrent webhooks run side by side instead of
+# queueing for one thread.
+handle_at_edge: Handler = sync_to_async(
+    _handle_outside_request,
+    thread_sensitive=False,
+    executor=ThreadPoolExecutor(
+        max_workers=_webhook_threads(), thread_name_prefix="webhook"
+    ),
+)

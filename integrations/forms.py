@@ -9,6 +9,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django import forms
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from conversations.safe_http import validate_public_url
 from richobjects.builders import MERCHANT_CAPABILITIES, PAYMENT_NETWORKS
@@ -40,13 +43,16 @@ def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
     return field.formfield(**kwargs)
 
 
-def _secret_label(label: str, is_set: bool) -> str:
-    return f"{label} (set • replace)" if is_set else label
+def _secret_label(label: str | Promise, is_set: bool) -> str:
+    # Called while a request is served, so the reader's language is active.
+    if is_set:
+        return gettext("%(label)s (set • replace)") % {"label": label}
+    return str(label)
 
 
 class OAuthProviderForm(forms.ModelForm):
     client_secret_new = forms.CharField(
-        label="Client secret", required=False, widget=SecretInput(), max_length=500
+        label=_("Client secret"), required=False, widget=SecretInput(), max_length=500
     )
 
     class Meta:
@@ -62,16 +68,20 @@ class OAuthProviderForm(forms.ModelForm):
             "reply_title",
         ]
         labels = {
-            "client_id": "Client ID",
-            "authorize_url": "Authorize URL",
-            "token_url": "Token URL",
+            "title": _("Title"),
+            "client_id": _("Client ID"),
+            "authorize_url": _("Authorize URL"),
+            "token_url": _("Token URL"),
+            "scope": _("Scope"),
+            "response_type": _("Response type"),
+            "reply_title": _("Signed-in bubble"),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         has_secret = bool(self.instance.pk and self.instance.client_secret)
         self.fields["client_secret_new"].label = _secret_label(
-            "Client secret", has_secret
+            _("Client secret"), has_secret
         )
         self.secret_is_set = has_secret
 
@@ -106,19 +116,21 @@ def _read_pem(upload: Any, what: str) -> str:
 
 class ApplePayForm(forms.ModelForm):
     certificate_file = forms.FileField(
-        label="Merchant identity certificate (PEM)", required=False
+        label=_("Merchant identity certificate (PEM)"), required=False
     )
-    private_key_file = forms.FileField(label="Certificate key (PEM)", required=False)
+    private_key_file = forms.FileField(label=_("Certificate key (PEM)"), required=False)
     processor_secret_new = forms.CharField(
-        label="Processor HMAC secret", required=False, widget=SecretInput()
+        label=_("Processor HMAC secret"), required=False, widget=SecretInput()
     )
     supported_networks = forms.MultipleChoiceField(
         choices=[(n, n) for n in sorted(PAYMENT_NETWORKS)],
         widget=forms.CheckboxSelectMultiple,
+        label=_("Supported networks"),
     )
     merchant_capabilities = forms.MultipleChoiceField(
         choices=[(c, c) for c in sorted(MERCHANT_CAPABILITIES)],
         widget=forms.CheckboxSelectMultiple,
+        label=_("Merchant capabilities"),
     )
 
     class Meta:
@@ -135,7 +147,15 @@ class ApplePayForm(forms.ModelForm):
             "country_code",
             "currency_code",
         ]
-        labels = {"processor_url": "Payment processor webhook URL"}
+        labels = {
+            "merchant_identifier": _("Merchant identifier"),
+            "merchant_name": _("Merchant name"),
+            "verified_domain": _("Verified domain"),
+            "processor_url": _("Payment processor webhook URL"),
+            "fallback_url": _("Fallback URL"),
+            "country_code": _("Country code"),
+            "currency_code": _("Currency code"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,10 +166,10 @@ class ApplePayForm(forms.ModelForm):
         self.key_is_set = bool(inst.pk and inst.private_key_pem)
         self.processor_secret_is_set = bool(inst.pk and inst.processor_secret)
         self.fields["private_key_file"].label = _secret_label(
-            "Certificate key (PEM)", self.key_is_set
+            _("Certificate key (PEM)"), self.key_is_set
         )
         self.fields["processor_secret_new"].label = _secret_label(
-            "Processor HMAC secret", self.processor_secret_is_set
+            _("Processor HMAC secret"), self.processor_secret_is_set
         )
 
     def clean_country_code(self) -> str:
@@ -200,17 +220,20 @@ class ApplePayForm(forms.ModelForm):
 
 class WebhookEndpointForm(forms.Form):
     url = forms.URLField(
-        label="Endpoint URL",
+        label=_("Endpoint URL"),
         max_length=500,
         assume_scheme="https",
         validators=[validate_public_url],
     )
     event_types = forms.MultipleChoiceField(
-        choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
+        choices=WebhookEndpoint.Event.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Event types"),
     )
     secret = forms.CharField(
         required=False,
         widget=SecretInput(),
-        help_text="Leave blank to generate one.",
+        label=_("Secret"),
+        help_text=_("Leave blank to generate one."),
         max_length=200,
     )

@@ -7,6 +7,7 @@ import secrets
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .crypto import EncryptedTextField
 
@@ -87,12 +88,12 @@ class WebhookEndpoint(models.Model):
     """A business system that receives our events, HMAC-signed."""
 
     class Event(models.TextChoices):
-        MESSAGE_CREATED = "message.created", "New customer message"
-        INTERACTIVE_REPLY = "interactive.reply", "Reply to a rich object"
-        CONVERSATION_CLOSED = "conversation.closed", "Conversation closed"
-        PAYMENT = "payment", "Payment"
-        SIGNIN = "signin", "Sign-in"
-        CSAT_ANSWERED = "csat.answered", "Satisfaction survey answered"
+        MESSAGE_CREATED = "message.created", _("New customer message")
+        INTERACTIVE_REPLY = "interactive.reply", _("Reply to a rich object")
+        CONVERSATION_CLOSED = "conversation.closed", _("Conversation closed")
+        PAYMENT = "payment", _("Payment")
+        SIGNIN = "signin", _("Sign-in")
+        CSAT_ANSWERED = "csat.answered", _("Satisfaction survey answered")
 
     business = models.ForeignKey(
         "conversations.Business",
@@ -113,10 +114,10 @@ class WebhookDelivery(models.Model):
     """One event to one endpoint, with its attempts (saleor's EventDelivery)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERING = "delivering", "Delivering"
-        SUCCEEDED = "succeeded", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        DELIVERING = "delivering", _("Delivering")
+        SUCCEEDED = "succeeded", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"

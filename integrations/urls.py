@@ -29,6 +29,16 @@ urlpatterns = [
         views.webhook_delete,
         name="webhook-delete",
     ),
+    path(
+        "integrations/businesses/<int:business_id>/webhooks/<int:endpoint_id>/test/",
+        views.webhook_test,
+        name="webhook-test",
+    ),
+    path(
+        "integrations/businesses/<int:business_id>/webhooks/deliveries/<int:delivery_id>/redeliver/",
+        views.webhook_redeliver,
+        name="webhook-redeliver",
+    ),
     path("integrations/pay/<str:token>/", views.pay, name="pay"),
     path("integrations/oauth/redirect/", views.oauth_redirect, name="oauth-redirect"),
     path(

@@ -7,8 +7,11 @@ import json
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -46,6 +49,7 @@ def oauth_settings(
             fields=data,
             client_secret=secret,
         )
+        messages.success(request, _("Sign-in provider saved."))
         return redirect("integrations:oauth", business_id=business.id)
     return render(
         request,
@@ -76,6 +80,7 @@ def apple_pay_settings(
             private_key_pem=key,
             processor_secret=secret,
         )
+        messages.success(request, _("Apple Pay settings saved."))
         return redirect("integrations:apple-pay", business_id=business.id)
     return render(
         request,
@@ -141,7 +146,47 @@ def webhook_delete(
         )
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
+    messages.success(request, _("Endpoint deleted."))
     return redirect("integrations:webhooks", business_id=business.id)
+
+
+@admin_required
+@require_POST
+def webhook_test(
+    request: AuthenticatedHttpRequest, business: Business, endpoint_id: int
+) -> HttpResponse:
+    try:
+        services.webhook_test_send(
+            business=business, actor=request.user, endpoint_id=endpoint_id
+        )
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(
+        request, _("Test event queued: its delivery shows in the log below.")
+    )
+    return redirect(_delivery_log(business))
+
+
+@admin_required
+@require_POST
+def webhook_redeliver(
+    request: AuthenticatedHttpRequest, business: Business, delivery_id: int
+) -> HttpResponse:
+    try:
+        services.webhook_redeliver(
+            business=business, actor=request.user, delivery_id=delivery_id
+        )
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    except ConflictError:
+        messages.error(request, _("This delivery is still being sent."))
+    else:
+        messages.success(request, _("Delivery queued again, with the same event id."))
+    return redirect(_delivery_log(business))
+
+
+def _delivery_log(business: Business) -> str:
+    return reverse("integrations:webhooks", args=[business.id]) + "#delivery-log"
 
 
 @csrf_exempt

@@ -92,6 +92,13 @@ class SigninDataSerializer(serializers.Serializer):
         ref_name = "SigninData"
 
 
+class TestEventDataSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+    class Meta:
+        ref_name = "TestEventData"
+
+
 def _event_serializer(
     event: str, data: type[serializers.Serializer]
 ) -> type[serializers.Serializer]:
@@ -112,14 +119,15 @@ def _event_serializer(
 
 
 def _webhook(
-    event: WebhookEndpoint.Event, data: type[serializers.Serializer], summary: str
+    event: str, data: type[serializers.Serializer], summary: str
 ) -> OpenApiWebhook:
+    event = str(event)  # an Event member's value, or a plain name
     return OpenApiWebhook(
-        name=event.value,
+        name=event,
         decorator=extend_schema(
             summary=summary,
             description=SIGNATURES,
-            request=_event_serializer(event.value, data),
+            request=_event_serializer(event, data),
             responses={
                 200: OpenApiResponse(
                     description="Any 2xx: received. Other answers are retried."
@@ -146,3 +154,5 @@ CONVERSATION_CLOSED = _webhook(
 )
 PAYMENT = _webhook(Event.PAYMENT, PaymentDataSerializer, "An Apple Pay payment ended")
 SIGNIN = _webhook(Event.SIGNIN, SigninDataSerializer, "A customer signed in")
+# Sent to one endpoint when an admin clicks "Send test event", whatever it subscribed to.
+TEST = _webhook("webhook.test", TestEventDataSerializer, "An admin sent a test event")

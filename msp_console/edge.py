@@ -3,9 +3,12 @@
 - ``/healthz`` answers at once (no I/O, no host check, no log line), and
   ``/readyz`` checks PostgreSQL, Redis and migrations, for load balancers that
   probe by IP over plain HTTP.
-- ``POST /message`` without ``Authorization`` or over the size limit is refused
-  before a byte of the body is read (Django would spool it all first), and
-  every webhook answer is counted and timed.
+- ``POST /message`` is answered here, without Django's middleware chain
+  (sessions, CSRF, sign-in checks: none apply to Apple, and its sync members
+  would hold a thread per webhook): refused without ``Authorization`` or over
+  the size limit before a byte of the body is read, otherwise verified and
+  stored by the same code as the Django view (``conversations.views``); every
+  answer is counted, timed and logged.
 - ``/metrics`` answers a token or an allowed address (``METRICS_*`` settings).
 - Open agent sockets are counted.
 """
@@ -19,11 +22,18 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils.datastructures import CaseInsensitiveMapping
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from conversations.views import MAX_BODY_BYTES
+from conversations.views import (
+    MAX_BODY_BYTES,
+    WebhookAnswer,
+    handle_at_edge,
+    webhook_answer,
+)
 
 from . import metrics
+from .access import logger as access_logger
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -116,6 +126,44 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
+_DISCONNECTED = b""
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None past the limit. A chunked body has no length to
+    check up front, so it is counted as it arrives; a client that went away
+    leaves ``_DISCONNECTED``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return _DISCONNECTED
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _webhook_body(answer: WebhookAnswer) -> dict[str, Any]:
+    return {"error": answer.error} if answer.error else {}
+
+
+def _log_webhook(status: int, started: float) -> None:
+    access_logger.info(
+        "http.request",
+        extra={
+            "method": "POST",
+            "path": WEBHOOK_PATH,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+
+
 class EdgeMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -193,23 +241,24 @@ class EdgeMiddleware:
             ):
                 await _answer(counted_send, 413, {"error": "body too large"})
                 return
-            received = 0
-            too_large = False
-
-            async def capped_receive() -> Message:
-                # A chunked body has no length to check up front: count it.
-                nonlocal received, too_large
-                message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > MAX_BODY_BYTES:
-                        too_large = True
-                        return {"type": "http.disconnect"}
-                return message
-
-            await self.app(scope, capped_receive, counted_send)
-            if too_large and "status" not in answered:
+            body = await _read_body(receive)
+            if body is None:
                 await _answer(counted_send, 413, {"error": "body too large"})
+                return
+            if body is _DISCONNECTED:
+                return
+            answer = await webhook_answer(
+                CaseInsensitiveMapping(
+                    {
+                        k.decode("latin-1"): v.decode("latin-1")
+                        for k, v in headers.items()
+                    }
+                ),
+                body,
+                handle=handle_at_edge,
+            )
+            await _answer(counted_send, answer.status, _webhook_body(answer))
+            _log_webhook(answer.status, started)
             return
         await self.app(scope, receive, counted_send)
 

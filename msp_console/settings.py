@@ -366,6 +366,7 @@ SPECTACULAR_SETTINGS = {
         "integrations.webhook_contract.CONVERSATION_CLOSED",
         "integrations.webhook_contract.PAYMENT",
         "integrations.webhook_contract.SIGNIN",
+        "integrations.webhook_contract.TEST",
     ],
     "ENUM_NAME_OVERRIDES": {
         # One name for the availability states wherever they appear.

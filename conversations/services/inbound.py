@@ -34,6 +34,7 @@ from ..models import (
     Message,
 )
 from ..tasks import interactive_reply_resolve as resolve_task
+from . import business_lookup
 
 
 class BusinessNotFound(NotFoundError):
@@ -51,36 +52,46 @@ def inbound_event_handle(*, event: InboundMessage) -> Message | None:
     return handlers[type(event)](event=event)
 
 
-def _business_for(envelope: InboundEnvelope) -> Business:
-    business = Business.objects.filter(apple_id=envelope.destination_id).first()
-    if business is None:
+def _business_for(envelope: InboundEnvelope) -> int:
+    """The business's id (remembered per process: see ``business_lookup``)."""
+    business_id = business_lookup.business_id_for(envelope.destination_id)
+    if business_id is None:
         raise BusinessNotFound(
             f"No business with Apple id {envelope.destination_id!r}."
         )
-    return business
+    return business_id
 
 
 def _conversation_for_inbound(
-    business: Business, envelope: InboundEnvelope
+    business_id: int, envelope: InboundEnvelope
 ) -> tuple[Conversation, bool]:
     """Find or start the customer's conversation and record what the device told us.
 
     Also says whether this message starts it: a conversation made now, or one
     that never had a message (``last_message_at`` is set by every message).
     """
-    # The common case, a customer we know, is one locking read.
+    # The common case, a customer we know, is one locking read. It also checks
+    # the business's Apple id, so a remembered id that now names another
+    # business (ids re-assigned in another process) is never trusted.
     locked = Conversation.objects.select_for_update(of=("self",)).select_related(
         "customer"
     )
     conversation = locked.filter(
-        business=business, customer__apple_id=envelope.source_id
+        business_id=business_id,
+        business__apple_id=envelope.destination_id,
+        customer__apple_id=envelope.source_id,
     ).first()
     if conversation is None:
+        if not Business.objects.filter(
+            pk=business_id, apple_id=envelope.destination_id
+        ).exists():
+            business_lookup.forget(envelope.destination_id)
+            business_id = _business_for(envelope)
         customer, _ = Customer.objects.get_or_create(
-            business=business, apple_id=envelope.source_id
+            business_id=business_id, apple_id=envelope.source_id
         )
         Conversation.objects.get_or_create(
-            customer=customer, defaults={"business": business}
+            customer=customer, defaults={"business_id": business_id}
         )
         conversation = locked.get(customer=customer)
     starts = conversation.last_message_at is None
@@ -143,16 +154,22 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
         return _message_store(event)
     except IntegrityError:
         stored = Message.objects.filter(apple_id=event.envelope.apple_id).first()
-        if stored is None:
-            raise  # Not a redelivery: a real fault.
-        return stored
+        if stored is not None:
+            return stored
+    # Not a redelivery: the business this process remembered may have been
+    # deleted by another one. Ask again (404 if it is gone); anything else is a
+    # real fault and raises.
+    business_lookup.forget(event.envelope.destination_id)
+    return _message_store(event)
 
 
 def _message_store(event: InboundText | InboundInteractive) -> Message:
     envelope = event.envelope
     with transaction.atomic():
-        business = _business_for(envelope)
-        conversation, starts = _conversation_for_inbound(business, envelope)
+        conversation, starts = _conversation_for_inbound(
+            _business_for(envelope), envelope
+        )
+        business_id = conversation.business_id
         old_status = conversation.status
         fields: dict[str, Any] = {"kind": Message.Kind.TEXT, "body": ""}
         if isinstance(event, InboundText):
@@ -210,7 +227,7 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
         if starts:
             events.publish(
                 events.ConversationStarted(
-                    business_id=business.id,
+                    business_id=business_id,
                     conversation_id=conversation.id,
                     message_id=message.id,
                     occurred_at=message.created_at,
@@ -219,7 +236,7 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
         elif reopened:
             events.publish(
                 events.ConversationStatusChanged(
-                    business_id=business.id,
+                    business_id=business_id,
                     conversation_id=conversation.id,
                     old_status=old_status,
                     new_status=new_status,
@@ -238,7 +255,7 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
             realtime.push_conversation_changed(conversation)
         events.publish(
             events.MessageReceived(
-                business_id=business.id,
+                business_id=business_id,
                 message_id=message.id,
                 conversation_id=conversation.id,
                 interactive=message.kind == Message.Kind.INTERACTIVE,
@@ -322,10 +339,12 @@ def interactive_reply_resolve(*, message_id: int) -> None:
 
 def typing_relay(*, event: InboundTyping) -> None:
     """Show the customer's typing to agents at once; nothing is stored."""
-    business = _business_for(event.envelope)
+    business_id = _business_for(event.envelope)
     conversation = (
         Conversation.objects.filter(
-            business=business, customer__apple_id=event.envelope.source_id
+            business_id=business_id,
+            business__apple_id=event.envelope.destination_id,
+            customer__apple_id=event.envelope.source_id,
         )
         .only("id")
         .first()
@@ -334,7 +353,7 @@ def typing_relay(*, event: InboundTyping) -> None:
         return  # Typing before the first message: there is nothing to show it on.
     realtime.publish_now(
         realtime.conversation_groups(
-            business_id=business.id, conversation_id=conversation.id
+            business_id=business_id, conversation_id=conversation.id
         ),
         realtime.TYPING,
         {"conversation": conversation.id, "who": "customer", "typing": event.started},
@@ -345,12 +364,16 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
     """The customer deleted the conversation: close it and tell everyone on it."""
     envelope = event.envelope
     with transaction.atomic():
-        business = _business_for(envelope)
+        business_id = _business_for(envelope)
         if Message.objects.filter(apple_id=envelope.apple_id).exists():
             return None
         conversation = (
             Conversation.objects.select_for_update()
-            .filter(business=business, customer__apple_id=envelope.source_id)
+            .filter(
+                business_id=business_id,
+                business__apple_id=envelope.destination_id,
+                customer__apple_id=envelope.source_id,
+            )
             .first()
         )
         if conversation is None:
@@ -372,13 +395,13 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
         realtime.push_message_created(message)
         events.publish(
             events.ConversationClosedByCustomer(
-                business_id=business.id, conversation_id=conversation.id
+                business_id=business_id, conversation_id=conversation.id
             )
         )
         if old_status != Conversation.Status.CLOSED:
             events.publish(
                 events.ConversationStatusChanged(
-                    business_id=business.id,
+                    business_id=business_id,
                     conversation_id=conversation.id,
                     old_status=old_status,
                     new_status=Conversation.Status.CLOSED,

@@ -38,15 +38,19 @@ from .signin import (
 )
 from .webhooks import (
     STUCK_AFTER,
+    TEST_EVENT,
     webhook_deliver,
     webhook_emit,
     webhook_mark_failed,
+    webhook_redeliver,
     webhook_requeue_stuck,
+    webhook_test_send,
 )
 
 __all__ = [
     "APPLE_PAY_STATUSES",
     "STUCK_AFTER",
+    "TEST_EVENT",
     "LibraryOAuthInputs",
     "PaymentPreparation",
     "SigninPreparation",
@@ -71,5 +75,7 @@ __all__ = [
     "webhook_endpoint_create",
     "webhook_endpoint_delete",
     "webhook_mark_failed",
+    "webhook_redeliver",
     "webhook_requeue_stuck",
+    "webhook_test_send",
 ]

@@ -11,6 +11,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from conversations.exceptions import ConflictError, NotFoundError
+from conversations.models import Business
+from conversations.permissions import business_admin_check
+from conversations.types import User
+
 from .. import clients
 from ..models import (
     WebhookDelivery,
@@ -139,6 +144,64 @@ def webhook_requeue_stuck() -> int:
         ).update(status=WebhookDelivery.Status.PENDING):
             webhook_deliver_task.delay(delivery_id)
     return len(stuck)
+
+
+# Sent only on an admin's request, whatever the endpoint subscribed to.
+TEST_EVENT = "webhook.test"
+
+
+def webhook_test_send(
+    *, business: Business, actor: User, endpoint_id: int
+) -> WebhookDelivery:
+    """Queue a ``webhook.test`` event to one endpoint, through the same signed,
+    retried delivery as real events; it shows in the delivery log."""
+    from ..tasks import webhook_deliver as webhook_deliver_task
+
+    business_admin_check(business=business, actor=actor)
+    endpoint = WebhookEndpoint.objects.filter(business=business, id=endpoint_id).first()
+    if endpoint is None:
+        raise NotFoundError("No such webhook endpoint.")
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event=TEST_EVENT,
+            payload={"message": "A test event from the MSP console."},
+        )
+        transaction.on_commit(
+            partial(webhook_deliver_task.delay, delivery.id), robust=True
+        )
+    return delivery
+
+
+def webhook_redeliver(
+    *, business: Business, actor: User, delivery_id: int
+) -> WebhookDelivery:
+    """Send a settled delivery again, same event id (receivers deduplicate on it).
+
+    Only a delivered or failed row goes back to pending: one still queued or in
+    flight is refused, so a double click does not send twice.
+    """
+    from ..tasks import webhook_deliver as webhook_deliver_task
+
+    business_admin_check(business=business, actor=actor)
+    rows = WebhookDelivery.objects.filter(id=delivery_id, endpoint__business=business)
+    if not rows.exists():
+        raise NotFoundError("No such delivery.")
+    with transaction.atomic():
+        reopened = rows.filter(
+            status__in=(
+                WebhookDelivery.Status.SUCCEEDED,
+                WebhookDelivery.Status.FAILED,
+            )
+        ).update(status=WebhookDelivery.Status.PENDING, error="", delivered_at=None)
+        if not reopened:
+            raise ConflictError(
+                "This delivery is still being sent.", code="delivery_in_progress"
+            )
+        transaction.on_commit(
+            partial(webhook_deliver_task.delay, delivery_id), robust=True
+        )
+    return WebhookDelivery.objects.get(id=delivery_id)
 
 
 def webhook_mark_failed(*, delivery_id: int, reason: str) -> None:

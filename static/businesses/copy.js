@@ -1,4 +1,6 @@
 // Copy buttons: copy the linked input's value and say so, for mouse and screen reader.
+import { gettext } from "../console/js/i18n.js";
+
 for (const button of document.querySelectorAll("button.copy[data-copy]")) {
   button.addEventListener("click", async () => {
     const input = document.querySelector(button.dataset.copy);
@@ -11,7 +13,7 @@ for (const button of document.querySelectorAll("button.copy[data-copy]")) {
       document.execCommand("copy");
     }
     const label = button.textContent;
-    button.textContent = "Copied";
+    button.textContent = gettext("Copied");
     button.setAttribute("aria-live", "polite");
     setTimeout(() => { button.textContent = label; }, 1500);
   });

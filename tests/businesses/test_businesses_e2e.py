@@ -48,6 +48,16 @@ def watch_errors(page: Page, errors: list[str]) -> None:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
 
+def png_bytes() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Username").fill(username)
@@ -86,10 +96,16 @@ def test_a_brand_signs_up_and_links_its_business_id(
         "Velo Paris"
     )
     page.click("#link-button")
-    page.wait_for_url("**/console/businesses/*/settings/")
+    # The new owner lands on the checklist; nothing is done yet.
+    page.wait_for_url("**/console/businesses/*/get-started/")
     expect(page.locator(".flash")).to_contain_text(
         f"{apple_id} is now linked to Velo Paris"
     )
+    expect(page.locator("h1")).to_have_text("Get started with Velo Paris")
+    checklist = page.locator("#checklist")
+    expect(checklist.locator("[data-done=true]")).to_have_count(0)
+    expect(checklist.locator(".step")).to_have_count(5)
+    checklist.get_by_role("link", name="Channel settings").click()
     expect(page.locator("h1")).to_have_text("Channel settings of Velo Paris")
 
     # The new admin saves channel settings; a bad MIME type is explained.
@@ -102,6 +118,36 @@ def test_a_brand_signs_up_and_links_its_business_id(
     page.click("#save-settings")
     expect(page.locator(".flash")).to_contain_text("Channel settings saved.")
     expect(page.get_by_label("Display name")).to_have_value("Vélo Paris ✨")
+
+    # The checklist ticks itself from what the business now has.
+    page.get_by_role("link", name="Get started").click()
+    expect(checklist.locator("[data-step=settings]")).to_have_attribute(
+        "data-done", "true"
+    )
+    expect(checklist.locator("[data-step=logo]")).to_have_attribute(
+        "data-done", "false"
+    )
+    checklist.get_by_role("link", name="Logo").click()
+    page.get_by_label("Upload a logo").set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": png_bytes()}
+    )
+    page.click("#save-settings")
+    expect(page.locator("#logo-preview")).to_be_visible()
+    page.get_by_role("link", name="Entry links & QR codes").click()
+    page.get_by_label("Name").fill("Shop window")
+    page.click("#save-entry")
+    page.get_by_role("link", name="Get started").click()
+    for step in ("settings", "logo", "entry-link"):
+        expect(checklist.locator(f"[data-step={step}]")).to_have_attribute(
+            "data-done", "true"
+        )
+    for step in ("agents", "library"):
+        expect(checklist.locator(f"[data-step={step}]")).to_have_attribute(
+            "data-done", "false"
+        )
+    expect(page.locator("#checklist-progress")).to_contain_text("3 of 5 steps done")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "onboarding.png"), full_page=True)
 
     # A second visit with the same ID says it is already linked.
     page.goto(f"{base}/landing/?id={apple_id}")

@@ -85,7 +85,7 @@ def test_admin_saves_name_hours_away_message_and_attachment_types(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"timezone": "Mars/Olympus"}, "Select a valid choice"),
+        ({"timezone": "Mars/Olympus"}, "Choose a time zone from the list"),
         ({"opens_0": ""}, "Monday: when do you open?"),
         ({"closes_0": "09:00"}, "opening and closing times are the same"),
         (

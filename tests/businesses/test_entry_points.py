@@ -114,3 +114,26 @@ def test_agents_and_other_businesses_cannot_reach_links(
     assert admin_client.get(f"{url(business)}{theirs.pk}/qr.png").status_code == 404
     assert admin_client.post(f"{url(business)}{theirs.pk}/delete/").status_code == 404
     assert EntryPoint.objects.filter(pk=theirs.pk).exists()
+
+
+def test_admin_edits_a_link_in_place(admin_client: Client, business):
+    entry = EntryPoint.objects.create(business=business, name="Shop", intent="shop")
+    EntryPoint.objects.create(business=business, name="Taken")
+    page = admin_client.get(f"{url(business)}?edit={entry.pk}").content.decode()
+    assert f'name="pk" value="{entry.pk}"' in page
+    assert 'value="shop"' in page
+    fields = {
+        "pk": entry.pk,
+        "name": "Taken",
+        "intent": "shop",
+        "group": "",
+        "body": "",
+    }
+    response = admin_client.post(url(business), fields)
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    fields.update(name="Workshop", intent="repair", group="paris-11")
+    assert admin_client.post(url(business), fields).status_code == 302
+    entry.refresh_from_db()
+    assert (entry.name, entry.intent, entry.group) == ("Workshop", "repair", "paris-11")
+    assert EntryPoint.objects.count() == 2

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils import timezone
 
 from businesses.link_grants import link_grant_url
 from businesses.models import BusinessLink
@@ -80,7 +83,7 @@ def test_linking_creates_a_business_with_the_user_as_admin(client: Client):
     )
     business = Business.objects.get(apple_id=apple_id)
     assert response.status_code == 302
-    assert response["Location"] == f"/console/businesses/{business.pk}/settings/"
+    assert response["Location"] == f"/console/businesses/{business.pk}/get-started/"
     assert business.name == "Acme Bikes"
     assert business.logo_url == "https://cdn.example/logo.png"
     assert (
@@ -163,3 +166,34 @@ def test_admins_only_see_their_own_businesses_to_link(client: Client, admin_user
     html = client.get(landing(str(uuid.uuid4()))).content.decode()
     assert "Acme Bikes" in html
     assert "Not Mine" not in html
+
+
+def test_the_checklist_ticks_from_the_real_state(client: Client, business, admin_user):
+    from businesses.models import ChannelSettings, EntryPoint
+    from conversations.models import Invitation
+    from richobjects.models import RichObject
+
+    client.force_login(admin_user)
+    url = f"/console/businesses/{business.pk}/get-started/"
+
+    def done() -> set[str]:
+        html = client.get(url).content.decode()
+        return set(re.findall(r'data-step="([a-z-]+)" data-done="true"', html))
+
+    assert done() == set()
+    ChannelSettings.objects.create(business=business, logo_png=b"\x89PNG")
+    EntryPoint.objects.create(business=business, name="Shop")
+    Invitation.objects.create(
+        business=business,
+        invited_by=admin_user,
+        invitee="ana",
+        key="k" * 40,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    assert done() == {"settings", "logo", "entry-link", "agents"}
+    RichObject.objects.create(
+        business=business, name="Menu", kind=RichObject.Kind.values[0]
+    )
+    assert done() == {"settings", "logo", "entry-link", "agents", "library"}
+    EntryPoint.objects.all().delete()
+    assert "entry-link" not in done()

@@ -14,7 +14,7 @@ from businesses.models import BusinessHours, ConversationRoute, RoutingRule, Tea
 from conversations import events, realtime
 from conversations.models import Conversation, Message
 from richobjects import services as rich_services
-from tests.factories import ConversationFactory, UserFactory
+from tests.factories import BusinessFactory, ConversationFactory, UserFactory
 from tests.helpers import django_headers, inbound_body, inbound_request
 
 pytestmark = pytest.mark.django_db
@@ -333,3 +333,57 @@ def test_routing_page_is_for_admins_and_creates_teams_and_rules(
     )
     assert bad.status_code == 400
     assert "The intent may only use" in bad.content.decode()
+
+
+def test_admins_edit_teams_and_rules_in_place(
+    business, agent, repairs, repair_rule
+) -> None:
+    from conversations.models import Membership
+
+    admin = UserFactory(username="boss")
+    Membership.objects.create(user=admin, business=business, role="admin")
+    client = Client()
+    client.force_login(admin)
+    url = f"/console/businesses/{business.id}/routing/"
+    page = client.get(f"{url}?edit_rule={repair_rule.pk}").content.decode()
+    assert f'name="rule_pk" value="{repair_rule.pk}"' in page
+    assert f'value="{repair_rule.name}"' in page
+    response = client.post(
+        url,
+        {
+            "action": "team",
+            "team_pk": repairs.pk,
+            "team-name": "Workshop",
+            "team-members": [agent.pk, admin.pk],
+            "team-assign_cap": 3,
+        },
+    )
+    assert response.status_code == 302
+    response = client.post(
+        url,
+        {
+            "action": "rule",
+            "rule_pk": repair_rule.pk,
+            "rule-name": "Repairs, renamed",
+            "rule-position": 5,
+            "rule-match_intent": "fix",
+            "rule-match_hours": "any",
+            "rule-team": repairs.pk,
+            "rule-priority": "urgent",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    repairs.refresh_from_db()
+    repair_rule.refresh_from_db()
+    assert (repairs.name, repairs.assign_cap) == ("Workshop", 3)
+    assert set(repairs.members.values_list("pk", flat=True)) == {agent.pk, admin.pk}
+    assert (repair_rule.name, repair_rule.match_intent, repair_rule.priority) == (
+        "Repairs, renamed",
+        "fix",
+        "urgent",
+    )
+    assert Team.objects.count() == 1
+    assert RoutingRule.objects.count() == 1
+    # Another business's row cannot be edited through this page.
+    other = services.team_save(business=BusinessFactory(), name="Theirs", member_ids=[])
+    assert client.get(f"{url}?edit_team={other.pk}").status_code == 404

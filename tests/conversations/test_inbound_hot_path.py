@@ -14,10 +14,11 @@ from tests.helpers import django_headers, inbound_body, inbound_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# BEGIN, business, locked conversation, the insert (the unique Apple id is the
+# BEGIN, locked conversation (the business's id is remembered per process,
+# its Apple id checked in the same join), the insert (the unique Apple id is the
 # dedupe), the conversation's update, COMMIT; after commit the webhook-endpoint
 # check and insights' one statement (the customer's wait starts). Was 12.
-KNOWN_CUSTOMER_QUERIES = 8
+KNOWN_CUSTOMER_QUERIES = 7
 
 
 def post(client: Client, business, text: str, customer: str = "urn:mbid:AQAAY-hot"):
@@ -103,3 +104,48 @@ def test_a_rolled_back_handling_publishes_nothing(client: Client, sends) -> None
     )
     assert response.status_code == 404
     assert sends == []
+
+
+def test_a_remembered_business_id_is_never_trusted_blindly(client: Client) -> None:
+    """Another process moves an Apple id to another business (no signal reaches
+    this one): the next message still goes to the business that has it now."""
+    from conversations.models import Business, Message
+    from tests.factories import BusinessFactory
+
+    first = BusinessFactory()
+    apple_id = first.apple_id
+    assert (
+        post(client, first, "to the first", customer="urn:mbid:AQAAY-a").status_code
+        == 200
+    )
+    second = BusinessFactory()
+    # .update() sends no signal: what a change made by another process looks like.
+    Business.objects.filter(pk=first.pk).update(apple_id="moved-away")
+    Business.objects.filter(pk=second.pk).update(apple_id=apple_id)
+    second.apple_id = apple_id
+    for customer in ("urn:mbid:AQAAY-a", "urn:mbid:AQAAY-b"):
+        assert (
+            post(client, second, "to the second", customer=customer).status_code == 200
+        )
+    stored = Message.objects.filter(body="to the second")
+    assert {m.conversation.business_id for m in stored} == {second.pk}
+
+
+def test_a_business_deleted_elsewhere_is_404_not_500(client: Client) -> None:
+    from django.db.models.signals import post_delete
+
+    from conversations.models import Business
+    from conversations.services import business_lookup
+    from tests.factories import BusinessFactory
+
+    gone = BusinessFactory()
+    assert post(client, gone, "hello").status_code == 200
+    # Deleted by another process: this one hears no signal.
+    post_delete.disconnect(sender=Business, dispatch_uid="business-lookup-delete")
+    try:
+        gone.delete()
+    finally:
+        business_lookup.connect()
+    assert (
+        post(client, gone, "anyone there?", customer="urn:mbid:new").status_code == 404
+    )

@@ -10,6 +10,7 @@ signature with its own HMAC code.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +28,7 @@ from tests.integrations.stand_ins import (
     start_stand_in,
     verify_signature,
 )
-from tests.live import LiveStack, live_stack
+from tests.live import BUILD, LiveStack, live_stack
 from tests.sandbox.test_customer_page_e2e import (
     conversation_of,
     open_customer_page,
@@ -38,6 +39,7 @@ from tests.sandbox.test_customer_page_e2e import (
 pytestmark = pytest.mark.e2e
 
 ADMIN = ("e2e-admin", "e2e-admin-password")
+SCREENSHOTS = BUILD / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +117,7 @@ def configured(
     page.get_by_label("Token URL").fill(f"{stand_in.url}/oauth/token")
     page.get_by_label("Scope").fill("openid profile")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator("#oauth-status")).to_contain_text("Client secret: set.")
+    expect(page.locator("#oauth-status")).to_contain_text("Client secretset")
     expect(page.get_by_label("Client secret (set • replace)")).to_have_value("")
     assert CLIENT_SECRET not in page.content()
 
@@ -327,3 +329,127 @@ def test_full_apple_pay_round_trip_through_the_sandbox(
     agent.screenshot(path="build/integrations-apple-pay.png", full_page=True)
     agent.context.close()
     customer.close()
+
+
+def delivery_row(page: Page, event: str, status: str) -> Any:
+    """The newest log row of ``event`` once it shows ``status`` (the log is a
+    server page: reload until the worker has sent it)."""
+    row = page.locator("#deliveries tbody tr", has_text=event).first
+
+    def settled() -> bool:
+        page.reload()
+        return row.count() > 0 and row.get_attribute("data-status") == status
+
+    wait_for(settled, what=f"a {status} {event} delivery")
+    return row
+
+
+def test_settings_pages_edit_rows_and_test_webhooks(
+    stack: LiveStack,
+    configured: int,
+    stand_in: StandIn,
+    browser: Browser,
+) -> None:
+    admin = login(browser, stack, *ADMIN)
+    base = stack.base_url
+
+    # Teams, rules and entry links are edited in place, not only deleted.
+    admin.goto(f"{base}/console/businesses/{configured}/routing/")
+    admin.fill("#id_team-name", "Night shift")
+    admin.click("#save-team")
+    admin.get_by_role("link", name="Edit team Night shift").click()
+    expect(admin.locator("#team-form-title")).to_have_text("Edit team Night shift")
+    admin.fill("#id_team-name", "Late shift")
+    admin.locator("#team-form").get_by_label(stack.agent_username).check()
+    admin.click("#save-team")
+    expect(admin.locator("#team-table")).to_contain_text("Late shift")
+    expect(admin.locator("#team-table")).to_contain_text(stack.agent_username)
+    expect(admin.locator("#team-table")).not_to_contain_text("Night shift")
+    admin.fill("#id_rule-name", "Evening")
+    admin.click("#save-rule")
+    admin.get_by_role("link", name="Edit rule Evening").click()
+    admin.fill("#id_rule-name", "Evenings")
+    admin.select_option("#id_rule-team", label="Late shift")
+    admin.select_option("#id_rule-priority", "urgent")
+    admin.click("#save-rule")
+    rule = admin.locator("#rule-table tr", has_text="Evenings")
+    expect(rule).to_contain_text("team Late shift")
+    expect(rule).to_contain_text("urgent priority")
+    expect(admin.locator("#rule-table tbody tr")).to_have_count(1)
+
+    admin.goto(f"{base}/console/businesses/{configured}/entry-points/")
+    admin.get_by_label("Name").fill("Window")
+    admin.click("#save-entry")
+    admin.get_by_role("link", name="Edit Window").click()
+    admin.get_by_label("Name").fill("Shop window")
+    admin.get_by_label("Intent (biz-intent-id)").fill("window")
+    admin.click("#save-entry")
+    expect(admin.get_by_label("Link for Shop window")).to_have_value(
+        re.compile(r"biz-intent-id=window")
+    )
+    expect(admin.locator("#entry-list .entry")).to_have_count(1)
+
+    # A test event goes through the signed delivery path and shows in the log.
+    admin.goto(f"{base}/integrations/businesses/{configured}/webhooks/")
+    endpoint = admin.locator("#endpoint-table tbody tr").first
+    endpoint.get_by_role("button", name=re.compile("^Send test event")).click()
+    expect(admin.locator(".flash")).to_contain_text("Test event queued")
+    row = delivery_row(admin, "webhook.test", "succeeded")
+    expect(row).to_contain_text("Delivered")
+    expect(row).to_contain_text("200")
+    tests = [r for r in stand_in.received("/hooks") if r.json["type"] == "webhook.test"]
+    assert len(tests) == 1
+    assert verify_signature(
+        WEBHOOK_SECRET, tests[0].headers["x-msp-signature"], tests[0].body
+    )
+
+    # Redeliver: the same event again, the same id, one more attempt.
+    row.get_by_role("button", name=re.compile("^Redeliver")).click()
+    expect(admin.locator(".flash")).to_contain_text("Delivery queued again")
+    wait_for(
+        lambda: (
+            len(
+                [
+                    r
+                    for r in stand_in.received("/hooks")
+                    if r.json["type"] == "webhook.test"
+                ]
+            )
+            == 2
+        ),
+        what="the redelivery",
+    )
+    again = [r for r in stand_in.received("/hooks") if r.json["type"] == "webhook.test"]
+    assert again[1].json["id"] == again[0].json["id"]
+    row = delivery_row(admin, "webhook.test", "succeeded")
+    expect(row.locator("td").nth(4)).to_have_text("2")
+
+    # A refused delivery shows its status and a short reason.
+    stand_in.hook_failures.append(400)
+    endpoint.get_by_role("button", name=re.compile("^Send test event")).click()
+    failed = delivery_row(admin, "webhook.test", "failed")
+    expect(failed).to_contain_text("Failed")
+    expect(failed.locator(".reason")).to_have_text(
+        "The endpoint answered 400 (Bad Request)"
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # The console scrolls inside #main, so a tall window shows the whole page.
+    admin.set_viewport_size({"width": 1280, "height": 2000})
+    admin.locator("#delivery-log").scroll_into_view_if_needed()
+    admin.screenshot(path=str(SCREENSHOTS / "webhooks.png"))
+    admin.context.close()
+
+    # An agent who opens an admin page gets the console's explanation.
+    agent = login(browser, stack, stack.agent_username, stack.agent_password)
+    response = agent.goto(f"{base}/integrations/businesses/{configured}/webhooks/")
+    assert response is not None
+    assert response.status == 403
+    expect(agent.locator("#forbidden-title")).to_have_text(
+        "This page is for the business's admins"
+    )
+    expect(agent.locator("#forbidden-reason")).to_contain_text(
+        "Only the business's admins"
+    )
+    agent.get_by_role("link", name="Back to the inbox").click()
+    agent.wait_for_url(f"{base}/console/")
+    agent.context.close()

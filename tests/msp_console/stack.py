@@ -171,8 +171,7 @@ def production_stack(
             "CHANNELS_PREFIX": f"{namespace}-sandbox",
             "CELERY_QUEUE": f"{namespace}-sandbox",
         }
-        # The sandbox's migrations include the platform's.
-        manage(sandbox_env if sandbox_url else env, "migrate", "--noinput")
+        # database() is migrated already, the sandbox's tables included.
         business_id = str(uuid.uuid4())
         manage(env, "add_business", business_id, "--name", "Production Bikes")
         token = manage(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Case, F, Value, When
+from django.utils.translation import gettext_lazy
 
 from conversations import events, presentation
 from conversations.models import Conversation
@@ -65,7 +66,7 @@ def connect() -> None:
     events.subscribe(events.ConversationStarted, on_conversation_started)
     events.subscribe(events.AgentAvailabilityChanged, on_agent_availability_changed)
     presentation.conversation_field_register("route", conversation_route_field)
-    presentation.inbox_scope_register("my_teams", "My teams", my_teams)
+    presentation.inbox_scope_register("my_teams", gettext_lazy("My teams"), my_teams)
     presentation.inbox_priority_register(
         inbox_priority,
         # The usual priority gets no chip: only what stands out does.

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from conversations import realtime
 from conversations.exceptions import ApplicationError
@@ -250,7 +251,7 @@ def conversation_escalate(
     if not Membership.objects.filter(
         business_id=conversation.business_id, user=actor
     ).exists():
-        raise ApplicationError("Only people of this business can escalate.")
+        raise ApplicationError(gettext("Only people of this business can escalate."))
     with transaction.atomic():
         route, _ = ConversationRoute.objects.select_for_update().get_or_create(
             conversation=conversation

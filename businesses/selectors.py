@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from conversations.exceptions import NotFoundError, PermissionDeniedError
 from conversations.models import Business, Membership
@@ -38,9 +39,11 @@ def business_get_for_admin(*, user: User, business_id: int) -> Business:
         .first()
     )
     if membership is None:
-        raise NotFoundError("No such business.")
+        raise NotFoundError(gettext("No such business."))
     if membership.role != Membership.Role.ADMIN:
-        raise PermissionDeniedError("Only the business's admins can change this.")
+        raise PermissionDeniedError(
+            gettext("Only the business's admins can change this.")
+        )
     return membership.business
 
 

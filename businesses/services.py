@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
 
 from conversations.exceptions import ApplicationError, ConflictError, NotFoundError
@@ -165,7 +166,7 @@ def imessage_app_create(
 def imessage_app_delete(*, business: Business, app_pk: int) -> None:
     deleted, _ = IMessageApp.objects.filter(business=business, pk=app_pk).delete()
     if not deleted:
-        raise NotFoundError("No such iMessage app.")
+        raise NotFoundError(gettext("No such iMessage app."))
 
 
 # Landing page: account linking (spec §9) ----------------------------------------
@@ -177,8 +178,10 @@ def apple_business_id_clean(value: str) -> str:
         return str(uuid.UUID(value.strip()))
     except (ValueError, AttributeError) as exc:
         raise ApplicationError(
-            "This link does not carry a valid Apple Business ID. Start again from "
-            "Apple Business Register.",
+            gettext(
+                "This link does not carry a valid Apple Business ID. Start again from "
+                "Apple Business Register."
+            ),
             code="invalid_business_id",
         ) from exc
 
@@ -208,7 +211,7 @@ def business_link(
         ).exists()
         if not administers:
             raise NotFoundError(
-                "No such business account among the ones you administer."
+                gettext("No such business account among the ones you administer.")
             )
     with transaction.atomic():
         linked = Business.objects.filter(apple_id=apple_id).first()
@@ -218,10 +221,19 @@ def business_link(
         ):
             owner = linked or BusinessLink.objects.get(apple_id=apple_id).business
             # Only operators learn which account holds it.
-            where = f" to {owner.name!r}" if operator else ""
+            message = (
+                gettext(
+                    "Business ID %(apple_id)s is already linked to %(owner)r. "
+                    "Ask your MSP to move it if that is wrong."
+                )
+                if operator
+                else gettext(
+                    "Business ID %(apple_id)s is already linked. "
+                    "Ask your MSP to move it if that is wrong."
+                )
+            )
             raise ConflictError(
-                f"Business ID {apple_id} is already linked{where}. "
-                "Ask your MSP to move it if that is wrong.",
+                message % {"apple_id": apple_id, "owner": owner.name},
                 code="already_linked",
                 extra={"business": owner.pk},
             )
@@ -243,8 +255,10 @@ def business_link(
             # business that has some would orphan every customer's thread.
             if business.conversations.exists():
                 raise ConflictError(
-                    f"{business.name!r} already has conversations under Business ID "
-                    f"{business.apple_id}; create a new business account for this ID.",
+                    gettext(
+                        "%(name)r already has conversations under Business ID %(apple_id)s; create a new business account for this ID."
+                    )
+                    % {"name": business.name, "apple_id": business.apple_id},
                     code="business_in_use",
                 )
             business.apple_id = apple_id
@@ -282,7 +296,9 @@ def link_request_create(
             user=actor, business=business, role=Membership.Role.ADMIN
         ).exists()
     ):
-        raise NotFoundError("No such business account among the ones you administer.")
+        raise NotFoundError(
+            gettext("No such business account among the ones you administer.")
+        )
     if business is None and not (new_name or brand_name).strip():
         raise ValidationError({"name": "Give the business account a name."})
     if (
@@ -290,8 +306,10 @@ def link_request_create(
         or BusinessLink.objects.filter(apple_id=apple_id).exists()
     ):
         raise ConflictError(
-            f"Business ID {apple_id} is already linked. Ask your MSP to move it "
-            "if that is wrong.",
+            gettext(
+                "Business ID %(apple_id)s is already linked. Ask your MSP to move it if that is wrong."
+            )
+            % {"apple_id": apple_id},
             code="already_linked",
         )
     request, _ = LinkRequest.objects.update_or_create(
@@ -317,7 +335,7 @@ def link_request_decide(
 ) -> Business | None:
     """An operator approves (the link is made for the requester) or refuses."""
     if not user_is_operator(user=operator):
-        raise NotFoundError("No such link request.")
+        raise NotFoundError(gettext("No such link request."))
     with transaction.atomic():
         request = (
             LinkRequest.objects.select_for_update()
@@ -325,7 +343,7 @@ def link_request_decide(
             .first()
         )
         if request is None:
-            raise NotFoundError("No such link request.")
+            raise NotFoundError(gettext("No such link request."))
         business = None
         if approve:
             business = business_link(
@@ -420,7 +438,7 @@ def entry_point_delete(*, business: Business, entry_point_pk: int) -> None:
         business=business, pk=entry_point_pk
     ).delete()
     if not deleted:
-        raise NotFoundError("No such entry link.")
+        raise NotFoundError(gettext("No such entry link."))
 
 
 # Teams and routing rules ------------------------------------------------------------
@@ -478,7 +496,7 @@ def team_save(
 def team_delete(*, business: Business, team_pk: int) -> None:
     deleted, _ = Team.objects.filter(business=business, pk=team_pk).delete()
     if not deleted:
-        raise NotFoundError("No such team.")
+        raise NotFoundError(gettext("No such team."))
 
 
 def routing_rule_create(
@@ -560,4 +578,4 @@ def routing_rule_create(
 def routing_rule_delete(*, business: Business, rule_pk: int) -> None:
     deleted, _ = RoutingRule.objects.filter(business=business, pk=rule_pk).delete()
     if not deleted:
-        raise NotFoundError("No such rule.")
+        raise NotFoundError(gettext("No such rule."))

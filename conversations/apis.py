@@ -12,6 +12,7 @@ from django.http import (
     JsonResponse,
 )
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -46,7 +47,7 @@ def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
                 request.get_full_path(force_append_slash=True)
             )
     return JsonResponse(
-        {"error": {"code": "not_found", "message": "No such API endpoint."}},
+        {"error": {"code": "not_found", "message": gettext("No such API endpoint.")}},
         status=404,
     )
 
@@ -273,7 +274,7 @@ class ConversationAssignApi(ConversationActionApi):
         if data["assigned_agent"] is not None:
             assignee = selectors.user_get(user_id=data["assigned_agent"])
             if assignee is None:
-                raise ApplicationError("No such agent.", code="not_a_member")
+                raise ApplicationError(gettext("No such agent."), code="not_a_member")
         conversation = services.conversation_assign(
             conversation=conversation, actor=request.user, assignee=assignee
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -149,7 +150,9 @@ class AttachmentFileApi(_FileApi):
             user=request.user, attachment_id=attachment_id
         )
         if not attachment.file:
-            raise NotFoundError("The file is not stored yet.", code="not_stored")
+            raise NotFoundError(
+                gettext("The file is not stored yet."), code="not_stored"
+            )
         return self._respond(attachment.file, attachment, mime=attachment.mime_type)
 
 
@@ -170,5 +173,7 @@ class AttachmentThumbnailApi(_FileApi):
             user=request.user, attachment_id=attachment_id
         )
         if not attachments.attachment_thumbnail_ensure(attachment=attachment):
-            raise NotFoundError("This file has no thumbnail.", code="no_thumbnail")
+            raise NotFoundError(
+                gettext("This file has no thumbnail."), code="no_thumbnail"
+            )
         return self._respond(attachment.thumbnail, attachment, mime="image/jpeg")

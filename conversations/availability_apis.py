@@ -72,9 +72,11 @@ class MyPreferencesApi(APIView):
         preferences = preferences_set_language(
             user=request.user, language=data.validated_data["language"]
         )
-        # This browser switches at once; others at their next sign-in.
+        # This browser switches at once; others at their next sign-in. A
+        # program calling with a token has no console to switch: its session
+        # (a cookie jar keeps one) must not make its errors Spanish.
         session = getattr(request, "session", None)
-        if session is not None:
+        if session is not None and request.auth is None:
             if preferences.language:
                 session[SESSION_KEY] = preferences.language
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -46,7 +47,7 @@ class ConversationBulkApi(APIView):
         if values["action"] == "assign" and values.get("assignee") is not None:
             assignee = user_get(user_id=values["assignee"])
             if assignee is None:
-                raise ApplicationError("No such agent.", code="not_a_member")
+                raise ApplicationError(gettext("No such agent."), code="not_a_member")
         # Only the caller's conversations; ids of others are simply not found.
         conversations = list(
             Conversation.objects.filter(
@@ -62,7 +63,7 @@ class ConversationBulkApi(APIView):
             label_id=values.get("label_id"),
         )
         result["refused"] += [
-            {"id": i, "code": "not_found", "message": "No such conversation."}
+            {"id": i, "code": "not_found", "message": gettext("No such conversation.")}
             for i in values["ids"]
             if i not in found
         ]

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -40,9 +41,14 @@ class ConversationClosedError(ConflictError):
 
     def __init__(
         self,
-        message: str = "The customer closed this conversation; nothing can be sent until they write again.",
+        message: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(
+            message
+            or gettext(
+                "The customer closed this conversation; nothing can be sent until they write again."
+            )
+        )
 
 
 class NotFoundError(ApplicationError):
@@ -93,7 +99,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
     if isinstance(exc, drf_exceptions.ValidationError):
         response.data = _error_body(
-            "invalid", "The request has invalid fields.", response.data
+            "invalid", gettext("The request has invalid fields."), response.data
         )
     else:
         detail = (

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -91,7 +92,10 @@ def key_from(request: Request) -> str | None:
         return None
     if not (0 < len(key) <= MAX_KEY_LENGTH and key.isascii() and key.isprintable()):
         raise ApplicationError(
-            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
+            gettext(
+                "%(header)s must be 1 to %(max_key_length)s printable ASCII characters."
+            )
+            % {"header": HEADER, "max_key_length": MAX_KEY_LENGTH},
             code="invalid_idempotency_key",
         )
     return key
@@ -122,7 +126,10 @@ def claim(*, user: Any, key: str, fingerprint: str) -> IdempotencyKey | None:
         )
     if first.status_code is None:
         raise ConflictError(
-            f"A request with this {HEADER} is still running; retry in a moment.",
+            gettext(
+                "A request with this %(header)s is still running; retry in a moment."
+            )
+            % {"header": HEADER},
             code="idempotency_key_in_use",
         )
     return first

@@ -19,6 +19,10 @@ class AgentLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
         language = session.get(SESSION_KEY, "") if session is not None else ""
+        if "authorization" in request.headers:
+            # A program with a token: its Accept-Language alone decides
+            # (LocaleMiddleware), English when it sends none.
+            language = ""
         if language and translation.check_for_language(language):
             translation.activate(language)
             request.LANGUAGE_CODE = language

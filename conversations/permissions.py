@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 
 from .exceptions import NotFoundError, PermissionDeniedError
 from .models import Business, Membership
@@ -35,9 +36,11 @@ def business_admin_get(
         .first()
     )
     if membership is None:
-        raise NotFoundError("No such business.")
+        raise NotFoundError(gettext("No such business."))
     if membership.role != Membership.Role.ADMIN:
-        raise PermissionDeniedError("Only the business's admins can change this.")
+        raise PermissionDeniedError(
+            gettext("Only the business's admins can change this.")
+        )
     return membership.business
 
 
@@ -46,7 +49,9 @@ def business_admin_check(*, business: Business, actor: AbstractBaseUser) -> None
     if not Membership.objects.filter(
         user_id=actor.pk, business=business, role=Membership.Role.ADMIN
     ).exists():
-        raise PermissionDeniedError("Only the business's admins can change this.")
+        raise PermissionDeniedError(
+            gettext("Only the business's admins can change this.")
+        )
 
 
 def admin_required(view: View) -> View:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from .models import Conversation, Customer, Message
 
 # Presents many messages at once so a page of replies costs a fixed number of
@@ -35,7 +37,7 @@ InboxPriority = Callable[[Any], Any]
 # raw payload of the question it answers (None when unknown): no query.
 ReplySummary = Callable[[dict[str, Any], "dict[str, Any] | None"], str]
 
-_inbox_scopes: dict[str, tuple[str, InboxScope]] = {}
+_inbox_scopes: dict[str, tuple[StrOrPromise, InboxScope]] = {}
 _reply_summary: list[ReplySummary] = []
 _inbox_priority: list[tuple[InboxPriority, dict[str, str]]] = []
 _rich_presenter: list[RichPresenter] = []
@@ -72,12 +74,12 @@ def customer_fields(customer: Customer) -> dict[str, Any]:
     return {name: field(customer) for name, field in _customer_fields.items()}
 
 
-def inbox_scope_register(name: str, label: str, narrow: InboxScope) -> None:
+def inbox_scope_register(name: str, label: StrOrPromise, narrow: InboxScope) -> None:
     """Offer ``label`` in the inbox filters; choosing it applies ``narrow``."""
     _inbox_scopes[name] = (label, narrow)
 
 
-def inbox_scopes() -> list[tuple[str, str]]:
+def inbox_scopes() -> list[tuple[str, StrOrPromise]]:
     return [(name, label) for name, (label, _) in _inbox_scopes.items()]
 
 

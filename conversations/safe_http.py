@@ -28,6 +28,7 @@ import httpcore
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -218,6 +219,8 @@ def validate_public_url(value: str) -> None:
         check_url(value)
     except UnsafeAddress as exc:
         raise ValidationError(
-            "This address is not on the public internet; this server will not call it.",
+            gettext(
+                "This address is not on the public internet; this server will not call it."
+            ),
             code="unsafe_url",
         ) from exc

@@ -20,6 +20,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from . import presentation
 from .exceptions import NotFoundError
@@ -84,7 +85,7 @@ def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversati
     )
     if conversation is None:
         # Same answer for "absent" and "not yours", so ids can't be probed.
-        raise NotFoundError("No such conversation.")
+        raise NotFoundError(gettext("No such conversation."))
     return conversation
 
 
@@ -110,7 +111,7 @@ def message_get_for_user(*, user: User, message_id: int) -> Message:
         .first()
     )
     if message is None:
-        raise NotFoundError("No such message.")
+        raise NotFoundError(gettext("No such message."))
     return message
 
 
@@ -380,7 +381,7 @@ def business_get_for_user(*, user: User, business_id: int) -> Membership:
         .first()
     )
     if membership is None:
-        raise NotFoundError("No such business.")
+        raise NotFoundError(gettext("No such business."))
     return membership
 
 
@@ -433,7 +434,7 @@ def label_get_for_user(*, user: User, label_id: int) -> Label:
         .first()
     )
     if label is None:
-        raise NotFoundError("No such label.")
+        raise NotFoundError(gettext("No such label."))
     return label
 
 
@@ -445,7 +446,7 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
     )
     if customer is None:
         # Same answer for "absent" and "not yours", so ids can't be probed.
-        raise NotFoundError("No such customer.")
+        raise NotFoundError(gettext("No such customer."))
     return customer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -58,7 +59,8 @@ class ApiTokenListCreateApi(APIView):
         # new ones; people create tokens from the console (or a session).
         if not isinstance(request.successful_authenticator, SessionAuthentication):
             raise PermissionDeniedError(
-                "Create tokens from the console, signed in.", code="session_required"
+                gettext("Create tokens from the console, signed in."),
+                code="session_required",
             )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

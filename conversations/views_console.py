@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -281,7 +282,8 @@ def _attributes_from_text(text: str) -> dict[str, str]:
         name, colon, value = line.partition(":")
         if not colon or not name.strip():
             raise ApplicationError(
-                f"Custom attributes, line {number}: write it as name: value.",
+                gettext("Custom attributes, line %(number)s: write it as name: value.")
+                % {"number": number},
                 code="invalid_attributes",
             )
         attributes[name.strip()] = value.strip()
@@ -357,7 +359,7 @@ def business_labels(
                     user=request.user, label_id=int(request.POST["delete"])
                 )
                 if label.business_id != business.id:
-                    raise NotFoundError("No such label.")
+                    raise NotFoundError(gettext("No such label."))
                 services.label_delete(label=label, actor=request.user)
             else:
                 services.label_create(

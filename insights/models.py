@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from businesses.models import Priority
 
@@ -17,13 +18,13 @@ class ConversationEvent(models.Model):
     """One state change of a conversation, when it happened and who did it."""
 
     class Kind(models.TextChoices):
-        OPENED = "opened", "Opened"
-        ASSIGNED = "assigned", "Assigned"
-        FIRST_RESPONSE = "first_response", "First agent reply"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        RESOLVED = "resolved", "Resolved"
-        REOPENED = "reopened", "Reopened"
-        CLOSED = "closed", "Closed by customer"
+        OPENED = "opened", _("Opened")
+        ASSIGNED = "assigned", _("Assigned")
+        FIRST_RESPONSE = "first_response", _("First agent reply")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        RESOLVED = "resolved", _("Resolved")
+        REOPENED = "reopened", _("Reopened")
+        CLOSED = "closed", _("Closed by customer")
 
     business = models.ForeignKey(
         "conversations.Business", on_delete=models.CASCADE, related_name="+"
@@ -163,14 +164,14 @@ class CsatSurvey(models.Model):
     """One survey per resolution of a conversation, and its answer."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        SENT = "sent", "Sent"
-        ANSWERED = "answered", "Answered"
-        CANCELLED = "cancelled", "Cancelled"
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+        ANSWERED = "answered", _("Answered")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class SentAs(models.TextChoices):
-        QUICK_REPLY = "quick_reply", "Quick reply"
-        TEXT = "text", "Numbered text"
+        QUICK_REPLY = "quick_reply", _("Quick reply")
+        TEXT = "text", _("Numbered text")
 
     business = models.ForeignKey(
         "conversations.Business", on_delete=models.CASCADE, related_name="+"
@@ -253,8 +254,8 @@ class SlaBreach(models.Model):
     """A target missed, recorded once per conversation, target and due time."""
 
     class Target(models.TextChoices):
-        FIRST_RESPONSE = "first_response", "First response"
-        RESOLUTION = "resolution", "Resolution"
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
 
     business = models.ForeignKey(
         "conversations.Business", on_delete=models.CASCADE, related_name="+"

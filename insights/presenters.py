@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from conversations.models import Conversation
 
 from .models import ConversationFacts, CsatSurvey
@@ -48,7 +50,10 @@ def sla_next(facts: ConversationFacts | None) -> dict[str, Any] | None:
     sla = sla_of(facts)
     if sla is None:
         return None
-    for name, label in (("first_response", "First reply"), ("resolution", "Resolve")):
+    for name, label in (
+        ("first_response", _("First reply")),
+        ("resolution", _("Resolve")),
+    ):
         target = sla[name]
         if target is not None and not target["done"]:
             return {**target, "label": label}

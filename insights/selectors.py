@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from businesses.models import Team
 from businesses.selectors import business_timezone, channel_settings_get
@@ -34,7 +35,8 @@ def _date(params: Mapping[str, str], name: str, default: date) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise ApplicationError(
-            f"{name} must be a date like 2025-01-31 (got {raw[:40]!r}).",
+            gettext("%(name)s must be a date like 2025-01-31 (got %(raw)r).")
+            % {"name": name, "raw": raw[:40]},
             code="invalid_date",
         ) from None
 
@@ -47,7 +49,9 @@ def _int(params: Mapping[str, str], name: str) -> int | None:
         return int(raw)
     except ValueError:
         raise ApplicationError(
-            f"{name} must be a number (got {raw[:40]!r}).", code=f"invalid_{name}"
+            gettext("%(name)s must be a number (got %(raw)r).")
+            % {"name": name, "raw": raw[:40]},
+            code=f"invalid_{name}",
         ) from None
 
 
@@ -56,7 +60,7 @@ def report_scope_for(*, user: User, params: Mapping[str, str]) -> ReportScope:
     business; agents see their own figures whatever they ask."""
     memberships = report_memberships(user=user)
     if not memberships:
-        raise NotFoundError("You are not on any business's team.")
+        raise NotFoundError(gettext("You are not on any business's team."))
     business_id = _int(params, "business")
     membership = (
         memberships[0]
@@ -64,17 +68,21 @@ def report_scope_for(*, user: User, params: Mapping[str, str]) -> ReportScope:
         else next((m for m in memberships if m.business_id == business_id), None)
     )
     if membership is None:
-        raise NotFoundError("No such business.")
+        raise NotFoundError(gettext("No such business."))
     business = membership.business
     zone = business_timezone(channel_settings_get(business=business))
     today = timezone.now().astimezone(zone).date()
     end = _date(params, "end", today)
     start = _date(params, "start", end - timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
-        raise ApplicationError("start must be on or before end.", code="invalid_range")
+        raise ApplicationError(
+            gettext("start must be on or before end."), code="invalid_range"
+        )
     if (end - start).days + 1 > MAX_DAYS:
         raise ApplicationError(
-            f"A report covers at most {MAX_DAYS} days.", code="range_too_long"
+            gettext("A report covers at most %(max_days)s days.")
+            % {"max_days": MAX_DAYS},
+            code="range_too_long",
         )
     agent_id = _int(params, "agent")
     team_id = _int(params, "team")
@@ -87,12 +95,12 @@ def report_scope_for(*, user: User, params: Mapping[str, str]) -> ReportScope:
                 business=business, user_id=agent_id
             ).exists()
         ):
-            raise NotFoundError("No such agent on this team.")
+            raise NotFoundError(gettext("No such agent on this team."))
         if (
             team_id is not None
             and not Team.objects.filter(business=business, pk=team_id).exists()
         ):
-            raise NotFoundError("No such team.")
+            raise NotFoundError(gettext("No such team."))
     return ReportScope(
         business=business,
         start=start,

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -473,7 +474,7 @@ class RichImageForm(forms.ModelForm):
     def clean_upload(self) -> Any:
         upload = self.cleaned_data["upload"]
         if upload.size > services.RICH_IMAGE_MAX_BYTES:
-            raise ValidationError("must be at most 1 MB")
+            raise ValidationError(gettext("must be at most 1 MB"))
         try:
             image_info(upload.read(64 * 1024))
         except UnreadableImage as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -206,8 +207,10 @@ def _empty_library(user: Any, business_id: int) -> dict[str, Any] | None:
         return None
     if not facts["is_admin"]:
         return {
-            "message": "There is nothing to send yet: the business's admins add "
-            "rich objects to its library.",
+            "message": gettext(
+                "There is nothing to send yet: the business's admins add "
+                "rich objects to its library."
+            ),
             "drafts": 0,
             "create_url": None,
             "library_url": None,
@@ -234,7 +237,7 @@ class RichObjectDetailApi(APIView):
             user=request.user, object_id=object_id
         )
         if rich_object is None:
-            raise NotFoundError("No such rich object.")
+            raise NotFoundError(gettext("No such rich object."))
         data = dict(RichObjectOutputSerializer(rich_object).data)
         data["text_alternative"] = (
             rich_object.published_version.text_alternative
@@ -282,7 +285,9 @@ class RichObjectSendApi(APIView):
             business=conversation.business, object_id=data.validated_data["object"]
         )
         if rich_object is None:
-            raise NotFoundError("No such published rich object in this business.")
+            raise NotFoundError(
+                gettext("No such published rich object in this business.")
+            )
         message = services.rich_object_send(
             conversation=conversation,
             object_or_version=rich_object,

@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.utils.translation import gettext
+
 from conversations.exceptions import ApplicationError
 from conversations.models import Business, Conversation
 
@@ -124,7 +126,7 @@ def payment_prepare(
     provider = _registered()
     if provider is None:
         raise ApplicationError(
-            "Apple Pay is not available: configure it in channel settings.",
+            gettext("Apple Pay is not available: configure it in channel settings."),
             code="apple_pay_not_configured",
         )
     return provider.payment_prepare(

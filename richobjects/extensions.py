@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from conversations.models import Business
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class TryItTarget:
     """Somewhere an admin can send the object being edited to see it for real."""
 
-    label: str
+    label: StrOrPromise  # shown in the agent's language
     # (business) → [(value, label)] to choose from, e.g. sandbox customers.
     choices: Callable[[Business], list[tuple[str, str]]]
     # Named URL taking (business_id, object_id); receives POST "choice".

@@ -9,29 +9,30 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from . import builders
 
 
 class RichObject(models.Model):
     class Kind(models.TextChoices):
-        QUICK_REPLY = builders.Kind.QUICK_REPLY.value, "Quick reply"
-        LIST_PICKER = builders.Kind.LIST_PICKER.value, "List picker"
-        TIME_PICKER = builders.Kind.TIME_PICKER.value, "Time picker"
-        FORM = builders.Kind.FORM.value, "Form"
-        APPLE_PAY = builders.Kind.APPLE_PAY.value, "Apple Pay"
-        AUTHENTICATION = builders.Kind.AUTHENTICATION.value, "Authentication (AUTH2)"
+        QUICK_REPLY = builders.Kind.QUICK_REPLY.value, _("Quick reply")
+        LIST_PICKER = builders.Kind.LIST_PICKER.value, _("List picker")
+        TIME_PICKER = builders.Kind.TIME_PICKER.value, _("Time picker")
+        FORM = builders.Kind.FORM.value, _("Form")
+        APPLE_PAY = builders.Kind.APPLE_PAY.value, _("Apple Pay")
+        AUTHENTICATION = builders.Kind.AUTHENTICATION.value, _("Authentication (AUTH2)")
         AUTHENTICATION_LEGACY = (
             builders.Kind.AUTHENTICATION_LEGACY.value,
-            "Authentication, old (AUTH)",
+            _("Authentication, old (AUTH)"),
         )
-        IMESSAGE_APP = builders.Kind.IMESSAGE_APP.value, "iMessage app"
-        RICH_LINK = builders.Kind.RICH_LINK.value, "Rich link"
+        IMESSAGE_APP = builders.Kind.IMESSAGE_APP.value, _("iMessage app")
+        RICH_LINK = builders.Kind.RICH_LINK.value, _("Rich link")
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
 
     business = models.ForeignKey(
         "conversations.Business", on_delete=models.CASCADE, related_name="rich_objects"
@@ -165,8 +166,8 @@ class RichMessage(models.Model):
     """
 
     class SentAs(models.TextChoices):
-        INTERACTIVE = "interactive", "Interactive"
-        TEXT_ALTERNATIVE = "text_alternative", "Text alternative"
+        INTERACTIVE = "interactive", _("Interactive")
+        TEXT_ALTERNATIVE = "text_alternative", _("Text alternative")
 
     message = models.OneToOneField(
         "conversations.Message", on_delete=models.CASCADE, related_name="rich"

@@ -24,6 +24,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conversations.models import Business, Membership
@@ -44,8 +45,8 @@ from .versions import version_diff
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 # Placeholders an admin can insert, with what the sample customer shows for each.
 PLACEHOLDERS = [
-    ("customer.name", "The customer's name", "there"),
-    ("business.name", "The business's name", ""),
+    ("customer.name", gettext_lazy("The customer's name"), "there"),
+    ("business.name", gettext_lazy("The business's name"), ""),
 ]
 
 
@@ -118,34 +119,51 @@ def library_list(request: AuthenticatedHttpRequest, business_id: int) -> HttpRes
 
 
 class RichObjectMetaForm(forms.Form):
-    name = forms.CharField(max_length=200, help_text="Agents find it by this name.")
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=200,
+        help_text=gettext_lazy("Agents find it by this name."),
+    )
     tags = forms.CharField(
+        label=gettext_lazy("Tags"),
         required=False,
         max_length=500,
-        help_text="Comma-separated, e.g. returns, orders",
+        help_text=gettext_lazy("Comma-separated, e.g. returns, orders"),
     )
     scope_team = forms.CharField(
-        label="Team",
+        label=gettext_lazy("Team"),
         required=False,
         max_length=100,
-        help_text="Blank: every agent of the business; otherwise only this team's.",
+        help_text=gettext_lazy(
+            "Blank: every agent of the business; otherwise only this team's."
+        ),
     )
     locale = forms.CharField(
-        required=False, max_length=16, help_text="e.g. en_US; blank for any locale"
+        label=gettext_lazy("Locale"),
+        required=False,
+        max_length=16,
+        help_text=gettext_lazy("e.g. en_US; blank for any locale"),
     )
     agents_may_edit = forms.BooleanField(
-        required=False, help_text="Agents may change the content before sending."
+        label=gettext_lazy("Agents may edit"),
+        required=False,
+        help_text=gettext_lazy("Agents may change the content before sending."),
     )
     text_alternative = forms.CharField(
+        label=gettext_lazy("Text alternative"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Sent to devices that cannot show this kind (a Mac, a Watch, "
-        "an older iPhone). Leave blank to generate it from the content.",
+        help_text=gettext_lazy(
+            "Sent to devices that cannot show this kind (a Mac, a Watch, "
+            "an older iPhone). Leave blank to generate it from the content."
+        ),
     )
     spec = forms.CharField(
         label="JSON",
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
-        help_text="The content in the builders' vocabulary; the form writes it for you.",
+        help_text=gettext_lazy(
+            "The content in the builders' vocabulary; the form writes it for you."
+        ),
     )
 
     def clean_tags(self) -> list[str]:
@@ -155,9 +173,11 @@ class RichObjectMetaForm(forms.Form):
         try:
             spec = json.loads(self.cleaned_data["spec"])
         except ValueError as exc:
-            raise ValidationError(f"is not valid JSON ({exc})") from exc
+            raise ValidationError(
+                gettext("is not valid JSON (%(exc)s)") % {"exc": exc}
+            ) from exc
         if not isinstance(spec, dict):
-            raise ValidationError("must be a JSON object")
+            raise ValidationError(gettext("must be a JSON object"))
         return spec
 
 
@@ -371,14 +391,22 @@ def library_state(
     action = request.POST.get("action")
     if action == "archive":
         services.rich_object_archive(rich_object=rich_object)
-        messages.success(request, f"Archived “{rich_object.name}”.")
+        messages.success(
+            request, gettext("Archived “%(name)s”.") % {"name": rich_object.name}
+        )
     elif action == "publish":
         try:
             services.rich_object_publish(rich_object=rich_object, user=request.user)
         except ValidationError as exc:
-            messages.error(request, f"Not published: {'; '.join(exc.messages)}")
+            messages.error(
+                request,
+                gettext("Not published: %(values)s")
+                % {"values": "; ".join(exc.messages)},
+            )
         else:
-            messages.success(request, f"Published “{rich_object.name}”.")
+            messages.success(
+                request, gettext("Published “%(name)s”.") % {"name": rich_object.name}
+            )
     else:
         return HttpResponse("Unknown action.", status=400, content_type="text/plain")
     return HttpResponseRedirect(reverse("library-edit", args=[business.pk, object_id]))
@@ -396,7 +424,12 @@ def library_preview(
         body = None
     if not isinstance(body, dict):
         return JsonResponse(
-            {"error": {"code": "invalid_request", "message": "Send a JSON object."}},
+            {
+                "error": {
+                    "code": "invalid_request",
+                    "message": gettext("Send a JSON object."),
+                }
+            },
             status=400,
         )
     status, answer = preview.preview_answer(
@@ -431,12 +464,17 @@ def library_images(
         upload = request.FILES.get("file")
         if upload is None:
             return JsonResponse(
-                {"error": {"message": "Choose an image file.", "fields": {}}},
+                {"error": {"message": gettext("Choose an image file."), "fields": {}}},
                 status=400,
             )
         if upload.size is not None and upload.size > services.RICH_IMAGE_MAX_BYTES:
             return JsonResponse(
-                {"error": {"message": "file: must be at most 1 MB", "fields": {}}},
+                {
+                    "error": {
+                        "message": gettext("file: must be at most 1 MB"),
+                        "fields": {},
+                    }
+                },
                 status=400,
             )
         name = (request.POST.get("name") or Path(upload.name or "image").stem).strip()[
@@ -538,13 +576,17 @@ def library_restore(
             rich_object=rich_object, number=number, user=request.user
         )
     except ValidationError as exc:
-        messages.error(request, f"Not restored: {'; '.join(exc.messages)}")
+        messages.error(
+            request,
+            gettext("Not restored: %(values)s") % {"values": "; ".join(exc.messages)},
+        )
         return HttpResponseRedirect(
             reverse("library-history", args=[business.pk, object_id])
         )
     messages.success(
         request,
-        f"Restored version {number} as a draft. Publish it to send it.",
+        gettext("Restored version %(number)s as a draft. Publish it to send it.")
+        % {"number": number},
     )
     return HttpResponseRedirect(reverse("library-edit", args=[business.pk, object_id]))
 
@@ -578,15 +620,15 @@ def library_import(
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            error = "Choose an exported library file (.json)."
+            error = gettext("Choose an exported library file (.json).")
         elif upload.size is not None and upload.size > IMPORT_MAX_BYTES:
-            error = "The file is larger than 20 MB."
+            error = gettext("The file is larger than 20 MB.")
         else:
             try:
                 data = json.loads(upload.read())
                 report = services.rich_object_import(business, data)
             except ValueError as exc:
-                error = f"This is not a JSON file ({exc})."
+                error = gettext("This is not a JSON file (%(exc)s).") % {"exc": exc}
             except ValidationError as exc:
                 error = "; ".join(exc.messages)
     return render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class SandboxConfig(AppConfig):
@@ -19,7 +20,7 @@ class SandboxConfig(AppConfig):
         try_it_register(
             "sandbox",
             TryItTarget(
-                label="Send to a sandbox customer",
+                label=gettext_lazy("Send to a sandbox customer"),
                 choices=sandbox_customer_choices,
                 url_name="sandbox:try-rich-object",
             ),

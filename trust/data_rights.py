@@ -19,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from conversations.exceptions import NotFoundError
 from conversations.models import Attachment, Business, Customer, Message
@@ -35,7 +36,7 @@ Progress = Callable[[int], None]
 def customer_get(*, business: Business, customer_id: int) -> Customer:
     customer = Customer.objects.filter(business=business, pk=customer_id).first()
     if customer is None:
-        raise NotFoundError("No such customer in this business.")
+        raise NotFoundError(gettext("No such customer in this business."))
     return customer
 
 
@@ -200,7 +201,7 @@ def customer_export_run(request: DataRequest, progress: Progress) -> None:
         business_id=request.business_id, pk=request.customer_id
     ).first()
     if customer is None:
-        raise NotFoundError("The customer no longer exists.")
+        raise NotFoundError(gettext("The customer no longer exists."))
     data = customer_export_build(customer, progress)
     request.file.save(f"customer-{customer.pk}.zip", ContentFile(data), save=False)
     audit.record(
@@ -221,7 +222,7 @@ def customer_erase_run(request: DataRequest, progress: Progress) -> dict[str, in
         business_id=request.business_id, pk=request.customer_id
     ).first()
     if customer is None:
-        raise NotFoundError("The customer no longer exists.")
+        raise NotFoundError(gettext("The customer no longer exists."))
     names: list[str] = []
     for file, thumbnail in Attachment.objects.filter(
         message__conversation__customer=customer

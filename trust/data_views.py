@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -56,13 +57,19 @@ def customer_data_start(
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
     if kind == DataRequest.Kind.ERASE and request.POST.get("confirm") != "erase":
-        messages.error(request, "Tick the box to confirm the erasure.")
+        messages.error(request, gettext("Tick the box to confirm the erasure."))
     else:
         data_request_start(
             business=business, customer=customer, kind=kind, actor=request.user
         )
         messages.success(
-            request, f"{kind.capitalize()} of customer {customer_id} queued."
+            request,
+            (
+                gettext("Export of customer %(customer_id)s queued.")
+                if kind == DataRequest.Kind.EXPORT
+                else gettext("Erasure of customer %(customer_id)s queued.")
+            )
+            % {"customer_id": customer_id},
         )
     return redirect("trust:customer-data", business.pk)
 
@@ -70,14 +77,16 @@ def customer_data_start(
 def _request_for_admin(user: User, request_id: int) -> DataRequest:
     data_request = DataRequest.objects.filter(pk=request_id).first()
     if data_request is None:
-        raise NotFoundError("No such request.")
+        raise NotFoundError(gettext("No such request."))
     business_admin_get(user=user, business_id=data_request.business_id)
     return data_request
 
 
 def _download(data_request: DataRequest) -> FileResponse:
     if data_request.kind != DataRequest.Kind.EXPORT or not data_request.file:
-        raise NotFoundError("This export has no file (not finished, or erased since).")
+        raise NotFoundError(
+            gettext("This export has no file (not finished, or erased since).")
+        )
     return FileResponse(
         data_request.file.open("rb"),
         as_attachment=True,

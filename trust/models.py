@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ImmutableEntryError(RuntimeError):
@@ -17,9 +18,9 @@ class ImmutableEntryError(RuntimeError):
 
 class AuditEntry(models.Model):
     class Via(models.TextChoices):
-        CONSOLE = "console", "Console"
-        API = "api", "API token"
-        SYSTEM = "system", "System"
+        CONSOLE = "console", _("Console")
+        API = "api", _("API token")
+        SYSTEM = "system", _("System")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     business_id = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -56,14 +57,14 @@ class DataRequest(models.Model):
     """An export or an erasure of one customer's data, run by a Celery task."""
 
     class Kind(models.TextChoices):
-        EXPORT = "export", "Export"
-        ERASE = "erase", "Erase"
+        EXPORT = "export", _("Export")
+        ERASE = "erase", _("Erase")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     business = models.ForeignKey(
         "conversations.Business", on_delete=models.CASCADE, related_name="+"

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 
 from conversations.models import Business
 from conversations.permissions import admin_required
@@ -66,7 +67,9 @@ def second_factor_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if verify(request, user, backend, request.POST.get("token", "")):
             return redirect(_next(request))
-        error = "That code is not valid. Try the current code, or a recovery code."
+        error = gettext(
+            "That code is not valid. Try the current code, or a recovery code."
+        )
     return render(
         request,
         "trust/second_factor_verify.html",
@@ -82,7 +85,9 @@ def second_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         codes = totp_enrol(request, request.user, request.POST.get("token", ""))
         if codes is not None:
             return render(request, "trust/second_factor_codes.html", {"codes": codes})
-        error = "That code did not match. Check the time on your phone and try the next code."
+        error = gettext(
+            "That code did not match. Check the time on your phone and try the next code."
+        )
     device = totp_device_draft(request.user)
     qr = segno.make(device.config_url, error="m")
     return render(
@@ -124,12 +129,14 @@ def security_policy(request: HttpRequest, business: Business) -> HttpResponse:
             context = {
                 "business": business,
                 "policy": policy,
-                "error": "Keep conversations for 1 to 36500 days, or leave it blank.",
+                "error": gettext(
+                    "Keep conversations for 1 to 36500 days, or leave it blank."
+                ),
             }
             return render(request, "trust/security.html", context, status=400)
         policy.retention_days = int(days) if days else None
         policy.save()
-        messages.success(request, "Saved.")
+        messages.success(request, gettext("Saved."))
         return redirect("trust:security", business.pk)
     return render(
         request, "trust/security.html", {"business": business, "policy": policy}

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from conversations.exceptions import ApplicationError
 
@@ -30,7 +31,9 @@ def _date(value: str, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise ApplicationError(f"{name} must be a date (YYYY-MM-DD).") from exc
+        raise ApplicationError(
+            gettext("%(name)s must be a date (YYYY-MM-DD).") % {"name": name}
+        ) from exc
 
 
 def audit_filter_parse(params: Mapping[str, str]) -> AuditFilter:

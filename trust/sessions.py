@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from conversations import realtime
 from conversations.exceptions import NotFoundError
@@ -61,7 +62,7 @@ def session_end(*, user: User, session_id: int) -> None:
     """End one of ``user``'s sessions: signed out there, its sockets closed."""
     row = UserSession.objects.filter(pk=session_id, user=user).first()
     if row is None:
-        raise NotFoundError("No such session.")
+        raise NotFoundError(gettext("No such session."))
     store = import_module(settings.SESSION_ENGINE).SessionStore
     store(session_key=row.session_key).delete()
     realtime.session_sockets_close_on_commit(row.session_key)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from conversations.exceptions import ApplicationError, NotFoundError
@@ -84,5 +85,7 @@ def session_end_view(
         session_end(user=request.user, session_id=session_id)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    messages.success(request, "Session ended; its open tabs were disconnected.")
+    messages.success(
+        request, gettext("Session ended; its open tabs were disconnected.")
+    )
     return redirect("trust:sessions")

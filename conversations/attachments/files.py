@@ -21,6 +21,7 @@ import filetype
 from django.core.files.base import ContentFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..exceptions import (
     ApplicationError,
@@ -214,7 +215,10 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
         self.files_seen += 1
         if self.files_seen > MAX_FILES_PER_MESSAGE:
             raise ApplicationError(
-                f"At most {MAX_FILES_PER_MESSAGE} files can be sent in one message.",
+                gettext(
+                    "At most %(max_files_per_message)s files can be sent in one message."
+                )
+                % {"max_files_per_message": MAX_FILES_PER_MESSAGE},
                 code="too_many_files",
             )
         super().new_file(*args, **kwargs)

@@ -13,6 +13,7 @@ from functools import partial
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from .. import realtime
 from ..apple.client import AppleClient
@@ -189,7 +190,7 @@ def attachment_retry(*, attachment: Attachment) -> Message:
     ).update(status=Attachment.Status.PENDING, last_error="")
     if not updated:
         raise ConflictError(
-            "Only a file that failed can be fetched again.", code="not_failed"
+            gettext("Only a file that failed can be fetched again."), code="not_failed"
         )
     from ..tasks import attachment_fetch as attachment_fetch_task
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F
+from django.utils.translation import gettext
 
 from ..apple.client import AppleClient
 from ..apple.exceptions import AppleError
@@ -71,7 +72,9 @@ def _prepare(upload: UploadedFile, allowed: list[str]) -> _Prepared:
             head += chunk[: SNIFF_BYTES - len(head)]
     if size == 0:
         # Apple's MMCS takes 1 byte to 100 MB; an empty file cannot be sent.
-        raise ApplicationError(f"{name} is empty.", code="empty_file")
+        raise ApplicationError(
+            gettext("%(name)s is empty.") % {"name": name}, code="empty_file"
+        )
     if size > MAX_ATTACHMENT_BYTES:
         raise AttachmentTooLarge(f"{name} is larger than 100 MB, Apple's limit.")
     mime_type = mime_type_sniff(head=bytes(head), name=name)
@@ -106,16 +109,21 @@ def attachments_send(
     from ..services import MAX_TEXT_LENGTH
 
     if not files:
-        raise ApplicationError("Attach at least one file.", code="no_files")
+        raise ApplicationError(gettext("Attach at least one file."), code="no_files")
     if len(files) > MAX_FILES_PER_MESSAGE:
         raise ApplicationError(
-            f"At most {MAX_FILES_PER_MESSAGE} files can be sent in one message.",
+            gettext(
+                "At most %(max_files_per_message)s files can be sent in one message."
+            )
+            % {"max_files_per_message": MAX_FILES_PER_MESSAGE},
             code="too_many_files",
         )
     # Placeholders are ours to place: one per file, added when it is sent.
     text = (text or "").replace(OBJECT_REPLACEMENT, "").strip()
     if len(text) > MAX_TEXT_LENGTH or "\x00" in text:
-        raise ApplicationError("The caption is too long or invalid.", code="bad_text")
+        raise ApplicationError(
+            gettext("The caption is too long or invalid."), code="bad_text"
+        )
     if conversation.is_closed:
         raise ConversationClosedError()
     allowed = business_allowed_types(business=conversation.business)

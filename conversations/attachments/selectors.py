@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.translation import gettext
+
 from ..exceptions import (
     NotFoundError,
 )
@@ -24,5 +26,5 @@ def attachment_get_for_user(*, user: User, attachment_id: int) -> Attachment:
         .first()
     )
     if attachment is None:
-        raise NotFoundError("No such attachment.")
+        raise NotFoundError(gettext("No such attachment."))
     return attachment

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token as LegacyToken
 
 from ..api_keys import KEY_PREFIX, key_hash
@@ -38,16 +39,18 @@ def api_token_create(
     name = name.strip()
     if not name or len(name) > 100:
         raise ApplicationError(
-            "Give the token a name of at most 100 characters.", code="invalid_name"
+            gettext("Give the token a name of at most 100 characters."),
+            code="invalid_name",
         )
     if expires_at is not None and expires_at <= timezone.now():
         raise ApplicationError(
-            "The expiry must be in the future.", code="invalid_expiry"
+            gettext("The expiry must be in the future."), code="invalid_expiry"
         )
     with transaction.atomic():
         if ApiToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
             raise ApplicationError(
-                f"At most {MAX_TOKENS_PER_USER} tokens: revoke one first.",
+                gettext("At most %(max_tokens_per_user)s tokens: revoke one first.")
+                % {"max_tokens_per_user": MAX_TOKENS_PER_USER},
                 code="too_many_tokens",
             )
         key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -66,7 +69,7 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     """The owner revokes one of their tokens; another user's is not found."""
     deleted, _ = ApiToken.objects.filter(pk=token_id, user=user).delete()
     if not deleted:
-        raise NotFoundError("No such token.")
+        raise NotFoundError(gettext("No such token."))
     logger.info("api_token.revoked", extra={"token": token_id, "user": user.pk})
 
 
@@ -74,4 +77,4 @@ def legacy_token_revoke(*, user: User) -> None:
     """Revoke the user's older single token (the one add_agent --token prints)."""
     deleted, _ = LegacyToken.objects.filter(user=user).delete()
     if not deleted:
-        raise NotFoundError("No such token.")
+        raise NotFoundError(gettext("No such token."))

@@ -6,6 +6,7 @@ import logging
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from .. import events, realtime
 from ..exceptions import ApplicationError
@@ -59,7 +60,7 @@ def availability_set(*, user: User, status: str) -> Availability:
     """The agent chooses online, away or offline."""
     if status not in Availability.Status.values:
         raise ApplicationError(
-            "Choose online, away or offline.", code="invalid_availability"
+            gettext("Choose online, away or offline."), code="invalid_availability"
         )
     with transaction.atomic():
         availability = _locked(user.pk)

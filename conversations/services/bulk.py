@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from ..exceptions import ApplicationError
 from ..models import Conversation, Message, ReadMarker
@@ -32,13 +33,15 @@ def conversations_bulk(
     Returns the ids done and the ids refused with their reason.
     """
     if action not in BULK_ACTIONS:
-        raise ApplicationError("Unknown bulk action.", code="invalid_action")
+        raise ApplicationError(gettext("Unknown bulk action."), code="invalid_action")
     if len(conversations) > MAX_BULK:
         raise ApplicationError(
-            f"Select at most {MAX_BULK} conversations.", code="too_many"
+            gettext("Select at most %(max_bulk)s conversations.")
+            % {"max_bulk": MAX_BULK},
+            code="too_many",
         )
     if action in ("label", "unlabel") and label_id is None:
-        raise ApplicationError("Choose a label.", code="label_required")
+        raise ApplicationError(gettext("Choose a label."), code="label_required")
     done: list[int] = []
     refused: list[dict[str, object]] = []
     for conversation in conversations:

@@ -7,6 +7,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import events, realtime
 from ..exceptions import (
@@ -50,7 +51,8 @@ def conversation_assign(
         ).exists()
     ):
         raise ApplicationError(
-            "Only agents of this business can be assigned.", code="not_a_member"
+            gettext("Only agents of this business can be assigned."),
+            code="not_a_member",
         )
     with transaction.atomic():
         conversation = (
@@ -87,7 +89,7 @@ def conversation_set_status(
     """Move the conversation between open, pending and resolved."""
     if status not in AGENT_STATUSES:
         raise ApplicationError(
-            "Agents can set open, pending or resolved.", code="invalid_status"
+            gettext("Agents can set open, pending or resolved."), code="invalid_status"
         )
     with transaction.atomic():
         conversation = (
@@ -130,10 +132,11 @@ def conversation_set_status(
 def note_create(*, conversation: Conversation, author: User, text: str) -> Message:
     """Store a private note for teammates. It is never delivered to the customer."""
     if not text or not text.strip():
-        raise ApplicationError("A note needs some text.", code="empty_text")
+        raise ApplicationError(gettext("A note needs some text."), code="empty_text")
     if len(text) > MAX_TEXT_LENGTH:
         raise ApplicationError(
-            f"A note can have at most {MAX_TEXT_LENGTH} characters.",
+            gettext("A note can have at most %(max_text_length)s characters.")
+            % {"max_text_length": MAX_TEXT_LENGTH},
             code="text_too_long",
         )
     with transaction.atomic():
@@ -204,7 +207,7 @@ def membership_remove(*, business: Business, actor: User, membership_id: int) ->
             .first()
         )
         if membership is None:
-            raise NotFoundError("No such agent on this team.")
+            raise NotFoundError(gettext("No such agent on this team."))
         if (
             membership.role == Membership.Role.ADMIN
             and Membership.objects.filter(
@@ -213,7 +216,7 @@ def membership_remove(*, business: Business, actor: User, membership_id: int) ->
             == 1
         ):
             raise ConflictError(
-                "A business needs at least one admin.", code="last_admin"
+                gettext("A business needs at least one admin."), code="last_admin"
             )
         # Their conversations go back to the queue rather than to someone who
         # can no longer open them.

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 
 from .. import realtime
 from ..exceptions import ApplicationError
@@ -29,30 +30,37 @@ PHONE_CHARS = set("0123456789+-() .")
 def _clean_attributes(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ApplicationError(
-            "Custom attributes are an object of names to texts.",
+            gettext("Custom attributes are an object of names to texts."),
             code="invalid_attributes",
         )
     if len(value) > MAX_ATTRIBUTES:
         raise ApplicationError(
-            f"At most {MAX_ATTRIBUTES} custom attributes.", code="invalid_attributes"
+            gettext("At most %(max_attributes)s custom attributes.")
+            % {"max_attributes": MAX_ATTRIBUTES},
+            code="invalid_attributes",
         )
     cleaned: dict[str, str] = {}
     for key, item in value.items():
         name = str(key).strip()
         if not name or len(name) > MAX_ATTRIBUTE_KEY:
             raise ApplicationError(
-                f"An attribute name has 1 to {MAX_ATTRIBUTE_KEY} characters.",
+                gettext("An attribute name has 1 to %(max_attribute_key)s characters.")
+                % {"max_attribute_key": MAX_ATTRIBUTE_KEY},
                 code="invalid_attributes",
             )
         if not isinstance(item, str | int | float | bool) or item is None:
             raise ApplicationError(
-                f"Attribute {name!r} must be a text or a number.",
+                gettext("Attribute %(name)r must be a text or a number.")
+                % {"name": name},
                 code="invalid_attributes",
             )
         text = str(item).strip()
         if len(text) > MAX_ATTRIBUTE_VALUE:
             raise ApplicationError(
-                f"Attribute {name!r} has more than {MAX_ATTRIBUTE_VALUE} characters.",
+                gettext(
+                    "Attribute %(name)r has more than %(max_attribute_value)s characters."
+                )
+                % {"name": name, "max_attribute_value": MAX_ATTRIBUTE_VALUE},
                 code="invalid_attributes",
             )
         cleaned[name] = text
@@ -63,7 +71,8 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ApplicationError(
-            f"Unknown profile fields: {', '.join(sorted(unknown))}.",
+            gettext("Unknown profile fields: %(values)s.")
+            % {"values": ", ".join(sorted(unknown))},
             code="invalid_field",
         )
     cleaned: dict[str, Any] = {}
@@ -72,29 +81,36 @@ def _clean(changes: dict[str, Any]) -> dict[str, Any]:
             cleaned[field] = _clean_attributes(value)
             continue
         if not isinstance(value, str):
-            raise ApplicationError(f"{field} must be a text.", code="invalid_field")
+            raise ApplicationError(
+                gettext("%(field)s must be a text.") % {"field": field},
+                code="invalid_field",
+            )
         value = value.strip()
         if field == "display_name" and len(value) > MAX_NAME:
             raise ApplicationError(
-                f"A name has at most {MAX_NAME} characters.", code="invalid_name"
+                gettext("A name has at most %(max_name)s characters.")
+                % {"max_name": MAX_NAME},
+                code="invalid_name",
             )
         if field == "email" and value:
             try:
                 validate_email(value)
             except ValidationError as exc:
                 raise ApplicationError(
-                    "Enter a valid e-mail address.", code="invalid_email"
+                    gettext("Enter a valid e-mail address."), code="invalid_email"
                 ) from exc
         if field == "phone" and value:
             digits = sum(ch.isdigit() for ch in value)
             if len(value) > MAX_PHONE or set(value) - PHONE_CHARS or digits < 3:
                 raise ApplicationError(
-                    "Enter a phone number: digits, spaces, +, -, ( and ).",
+                    gettext("Enter a phone number: digits, spaces, +, -, ( and )."),
                     code="invalid_phone",
                 )
         if field == "notes" and len(value) > MAX_NOTES:
             raise ApplicationError(
-                f"Notes have at most {MAX_NOTES} characters.", code="invalid_notes"
+                gettext("Notes have at most %(max_notes)s characters.")
+                % {"max_notes": MAX_NOTES},
+                code="invalid_notes",
             )
         cleaned[field] = value
     return cleaned

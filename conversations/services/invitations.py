@@ -23,6 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..exceptions import ApplicationError, ConflictError, NotFoundError
 from ..models import Business, Invitation, Membership
@@ -43,16 +44,16 @@ def _clean_invitee(raw: str) -> str:
     invitee = raw.strip()
     try:
         if not invitee or len(invitee) > 254:
-            raise ValidationError("empty or too long")
+            raise ValidationError(gettext("empty or too long"))
         if "@" in invitee:
             validate_email(invitee)
         else:
             if len(invitee) > 150:
-                raise ValidationError("too long")
+                raise ValidationError(gettext("too long"))
             UnicodeUsernameValidator()(invitee)
     except ValidationError as exc:
         raise ApplicationError(
-            "Enter a username or an e-mail address.", code="invalid_invitee"
+            gettext("Enter a username or an e-mail address."), code="invalid_invitee"
         ) from exc
     return invitee
 
@@ -98,12 +99,13 @@ def invitation_create(
     """
     business_admin_check(business=business, actor=actor)
     if role not in Membership.Role.values:
-        raise ApplicationError("Unknown role.", code="invalid_role")
+        raise ApplicationError(gettext("Unknown role."), code="invalid_role")
     invitee = _clean_invitee(invitee)
     # The team page lists members by username already: saying so tells nothing new.
     if Membership.objects.filter(business=business, user__username=invitee).exists():
         raise ConflictError(
-            f"{invitee} is already on this team.", code="already_member"
+            gettext("%(invitee)s is already on this team.") % {"invitee": invitee},
+            code="already_member",
         )
     expires_at = timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
     with transaction.atomic():
@@ -124,7 +126,7 @@ def invitation_create(
             ).count()
             if pending >= MAX_PENDING_PER_BUSINESS:
                 raise ConflictError(
-                    "Too many open invitations: revoke some first.",
+                    gettext("Too many open invitations: revoke some first."),
                     code="too_many_invitations",
                 )
             invitation = Invitation(business=business, invitee=invitee)
@@ -153,7 +155,7 @@ def invitation_revoke(*, business: Business, actor: User, invitation_id: int) ->
         pk=invitation_id, business=business, status=Invitation.Status.PENDING
     ).update(status=Invitation.Status.REVOKED, decided_at=timezone.now())
     if not revoked:
-        raise NotFoundError("No such pending invitation.")
+        raise NotFoundError(gettext("No such pending invitation."))
 
 
 def invitation_from_token(token: str) -> Invitation:
@@ -183,7 +185,9 @@ def invitation_for_user_check(*, invitation: Invitation, user: User) -> None:
     for whoever received the link at that address."""
     if "@" not in invitation.invitee and user.get_username() != invitation.invitee:
         raise ApplicationError(
-            "This invitation is for another account. Sign in as the person invited.",
+            gettext(
+                "This invitation is for another account. Sign in as the person invited."
+            ),
             code="invitation_other_user",
         )
 

@@ -6,6 +6,7 @@ import logging
 import re
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from .. import realtime
 from ..exceptions import ApplicationError, ConflictError, NotFoundError
@@ -23,10 +24,12 @@ MAX_LABELS_PER_BUSINESS = 500
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ApplicationError("A label needs a name.", code="invalid_name")
+        raise ApplicationError(gettext("A label needs a name."), code="invalid_name")
     if len(name) > MAX_NAME:
         raise ApplicationError(
-            f"A label name has at most {MAX_NAME} characters.", code="invalid_name"
+            gettext("A label name has at most %(max_name)s characters.")
+            % {"max_name": MAX_NAME},
+            code="invalid_name",
         )
     return name
 
@@ -34,7 +37,7 @@ def _clean_name(name: str) -> str:
 def _clean_color(color: str) -> str:
     if not COLOR.match(color or ""):
         raise ApplicationError(
-            "A colour is written #rrggbb, e.g. #0071e3.", code="invalid_color"
+            gettext("A colour is written #rrggbb, e.g. #0071e3."), code="invalid_color"
         )
     return color.lower()
 
@@ -47,7 +50,8 @@ def label_create(
     name, color = _clean_name(name), _clean_color(color)
     if Label.objects.filter(business=business).count() >= MAX_LABELS_PER_BUSINESS:
         raise ApplicationError(
-            f"A business has at most {MAX_LABELS_PER_BUSINESS} labels.",
+            gettext("A business has at most %(max_labels_per_business)s labels.")
+            % {"max_labels_per_business": MAX_LABELS_PER_BUSINESS},
             code="too_many_labels",
         )
     try:
@@ -55,7 +59,8 @@ def label_create(
             return Label.objects.create(business=business, name=name, color=color)
     except IntegrityError as exc:
         raise ConflictError(
-            f"There is already a label {name!r}.", code="label_exists"
+            gettext("There is already a label %(name)r.") % {"name": name},
+            code="label_exists",
         ) from exc
 
 
@@ -73,7 +78,8 @@ def label_update(
             _push_labelled(label)
     except IntegrityError as exc:
         raise ConflictError(
-            f"There is already a label {label.name!r}.", code="label_exists"
+            gettext("There is already a label %(name)r.") % {"name": label.name},
+            code="label_exists",
         ) from exc
     return label
 
@@ -101,7 +107,7 @@ def _label_of(conversation: Conversation, label_id: int) -> Label:
     ).first()
     if label is None:
         # A label of another business is as absent as one that never existed.
-        raise NotFoundError("No such label.", code="label_not_found")
+        raise NotFoundError(gettext("No such label."), code="label_not_found")
     return label
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import events, realtime
 from ..apple.client import AppleClient
@@ -120,15 +121,16 @@ def conversation_lock_open(conversation: Conversation) -> Conversation:
 def text_check(text: str, *, required: bool = True) -> None:
     """Refuse text Apple or our storage cannot take."""
     if required and (not text or not text.strip()):
-        raise ApplicationError("A message needs some text.", code="empty_text")
+        raise ApplicationError(gettext("A message needs some text."), code="empty_text")
     if len(text) > MAX_TEXT_LENGTH:
         raise ApplicationError(
-            f"A message can have at most {MAX_TEXT_LENGTH} characters.",
+            gettext("A message can have at most %(max_text_length)s characters.")
+            % {"max_text_length": MAX_TEXT_LENGTH},
             code="text_too_long",
         )
     if "\x00" in text:
         raise ApplicationError(
-            "A message cannot contain NUL characters.", code="invalid_text"
+            gettext("A message cannot contain NUL characters."), code="invalid_text"
         )
 
 
@@ -496,7 +498,8 @@ def message_retry(*, message: Message) -> Message:
     """Put a failed or paused outbound message back in the queue, same Apple id."""
     if message.direction != Message.Direction.OUT:
         raise ApplicationError(
-            "Only messages to the customer can be retried.", code="not_outbound"
+            gettext("Only messages to the customer can be retried."),
+            code="not_outbound",
         )
     if message.conversation.is_closed:
         raise ConversationClosedError()
@@ -511,7 +514,7 @@ def message_retry(*, message: Message) -> Message:
     )
     if not updated:
         raise ConflictError(
-            "Only failed or paused messages can be retried.", code="not_failed"
+            gettext("Only failed or paused messages can be retried."), code="not_failed"
         )
     message.refresh_from_db()
     _set_status(message, Message.Status.PENDING, error=message.last_error)
@@ -523,13 +526,16 @@ def message_drop(*, message: Message, by: User | None = None) -> Message:
     """Give up on a paused message so the conversation's next ones go out."""
     if message.direction != Message.Direction.OUT:
         raise ApplicationError(
-            "Only messages to the customer can be dropped.", code="not_outbound"
+            gettext("Only messages to the customer can be dropped."),
+            code="not_outbound",
         )
     updated = Message.objects.filter(
         id=message.id, status=Message.Status.PAUSED
     ).update(status=Message.Status.FAILED, status_changed_at=timezone.now())
     if not updated:
-        raise ConflictError("Only paused messages can be dropped.", code="not_paused")
+        raise ConflictError(
+            gettext("Only paused messages can be dropped."), code="not_paused"
+        )
     message.refresh_from_db()
     who = f" by {by.get_username()}" if by is not None else ""
     _set_status(

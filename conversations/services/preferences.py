@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from ..exceptions import ApplicationError
 from ..models import AgentPreferences
@@ -18,9 +19,8 @@ def preferences_set_language(*, user: User, language: str) -> AgentPreferences:
     """Choose the console's language ("" follows the browser)."""
     if language and language not in dict(settings.LANGUAGES):
         raise ApplicationError(
-            "Choose one of: "
-            + ", ".join(code for code, _ in settings.LANGUAGES)
-            + ", or nothing for the browser's language.",
+            gettext("Choose one of: %(codes)s, or nothing for the browser's language.")
+            % {"codes": ", ".join(code for code, _name in settings.LANGUAGES)},
             code="invalid_language",
         )
     preferences = preferences_get(user=user)

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from conversations.exceptions import (
     ApplicationError,
@@ -76,7 +77,8 @@ def payment_request_prepare(
     ).first()
     if merchant is None:
         raise ApplicationError(
-            "Set up the business's Apple Pay merchant first.", code="no_merchant"
+            gettext("Set up the business's Apple Pay merchant first."),
+            code="no_merchant",
         )
     payment = Payment.objects.create(
         business_id=conversation.business_id,
@@ -101,7 +103,8 @@ def payment_request_prepare(
             status=Payment.Status.FAILED, error=exc.detail
         )
         raise ApplicationError(
-            f"Apple Pay refused a merchant session: {exc.detail}",
+            gettext("Apple Pay refused a merchant session: %(detail)s")
+            % {"detail": exc.detail},
             code="merchant_session_failed",
         ) from exc
     return PaymentPreparation(
@@ -239,7 +242,9 @@ def _refuse(payment_token: str, reason: str) -> ConflictError:
     logger.warning(
         "payment.refused", extra={"reason": reason, "token_prefix": payment_token[:6]}
     )
-    return ConflictError("This payment token is not for this payment.", code=reason)
+    return ConflictError(
+        gettext("This payment token is not for this payment."), code=reason
+    )
 
 
 def _payment_claim(
@@ -261,7 +266,7 @@ def _payment_claim(
             .first()
         )
         if merchant is None:
-            raise NotFoundError("No such payment.")
+            raise NotFoundError(gettext("No such payment."))
         # A request of ours has its own URL: it is paid there, not here.
         if (
             posted_request

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils.translation import gettext
+
 from conversations import safe_http
 from conversations.exceptions import (
     ApplicationError,
@@ -36,7 +38,9 @@ def _require_public_url(url: str | None) -> None:
         safe_http.check_url(url)
     except safe_http.UnsafeAddress as exc:
         raise ApplicationError(
-            "This address is not on the public internet; this server will not call it.",
+            gettext(
+                "This address is not on the public internet; this server will not call it."
+            ),
             code="unsafe_url",
         ) from exc
 
@@ -107,7 +111,7 @@ def webhook_endpoint_create(
     unknown = set(event_types) - set(WebhookEndpoint.Event.values)
     if unknown or not event_types:
         raise ApplicationError(
-            "Choose at least one known event.", code="invalid_events"
+            gettext("Choose at least one known event."), code="invalid_events"
         )
     secret = secret or webhook_secret_new()
     endpoint = WebhookEndpoint.objects.create(
@@ -124,4 +128,4 @@ def webhook_endpoint_delete(
         business=business, id=endpoint_id
     ).delete()
     if not deleted:
-        raise NotFoundError("No such webhook endpoint.")
+        raise NotFoundError(gettext("No such webhook endpoint."))

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from conversations.exceptions import (
     ApplicationError,
@@ -67,7 +68,8 @@ def signin_request_prepare(
     ).first()
     if provider is None:
         raise ApplicationError(
-            "Set up the business's OAuth provider first.", code="no_oauth_provider"
+            gettext("Set up the business's OAuth provider first."),
+            code="no_oauth_provider",
         )
     private_pem, public_b64 = ecies_key_generate() if legacy else ("", None)
     redirect_uri = absolute_url(reverse("integrations:oauth-redirect"), base_url)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from conversations.exceptions import (
     ApplicationError,
@@ -62,7 +63,7 @@ def canned_reply_get_for_user(*, user: User, reply_id: int) -> CannedReply:
     reply = canned_reply_list_for_user(user=user).filter(id=reply_id).first()
     if reply is None:
         # Someone else's personal reply is as absent as one that never existed.
-        raise NotFoundError("No such canned reply.")
+        raise NotFoundError(gettext("No such canned reply."))
     return reply
 
 
@@ -71,28 +72,36 @@ def _may_manage(
 ) -> None:
     if shared:
         if not _is_admin(actor, reply_business_id):
-            raise PermissionDeniedError("Only admins manage shared canned replies.")
+            raise PermissionDeniedError(
+                gettext("Only admins manage shared canned replies.")
+            )
     elif owner_id != actor.pk:
-        raise PermissionDeniedError("Agents manage their own canned replies only.")
+        raise PermissionDeniedError(
+            gettext("Agents manage their own canned replies only.")
+        )
 
 
 def _clean(short_code: str, title: str, body: str) -> tuple[str, str, str]:
     code = (short_code or "").strip().lstrip("/").lower()
     if not SHORT_CODE.match(code):
         raise ApplicationError(
-            "A short code has 1 to 40 lowercase letters, digits, - or _.",
+            gettext("A short code has 1 to 40 lowercase letters, digits, - or _."),
             code="invalid_short_code",
         )
     if not body or not body.strip():
-        raise ApplicationError("A canned reply needs some text.", code="empty_text")
+        raise ApplicationError(
+            gettext("A canned reply needs some text."), code="empty_text"
+        )
     if len(body) > MAX_BODY:
         raise ApplicationError(
-            f"A canned reply has at most {MAX_BODY} characters.", code="text_too_long"
+            gettext("A canned reply has at most %(max_body)s characters.")
+            % {"max_body": MAX_BODY},
+            code="text_too_long",
         )
     title = (title or "").strip()
     if len(title) > 120:
         raise ApplicationError(
-            "A title has at most 120 characters.", code="invalid_title"
+            gettext("A title has at most 120 characters."), code="invalid_title"
         )
     return code, title, body
 
@@ -107,12 +116,13 @@ def canned_reply_create(
     shared: bool = False,
 ) -> CannedReply:
     if not _is_member(actor, business.pk):
-        raise NotFoundError("No such business.")
+        raise NotFoundError(gettext("No such business."))
     _may_manage(business.pk, shared, actor.pk, actor)
     code, title, body = _clean(short_code, title, body)
     if CannedReply.objects.filter(business=business).count() >= MAX_PER_BUSINESS:
         raise ApplicationError(
-            f"A business has at most {MAX_PER_BUSINESS} canned replies.",
+            gettext("A business has at most %(max_per_business)s canned replies.")
+            % {"max_per_business": MAX_PER_BUSINESS},
             code="too_many_canned_replies",
         )
     try:
@@ -126,7 +136,8 @@ def canned_reply_create(
             )
     except IntegrityError as exc:
         raise ConflictError(
-            f"There is already a canned reply /{code}.", code="short_code_taken"
+            gettext("There is already a canned reply /%(code)s.") % {"code": code},
+            code="short_code_taken",
         ) from exc
     logger.info("canned_reply.created", extra={"reply": reply.id, "actor": actor.pk})
     return reply
@@ -147,7 +158,8 @@ def canned_reply_update(
             reply.save(update_fields=["short_code", "title", "body", "updated_at"])
     except IntegrityError as exc:
         raise ConflictError(
-            f"There is already a canned reply /{code}.", code="short_code_taken"
+            gettext("There is already a canned reply /%(code)s.") % {"code": code},
+            code="short_code_taken",
         ) from exc
     return reply
 
@@ -192,7 +204,7 @@ def canned_reply_render(
     before sending, rather than refusing the whole reply.
     """
     if reply.business_id != conversation.business_id:
-        raise NotFoundError("No such canned reply.")
+        raise NotFoundError(gettext("No such canned reply."))
     params = _params(conversation, agent)
     missing: list[str] = []
     for name in builders.placeholders_in(reply.body):

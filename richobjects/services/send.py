@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
+from django.utils.translation import gettext
 
 from conversations.exceptions import ApplicationError, PermissionDeniedError
 from conversations.models import Business, Conversation, Membership, Message
@@ -96,9 +97,11 @@ def _public_base_url(base_url: str | None) -> str:
     base = (base_url or settings.PUBLIC_BASE_URL or "").strip()
     if not base:
         raise ApplicationError(
-            "Set PUBLIC_BASE_URL (our public address, e.g. https://msp.example.com) "
-            "before sending Apple Pay or sign-in objects without a request: the "
-            "payment gateway URL and OAuth redirect URI must be absolute.",
+            gettext(
+                "Set PUBLIC_BASE_URL (our public address, e.g. https://msp.example.com) "
+                "before sending Apple Pay or sign-in objects without a request: the "
+                "payment gateway URL and OAuth redirect URI must be absolute."
+            ),
             code="public_base_url_missing",
         )
     return base.rstrip("/")
@@ -117,7 +120,9 @@ def _send_time_inputs(
         merchant = merchant_settings_for(business, base_url=base_url)
         if merchant is None:
             raise ApplicationError(
-                "Configure Apple Pay in channel settings before sending a payment request.",
+                gettext(
+                    "Configure Apple Pay in channel settings before sending a payment request."
+                ),
                 code="apple_pay_not_configured",
             )
         _public_base_url(base_url)  # A relative gateway URL would not reach us.
@@ -129,7 +134,9 @@ def _send_time_inputs(
         oauth = oauth_settings_for(business, base_url=base_url)
         if oauth is None:
             raise ApplicationError(
-                "Configure sign-in (OAuth) in channel settings before sending an authentication request.",
+                gettext(
+                    "Configure sign-in (OAuth) in channel settings before sending an authentication request."
+                ),
                 code="oauth_not_configured",
             )
         _public_base_url(base_url)  # A relative redirect URI would not reach us.
@@ -200,14 +207,18 @@ def rich_object_send(
         rich_object=rich_object, user=sender
     ):
         raise PermissionDeniedError(
-            f"{rich_object.name!r} is for the {rich_object.scope_team} team only."
+            gettext("%(name)r is for the %(scope_team)s team only.")
+            % {"name": rich_object.name, "scope_team": rich_object.scope_team}
         )
     if edits and not rich_object.agents_may_edit:
         raise PermissionDeniedError(
-            f"{rich_object.name!r} cannot be edited before sending."
+            gettext("%(name)r cannot be edited before sending.")
+            % {"name": rich_object.name}
         )
     if params is not None and not isinstance(params, Mapping):
-        raise ApplicationError("params must be an object.", code="invalid_params")
+        raise ApplicationError(
+            gettext("params must be an object."), code="invalid_params"
+        )
     spec_override = _merge(version.spec, edits) if edits else None
     inputs = _send_time_inputs(
         business=conversation.business, kind=rich_object.kind, base_url=base_url

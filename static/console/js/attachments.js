@@ -71,9 +71,9 @@ function renderItem(item, message) {
   }
   const caption = el("figcaption");
   if (ready) {
-    caption.append(el("a", { href: item.url, className: "attachment-link", textContent: `📎 ${item.name || "file"}`, download: item.name || "" }));
+    caption.append(el("a", { href: item.url, className: "attachment-link", textContent: `📎 ${item.name || gettext("file")}`, download: item.name || "" }));
   } else {
-    caption.append(el("span", { className: "attachment-name", textContent: `📎 ${item.name || "file"}` }));
+    caption.append(el("span", { className: "attachment-name", textContent: `📎 ${item.name || gettext("file")}` }));
   }
   caption.append(" ", fileMeta(item));
   const state = STATUS_TEXT[item.status];
@@ -178,11 +178,11 @@ class AttachmentComposer {
   add(files) {
     for (const file of files) {
       if (file.size > MAX_BYTES) {
-        toast(`${file.name} is larger than 100 MB, Apple's limit.`);
+        toast(interpolate(gettext("%(name)s is larger than 100 MB, Apple's limit."), { name: file.name }));
         continue;
       }
       if (file.size === 0) {
-        toast(`${file.name} is empty.`);
+        toast(interpolate(gettext("%(name)s is empty."), { name: file.name }));
         continue;
       }
       if (this.files.length >= MAX_FILES) {

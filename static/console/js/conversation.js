@@ -203,7 +203,9 @@ export class ConversationView {
       }
       if (message.status === "paused") {
         // Later messages wait behind this one until it is retried or dropped.
-        state.textContent = `Delivery paused: ${message.last_error || "Apple is not answering"}`;
+        state.textContent = interpolate(gettext("Delivery paused: %(reason)s"), {
+          reason: message.last_error || gettext("Apple is not answering"),
+        });
       }
       info.append(state);
       if (message.status === "failed" || message.status === "paused") {
@@ -220,8 +222,8 @@ export class ConversationView {
         drop.type = "button";
         drop.className = "drop";
         drop.dataset.message = String(message.id);
-        drop.textContent = "Drop";
-        drop.setAttribute("aria-label", "Drop this message and send the next ones");
+        drop.textContent = gettext("Drop");
+        drop.setAttribute("aria-label", gettext("Drop this message and send the next ones"));
         info.append(drop);
       }
     }

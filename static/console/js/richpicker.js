@@ -98,8 +98,8 @@ export function decorateRich(li, message, view) {
   const label = KIND_LABEL[rich.kind] || rich.kind;
   const how =
     rich.sent_as === "interactive"
-      ? "sent as interactive"
-      : "sent as text alternative (the device cannot show it)";
+      ? gettext("sent as interactive")
+      : gettext("sent as text alternative (the device cannot show it)");
   li.classList.add(`rich-${rich.sent_as}`);
   li.querySelector(".info")?.append(
     el(
@@ -248,7 +248,7 @@ class RichPicker {
             item.tags.length ? el("span", { className: "rich-tags" }, ` #${item.tags.join(" #")}`) : null,
             shows
               ? null
-              : el("span", { className: "rich-device-note", title: "The customer's device cannot show this kind" }, " · goes as text on this device"),
+              : el("span", { className: "rich-device-note", title: gettext("The customer's device cannot show this kind") }, ` · ${gettext("goes as text on this device")}`),
           );
           option.tabIndex = -1;
           option.id = `rich-option-${item.id}`;
@@ -281,14 +281,14 @@ class RichPicker {
   emptyNote(empty) {
     const note = el("li", { className: "rich-empty" });
     if (!empty) {
-      note.textContent = "Nothing matches.";
+      note.textContent = gettext("Nothing matches.");
       return note;
     }
     note.append(el("span", {}, `${empty.message} `));
     if (empty.create_url) {
-      note.append(el("a", { href: empty.create_url, className: "button primary", id: "rich-create-first" }, empty.drafts ? "New rich object" : "Create the first rich object"));
+      note.append(el("a", { href: empty.create_url, className: "button primary", id: "rich-create-first" }, empty.drafts ? gettext("New rich object") : gettext("Create the first rich object")));
     }
-    if (empty.library_url) note.append(" ", el("a", { href: empty.library_url }, "Open the library"));
+    if (empty.library_url) note.append(" ", el("a", { href: empty.library_url }, gettext("Open the library")));
     return note;
   }
 
@@ -350,7 +350,9 @@ class RichPicker {
       (input) => input.required && !input.value.trim(),
     );
     this.sendBtn.disabled = missing.length > 0;
-    this.sendBtn.title = missing.length ? `Fill in ${missing.map((i) => i.dataset.param).join(", ")} first` : "";
+    this.sendBtn.title = missing.length
+      ? interpolate(gettext("Fill in %(fields)s first"), { fields: missing.map((i) => i.dataset.param).join(", ") })
+      : "";
   }
 
   async send() {

@@ -37,7 +37,7 @@ export function barChart({ labels, series, width = 640, height = 240, title = ""
       const h = (value / max) * plotH;
       const x = margin.left + i * band + band * 0.1 + j * barW;
       const bar = el("rect", { class: `bar-${s.name}`, x, y: margin.top + plotH - h, width: barW, height: h });
-      bar.append(el("title", {}, `${label} ${s.name}: ${value}`));
+      bar.append(el("title", {}, `${label} ${s.label || s.name}: ${value}`));
       svg.append(bar);
     });
     // Every label when few, else about a dozen.
@@ -48,18 +48,20 @@ export function barChart({ labels, series, width = 640, height = 240, title = ""
   });
   series.forEach((s, j) => {
     svg.append(el("rect", { class: `bar-${s.name}`, x: margin.left + j * 90, y: 6, width: 10, height: 10 }));
-    svg.append(el("text", { x: margin.left + j * 90 + 14, y: 15 }, s.name));
+    svg.append(el("text", { x: margin.left + j * 90 + 14, y: 15 }, s.label || s.name));
   });
   return svg;
 }
 
 // Reads the accessible table the chart stands beside: the numbers are the table's.
 export function chartFromTable(table) {
-  const names = [...table.querySelectorAll("thead th[data-series]")].map((th) => th.dataset.series);
+  // The column headings name the series in the page's language.
+  const headings = [...table.querySelectorAll("thead th[data-series]")];
   const rows = [...table.querySelectorAll("tbody tr")];
   const labels = rows.map((row) => row.querySelector("th").textContent.trim());
-  const series = names.map((name, index) => ({
-    name,
+  const series = headings.map((th, index) => ({
+    name: th.dataset.series,
+    label: th.textContent.trim(),
     values: rows.map((row) => Number(row.querySelectorAll("td")[index]?.textContent) || 0),
   }));
   const caption = table.closest("section")?.querySelector("h2")?.textContent || "";

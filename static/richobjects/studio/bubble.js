@@ -2,6 +2,8 @@
 // for pickers, the choices behind it; or, for a device that cannot show the
 // kind, the text alternative as a plain message.
 
+import { gettext } from "../../console/js/i18n.js";
+
 export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -30,7 +32,8 @@ function choices(preview) {
   if (preview.kind === "list_picker") {
     for (const section of preview.choices) {
       const group = el("div", "rp-section");
-      group.append(el("div", "rp-section-title", `${section.title || "Items"}${section.multiple ? " (pick several)" : ""}`));
+      const heading = section.title || gettext("Items");
+      group.append(el("div", "rp-section-title", section.multiple ? `${heading} ${gettext("(pick several)")}` : heading));
       for (const item of section.items) {
         const row = el("div", "rp-item", item.title);
         if (item.subtitle) row.append(el("span", "rp-item-sub", ` ${item.subtitle}`));
@@ -55,7 +58,7 @@ export function drawBubble(target, preview) {
   target.replaceChildren(row);
   if (preview.reply) {
     const reply = el("div", "rp-row rp-row-customer");
-    reply.append(el("div", "rp-caption", "After the customer answers:"), card(preview.reply, "rp-reply"));
+    reply.append(el("div", "rp-caption", gettext("After the customer answers:")), card(preview.reply, "rp-reply"));
     target.append(reply);
   }
 }
@@ -64,7 +67,7 @@ export function drawText(target, text) {
   target.dataset.state = "valid";
   target.dataset.device = "text";
   const row = el("div", "rp-row");
-  row.append(el("div", "rp-caption", "This device gets the text alternative:"));
+  row.append(el("div", "rp-caption", gettext("This device gets the text alternative:")));
   row.append(el("div", "rp-bubble rp-text", text));
   target.replaceChildren(row);
 }

@@ -2,6 +2,7 @@
 // spec; every change asks the server for the preview, which runs the same
 // builders a send runs and answers with the bubble or the rules broken.
 
+import { gettext, interpolate } from "../../console/js/i18n.js";
 import { drawBubble, drawText, el } from "./bubble.js";
 import { FormEditor } from "./form.js";
 import { SCHEMAS } from "./schema.js";
@@ -59,7 +60,7 @@ async function upload(file) {
   });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
-    showGeneral({ image: [answer.error?.message || `upload failed (HTTP ${response.status})`] });
+    showGeneral({ image: [answer.error?.message || interpolate(gettext("upload failed (HTTP %(status)s)"), { status: response.status })] });
     return null;
   }
   images.push(answer.image);
@@ -109,8 +110,9 @@ function draw() {
   } else {
     drawBubble(target, lastPreview);
   }
-  const note = lastPreview.data_ref ? " — over 10 KB, sent with include-data-ref" : "";
-  meta.textContent = `${lastPreview.size} bytes${note}`;
+  meta.textContent = lastPreview.data_ref
+    ? interpolate(gettext("%(size)s bytes — over 10 KB, sent with include-data-ref"), { size: lastPreview.size })
+    : interpolate(gettext("%(size)s bytes"), { size: lastPreview.size });
 }
 
 let timer = null;
@@ -127,7 +129,7 @@ async function refresh() {
       body: JSON.stringify({ kind: config.kind, spec: textarea.value, sample: sample?.checked || false }),
     });
   } catch {
-    if (mine === sequence) meta.textContent = "Preview unavailable (network).";
+    if (mine === sequence) meta.textContent = gettext("Preview unavailable (network).");
     return;
   }
   const answer = await response.json().catch(() => ({}));
@@ -141,7 +143,7 @@ async function refresh() {
     const error = answer.error || { message: `HTTP ${response.status}` };
     target.dataset.state = "invalid";
     showErrors(Object.keys(error.fields || {}).length ? error.fields : { spec: [error.message] });
-    meta.textContent = "Fix what is marked and the preview updates.";
+    meta.textContent = gettext("Fix what is marked and the preview updates.");
   }
 }
 
@@ -157,7 +159,7 @@ function select(tab) {
   if (toForm) {
     const parsed = parseSpec();
     if (!parsed) {
-      showGeneral({ spec: ["is not valid JSON: fix it before going back to the form"] });
+      showGeneral({ spec: [gettext("is not valid JSON: fix it before going back to the form")] });
       return;
     }
     if (JSON.stringify(parsed) !== JSON.stringify(spec)) {

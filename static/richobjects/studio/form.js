@@ -3,10 +3,18 @@
 // so the JSON tab shows exactly what the form did. Fields carry the builders'
 // path of what they edit (data-path) so the builders' errors land beside them.
 
+import { gettext, interpolate } from "../../console/js/i18n.js";
 import { el } from "./bubble.js";
 import { formatStart, offsetOf, toIso } from "./schema.js";
 
 let uid = 0;
+
+// A translated sentence with a link inside ("Set it up in %(link)s."): the text
+// around the link, with the link node where the placeholder was.
+function linked(format, values, link) {
+  const [before, after = ""] = interpolate(format, { ...values, link: "%(link)s" }).split("%(link)s");
+  return [before, link, after].filter((part) => part !== "");
+}
 
 function join(path, key) {
   if (typeof key === "number") return `${path}[${key}]`;
@@ -165,10 +173,10 @@ export class FormEditor {
         select.dataset.focus = path;
         let options = field.options || [];
         if (field.type === "pageref") {
-          options = [["", "(none)"], ...(this.spec.pages || []).map((p, i) => [String(p?.id ?? i + 1), `${p?.id ?? i + 1}: ${p?.title || "untitled"}`])];
+          options = [["", gettext("(none)")], ...(this.spec.pages || []).map((p, i) => [String(p?.id ?? i + 1), `${p?.id ?? i + 1}: ${p?.title || gettext("untitled")}`])];
         }
         const wanted = current === undefined || current === null ? "" : String(current);
-        if (!options.some(([v]) => v === wanted)) options = [...options, [wanted, wanted || "(none)"]];
+        if (!options.some(([v]) => v === wanted)) options = [...options, [wanted, wanted || gettext("(none)")]];
         for (const [optionValue, optionLabel] of options) {
           const option = el("option", "", optionLabel);
           option.value = optionValue;
@@ -222,7 +230,7 @@ export class FormEditor {
         return box;
       }
       default:
-        return el("p", "sf-help", `Edit ${field.key} in the JSON tab.`);
+        return el("p", "sf-help", interpolate(gettext("Edit %(key)s in the JSON tab."), { key: field.key }));
     }
   }
 
@@ -251,7 +259,7 @@ export class FormEditor {
     select.dataset.focus = path;
     const specImages = this.spec.images && typeof this.spec.images === "object" ? this.spec.images : {};
     const byId = new Map(this.images.map((image) => [image.id, image]));
-    const options = [["", "(no image)"]];
+    const options = [["", gettext("(no image)")]];
     const used = new Set();
     for (const [name, ref] of Object.entries(specImages)) {
       const libraryId = ref && typeof ref === "object" ? ref.rich_image : null;
@@ -259,7 +267,7 @@ export class FormEditor {
       options.push([name, byId.get(libraryId)?.name || name]);
     }
     for (const image of this.images) {
-      if (!used.has(image.id)) options.push([`lib:${image.id}`, `${image.name} (library)`]);
+      if (!used.has(image.id)) options.push([`lib:${image.id}`, interpolate(gettext("%(name)s (library)"), { name: image.name })]);
     }
     const wanted = typeof current === "string" ? current : "";
     if (!options.some(([v]) => v === wanted)) options.push([wanted, wanted]);
@@ -293,7 +301,7 @@ export class FormEditor {
     upload.type = "file";
     upload.accept = "image/png,image/jpeg,image/gif";
     upload.id = `${id}-upload`;
-    const uploadLabel = el("label", "sf-upload-label", "Upload a new image");
+    const uploadLabel = el("label", "sf-upload-label", gettext("Upload a new image"));
     uploadLabel.htmlFor = upload.id;
     upload.addEventListener("change", async () => {
       const file = upload.files?.[0];
@@ -317,26 +325,27 @@ export class FormEditor {
     };
     const facts = this.channel;
     if (field.source === "timeZone") {
-      box.textContent = `Times are in the business's time zone: ${facts.timeZone || "UTC"}.`;
+      box.textContent = interpolate(gettext("Times are in the business's time zone: %(zone)s."), { zone: facts.timeZone || "UTC" });
     } else if (field.source === "merchant") {
       const merchant = facts.merchant;
+      const settings = facts.merchantUrl ? link(facts.merchantUrl, gettext("Apple Pay settings")) : gettext("Apple Pay settings");
       if (merchant) {
-        box.append(`Paid to ${merchant.name} (${merchant.identifier}), in ${merchant.currency}, as set in `);
+        box.append(...linked(gettext("Paid to %(name)s (%(identifier)s), in %(currency)s, as set in %(link)s."), merchant, settings));
       } else {
         box.classList.add("sf-warning");
-        box.append("Apple Pay is not set up for this business: it cannot be sent until it is. Set it up in ");
+        box.append(...linked(gettext("Apple Pay is not set up for this business: it cannot be sent until it is. Set it up in %(link)s."), {}, settings));
       }
-      box.append(facts.merchantUrl ? link(facts.merchantUrl, "Apple Pay settings") : "Apple Pay settings", ".");
     } else if (field.source === "oauth") {
       const oauth = facts.oauth;
-      if (oauth) {
-        const scope = oauth.scope.length ? `; it usually asks for: ${oauth.scope.join(" ")}` : "";
-        box.append(`Customers sign in with ${oauth.title}${scope}. Change it in `);
+      const settings = facts.oauthUrl ? link(facts.oauthUrl, gettext("sign-in settings")) : gettext("sign-in settings");
+      if (oauth && oauth.scope.length) {
+        box.append(...linked(gettext("Customers sign in with %(title)s; it usually asks for: %(scope)s. Change it in %(link)s."), { title: oauth.title, scope: oauth.scope.join(" ") }, settings));
+      } else if (oauth) {
+        box.append(...linked(gettext("Customers sign in with %(title)s. Change it in %(link)s."), { title: oauth.title }, settings));
       } else {
         box.classList.add("sf-warning");
-        box.append("No sign-in provider is set up for this business: it cannot be sent until one is. Set it up in ");
+        box.append(...linked(gettext("No sign-in provider is set up for this business: it cannot be sent until one is. Set it up in %(link)s."), {}, settings));
       }
-      box.append(facts.oauthUrl ? link(facts.oauthUrl, "sign-in settings") : "sign-in settings", ".");
     }
     return box;
   }
@@ -345,11 +354,11 @@ export class FormEditor {
   app(field, holder, path, id) {
     const apps = this.channel.apps || [];
     if (!apps.length) {
-      const box = el("p", "sf-info sf-warning", "This business has no iMessage app yet. Add one in ");
+      const box = el("p", "sf-info sf-warning");
       box.dataset.info = "apps";
-      const a = el("a", "", "channel settings");
+      const a = el("a", "", gettext("channel settings"));
       a.href = this.channel.appsUrl || "#";
-      box.append(a, ", then come back; or fill in the fields below by hand.");
+      box.append(...linked(gettext("This business has no iMessage app yet. Add one in %(link)s, then come back; or fill in the fields below by hand."), {}, a));
       return box;
     }
     const select = el("select", "sf-input");
@@ -357,7 +366,7 @@ export class FormEditor {
     select.dataset.focus = `${path}:app`;
     const spec = holder();
     const current = apps.findIndex((app) => app.app_id === spec.app_id && app.extension_bundle_id === spec.extension_bundle_id);
-    const options = [["", current === -1 ? "(another app, typed below)" : "(choose)"], ...apps.map((app, i) => [String(i), `${app.app_name} (${app.app_id})`])];
+    const options = [["", current === -1 ? gettext("(another app, typed below)") : gettext("(choose)")], ...apps.map((app, i) => [String(i), `${app.app_name} (${app.app_id})`])];
     for (const [value, label] of options) {
       const option = el("option", "", label);
       option.value = value;
@@ -385,7 +394,7 @@ export class FormEditor {
     set.append(error);
     const present = current && typeof current === "object";
     if (field.optional && !present) {
-      const add = el("button", "sf-add", `Add ${field.label.toLowerCase()}`);
+      const add = el("button", "sf-add", interpolate(gettext("Add %(what)s"), { what: field.label.toLowerCase() }));
       add.type = "button";
       add.dataset.focus = `${path}:add`;
       add.addEventListener("click", () => {
@@ -402,7 +411,7 @@ export class FormEditor {
     };
     set.append(...this.fields(field.fields, inner, present ? current : {}, path));
     if (field.optional) {
-      const remove = el("button", "sf-remove", `Remove ${field.label.toLowerCase()}`);
+      const remove = el("button", "sf-remove", interpolate(gettext("Remove %(what)s"), { what: field.label.toLowerCase() }));
       remove.type = "button";
       remove.dataset.focus = `${path}:remove`;
       remove.addEventListener("click", () => {
@@ -459,9 +468,9 @@ export class FormEditor {
         return b;
       };
       head.append(
-        button("Move up", "up", index === 0, () => move(index - 1, "up")),
-        button("Move down", "down", index === items.length - 1, () => move(index + 1, "down")),
-        button("Remove", "remove", false, () => {
+        button(gettext("Move up"), "up", index === 0, () => move(index - 1, "up")),
+        button(gettext("Move down"), "down", index === items.length - 1, () => move(index + 1, "down")),
+        button(gettext("Remove"), "remove", false, () => {
           list().splice(index, 1);
           this.restructure(items.length > 1 ? `${join(path, Math.max(0, index - 1))}:remove` : `${path}:add`);
         }),
@@ -491,7 +500,7 @@ export class FormEditor {
       ol.append(li);
     });
     set.append(ol);
-    const add = el("button", "sf-add", `Add ${field.itemLabel.toLowerCase()}`);
+    const add = el("button", "sf-add", interpolate(gettext("Add %(what)s"), { what: field.itemLabel.toLowerCase() }));
     add.type = "button";
     add.dataset.focus = `${path}:add`;
     add.disabled = field.max !== undefined && items.length >= field.max;
@@ -534,7 +543,10 @@ export class FormEditor {
         if (Number.isNaN(amount) || line?.amount === "") unreadable = true;
         else cents += Math.round(amount * 100);
       }
-      node.textContent = `Running total: ${(cents / 100).toFixed(2)}${unreadable ? " (some amounts are not numbers)" : ""}`;
+      const total = (cents / 100).toFixed(2);
+      node.textContent = unreadable
+        ? interpolate(gettext("Running total: %(total)s (some amounts are not numbers)"), { total })
+        : interpolate(gettext("Running total: %(total)s"), { total });
     }
     for (const node of this.container.querySelectorAll("[data-computed=flow]")) {
       node.replaceChildren(...flowLines(this.spec));
@@ -575,8 +587,8 @@ export class FormEditor {
 // The form's page graph in words: where it starts, where each page goes.
 function flowLines(spec) {
   const pages = Array.isArray(spec.pages) ? spec.pages : [];
-  const title = el("strong", "", "Page flow");
-  if (!pages.length) return [title, el("p", "sf-help", "No pages yet.")];
+  const title = el("strong", "", gettext("Page flow"));
+  if (!pages.length) return [title, el("p", "sf-help", gettext("No pages yet."))];
   const ids = pages.map((page, i) => String(page?.id ?? i + 1));
   const start = spec.start ? String(spec.start) : ids[0];
   const list = el("ol", "sf-flow-list");
@@ -585,9 +597,11 @@ function flowLines(spec) {
     const branches = (Array.isArray(page?.items) ? page.items : []).filter((item) => item?.next);
     let where;
     if (branches.length) where = branches.map((item) => `“${item.title}” → ${item.next}`).join(", ");
-    else if (page?.next) where = `→ ${page.next}${ids.includes(String(page.next)) ? "" : " (no such page!)"}`;
-    else where = "→ submits the form";
-    list.append(el("li", "", `${id === start ? "Start: " : ""}${id} (${page?.type || "?"}) ${where}`));
+    else if (page?.next && ids.includes(String(page.next))) where = `→ ${page.next}`;
+    else if (page?.next) where = interpolate(gettext("→ %(page)s (no such page!)"), { page: page.next });
+    else where = gettext("→ submits the form");
+    const line = `${id} (${page?.type || "?"}) ${where}`;
+    list.append(el("li", "", id === start ? interpolate(gettext("Start: %(line)s"), { line }) : line));
   });
   return [title, list];
 }

@@ -441,7 +441,8 @@ def test_bulk_resolve_and_the_unread_count_in_the_tab_title(
 
 def test_spanish_console_and_dark_mode(live_stack: Any, browser: Browser) -> None:
     errors: list[str] = []
-    name, password, _ = teammate(live_stack)
+    # An admin: the library studio is theirs, and it is in Spanish too.
+    name, password, _ = teammate(live_stack, "admin")
     page = sign_in(browser, live_stack, name, password, errors)
     customer = customer_writes(browser, live_stack, f"Hola {name}")
 
@@ -486,6 +487,37 @@ def test_spanish_console_and_dark_mode(live_stack: Any, browser: Browser) -> Non
     # …and English stays the other agent's language.
     expect(system.get_by_role("link", name="Inbox", exact=True)).to_be_visible()
     system.screenshot(path=str(SCREENSHOTS / "dark-mode.png"))
+
+    # Reports: the page, and the chart its script draws from the table.
+    page.get_by_role("link", name="Informes").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Informes")
+    expect(
+        page.get_by_role("heading", name="Abiertas y resueltas por día")
+    ).to_be_visible()
+    expect(page.locator("figure[data-chart-table=per-day] svg")).to_contain_text(
+        "Resueltas"
+    )
+    expect(page.get_by_role("button", name="Mostrar")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "reports-spanish.png"), full_page=True)
+
+    # The studio: the page, the form its scripts build and the preview.
+    page.get_by_role("link", name="Biblioteca").first.click()
+    page.get_by_role("link", name="Nuevo objeto").click()
+    page.get_by_role("link", name="Selector de lista", exact=True).click()
+    expect(page.locator("#studio-fields legend").first).to_have_text(
+        "Burbuja que recibe el cliente"
+    )
+    expect(page.get_by_role("button", name="Añadir sección")).to_be_visible()
+    expect(page.get_by_role("tab", name="Formulario")).to_be_visible()
+    expect(page.locator("#rich-preview-meta")).to_contain_text("bytes")
+    page.get_by_label("Mac, Watch o iPhone antiguo (texto)").check()
+    expect(page.locator("#rich-preview .rp-caption")).to_have_text(
+        "Este dispositivo recibe la alternativa en texto:"
+    )
+    expect(page.locator('[data-path="sections[0]"] .sf-item-title').first).to_have_text(
+        "Sección 1"
+    )
+    page.screenshot(path=str(SCREENSHOTS / "studio-spanish.png"), full_page=True)
 
     assert errors == []
     for p in (page, customer, system):

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext
 
 from businesses.models import Team
 from conversations.models import Business, Label
@@ -320,7 +321,9 @@ def _by_team(scope: ReportScope) -> list[dict[str, Any]]:
     return sorted(
         (
             {
-                "team": names.get(tid, "No team") if tid else "No team",
+                "team": names.get(tid, gettext("No team"))
+                if tid
+                else gettext("No team"),
                 "team_id": tid,
                 "opened": opened.get(tid, 0),
                 "first_response_median": frt.get(tid, _empty_spread())["median"],
@@ -363,7 +366,9 @@ def _by_label(scope: ReportScope) -> list[dict[str, Any]]:
     return sorted(
         (
             {
-                "label": names.get(lid, "No label") if lid else "No label",
+                "label": names.get(lid, gettext("No label"))
+                if lid
+                else gettext("No label"),
                 "label_id": lid,
                 "opened": opened.get(lid, 0),
                 "first_responses": frt.get(lid, _empty_spread())["count"],

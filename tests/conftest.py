@@ -28,6 +28,17 @@ def _in_memory_channel_layer(settings: pytest.FixtureRequest) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request or a test that
+    activated Spanish in this thread must not leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def business(db: None) -> Business:
     return BusinessFactory(name="Acme Bikes")

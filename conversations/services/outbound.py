@@ -412,8 +412,9 @@ def message_deliver(*, message_id: int) -> None:
     the task retries with the same Apple id.
     """
     message = (
+        # The sender too: each status push serialises it (a query apiece before).
         Message.objects.select_related(
-            "conversation__business", "conversation__customer"
+            "conversation__business", "conversation__customer", "sender"
         )
         .filter(id=message_id, direction=Message.Direction.OUT)
         .first()

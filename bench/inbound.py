@@ -10,7 +10,7 @@ one Daphne process, ``--server serve`` with `make serve`'s Gunicorn and
 ``--processes`` Uvicorn workers (default: one per core); ``both`` runs both.
 An agent signs in to the project and keeps ``/ws/console/`` open. N signed,
 gzip'd webhooks per app, built exactly as Apple's gateway posts them and spread
-over 200 customers, are sent to ``POST /message`` at a fixed concurrency, the
+over 200 known customers (the warm-up sent each one's first message), are sent to ``POST /message`` at a fixed concurrency, the
 two apps taking turns in alternating rounds so that the machine's drifting load
 weighs on both alike.
 
@@ -40,6 +40,8 @@ import base64
 import json
 import math
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -152,18 +154,24 @@ def bearer() -> str:
 
 
 def build_webhooks(
-    stack: BenchStack, count: int, *, label: str, signed: bool = True
+    stack: BenchStack,
+    count: int,
+    *,
+    label: str,
+    signed: bool = True,
+    customers: str = "",
 ) -> list[Webhook]:
     """Everything is signed and gzip'd up front, so that the client's own CPU
-    stays out of the timed phase. Apple reuses a token for up to an hour."""
+    stays out of the timed phase. Apple reuses a token for up to an hour.
+    Webhooks built with the same ``customers`` come from the same 200 people."""
     authorization = bearer()
-    run = uuid.uuid4().hex[:8]
+    customers = customers or f"{label}-{uuid.uuid4().hex[:8]}"
     webhooks = []
     for n in range(count):
         message_id = str(uuid.uuid4())
         body = inbound_body(
             business_id=stack.business_apple_id,
-            customer_id=f"urn:mbid:AQAAY-bench-{label}-{run}-{n % CUSTOMERS:03d}",
+            customer_id=f"urn:mbid:AQAAY-bench-{customers}-{n % CUSTOMERS:03d}",
             message_id=message_id,
             body=f"bench {label} message {n} 🚲",
         )
@@ -266,6 +274,7 @@ def run(
     messages: int,
     concurrency: int,
     timeout: float,
+    profile: Path | None = None,
 ) -> int:
     cookie = stack.agent_cookie()
     ws_url = stack.base_url.replace("http", "ws", 1) + "/ws/console/"
@@ -281,9 +290,33 @@ def run(
         reader = SocketReader(ws)
         reader.start()
         try:
-            return measure(stack, reader, messages, concurrency, timeout)
+            return measure(stack, reader, messages, concurrency, timeout, profile)
         finally:
             reader.stop()
+
+
+def profile_start(stack: BenchStack, path: Path) -> list[subprocess.Popen]:
+    """Sample the project's web processes with py-spy while it is measured
+    (collapsed stacks, one file per process: flamegraph.pl or speedscope read them)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    return [
+        subprocess.Popen(
+            [
+                *(str(spy), "record", "--pid", str(pid), "--format", "raw"),
+                *("--rate", "100", "--gil", "--output", f"{path}.{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in stack.web_pids()
+    ]
+
+
+def profile_stop(profilers: list[subprocess.Popen]) -> None:
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        profiler.wait(timeout=60)
 
 
 def measure(
@@ -292,19 +325,24 @@ def measure(
     messages: int,
     concurrency: int,
     timeout: float,
+    profile: Path | None = None,
 ) -> int:
     base = stack.base_url
     baseline_url = stack.baseline_url
 
-    log(f"warm-up: {WARMUP} webhooks")
-    warmup = build_webhooks(stack, WARMUP, label="warmup")
+    # The measured webhooks come from 200 known customers, as Apple's traffic
+    # mostly does: the warm-up is each one's first message (a new conversation,
+    # routed), so the timed phase measures the common case.
+    customers = f"run-{uuid.uuid4().hex[:8]}"
+    log(f"warm-up: {CUSTOMERS} webhooks, one per customer")
+    warmup = build_webhooks(stack, CUSTOMERS, label="warmup", customers=customers)
     warm = asyncio.run(send_all(base, warmup, concurrency, 200))
     warm_missing = wait_for_socket(reader, warm.ok_ids, timeout)
 
     asyncio.run(
         send_all(
             baseline_url,
-            build_webhooks(stack, WARMUP, label="warmmin"),
+            build_webhooks(stack, CUSTOMERS, label="warmmin"),
             concurrency,
             200,
         )
@@ -316,7 +354,8 @@ def measure(
         f"inbound: {messages} webhooks to each app at concurrency {concurrency}, "
         f"in {ROUNDS} alternating rounds"
     )
-    project_hooks = build_webhooks(stack, messages, label="run")
+    profiler = profile_start(stack, profile) if profile else None
+    project_hooks = build_webhooks(stack, messages, label="run", customers=customers)
     minimal_hooks = build_webhooks(stack, messages, label="min")
     inbound = PhaseResult(elapsed=0.0, sent_at={})
     minimal = PhaseResult(elapsed=0.0, sent_at={})
@@ -326,6 +365,8 @@ def measure(
         for url, hooks, total in turns if n % 2 == 0 else reversed(turns):
             total.add(asyncio.run(send_all(url, hooks[part], concurrency, 200)))
     missing = wait_for_socket(reader, inbound.ok_ids, timeout)
+    if profiler is not None:
+        profile_stop(profiler)
 
     latencies = []
     for message_id in inbound.ok_ids:
@@ -377,7 +418,7 @@ def measure(
     print(f"  webhook statuses      {statuses_text(inbound)}")
     print(f"  failed webhooks       {failed}")
     print(
-        f"  warm-up               {WARMUP} sent, {warm_failed} failed, "
+        f"  warm-up               {CUSTOMERS} sent (first messages), {warm_failed} failed, "
         f"{len(warm_missing)} lost (not counted above)"
     )
     print(
@@ -431,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
         default=30.0,
         help="seconds to wait for the pushes after the last answer",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="sample the project's web processes with py-spy into PATH.<pid>.txt",
+    )
     args = parser.parse_args(argv)
     if args.messages < 1 or args.concurrency < 1 or args.processes < 1:
         parser.error("--messages, --concurrency and --processes must be positive")
@@ -447,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
             ) as stack:
                 log(f"project at {stack.base_url}, minimal app at {stack.baseline_url}")
                 print(f"== {server}: {processes} web process(es) per app, DEBUG off")
-                status |= run(stack, args.messages, args.concurrency, args.timeout)
+                status |= run(
+                    stack, args.messages, args.concurrency, args.timeout, args.profile
+                )
         except RuntimeError as exc:
             log(f"the stack did not start: {exc}")
             return 2

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, TypeVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -208,13 +209,31 @@ class AgentOutputSerializer(serializers.Serializer):
         ref_name = "AgentOutput"
 
 
+# One serializer of each kind per thread, reused for every push: a
+# ModelSerializer builds its fields from the model on first use, which cost more
+# than the rest of a push (a tenth of an inbound webhook's time in the server).
+_push_serializers = threading.local()
+SerializerClass = TypeVar("SerializerClass", bound=serializers.Serializer)
+
+
+def _push_serializer(cls: type[SerializerClass]) -> SerializerClass:
+    serializer = getattr(_push_serializers, cls.__name__, None)
+    if serializer is None:
+        serializer = cls()
+        setattr(_push_serializers, cls.__name__, serializer)
+    # A fresh context per object: get_rich keeps what it read there.
+    serializer._context = {}
+    return serializer
+
+
 def message_data(message: Message) -> dict[str, Any]:
-    return dict(MessageOutputSerializer(message).data)
+    return dict(_push_serializer(MessageOutputSerializer).to_representation(message))
 
 
 def conversation_data(conversation: Conversation) -> dict[str, Any]:
     """A conversation as every live push carries it: the API's shape plus the
     fields features add (the route)."""
-    data = dict(ConversationOutputSerializer(conversation).data)
+    serializer = _push_serializer(ConversationOutputSerializer)
+    data = dict(serializer.to_representation(conversation))
     data.update(presentation.conversation_fields(conversation))
     return data

@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..tasks import interactive_reply_resolve as resolve_task
 from . import business_lookup
+from .inbound_touch import Touched, conversation_touch
 
 
 class BusinessNotFound(NotFoundError):
@@ -62,60 +63,33 @@ def _business_for(envelope: InboundEnvelope) -> int:
     return business_id
 
 
-def _conversation_for_inbound(
-    business_id: int, envelope: InboundEnvelope
-) -> tuple[Conversation, bool]:
-    """Find or start the customer's conversation and record what the device told us.
-
-    Also says whether this message starts it: a conversation made now, or one
-    that never had a message (``last_message_at`` is set by every message).
-    """
-    # The common case, a customer we know, is one locking read. It also checks
+def _conversation_for_inbound(business_id: int, envelope: InboundEnvelope) -> Touched:
+    """Lock the customer's conversation and record what the device told us,
+    starting it (and the customer) if there is none yet."""
+    now = timezone.now()
+    # The common case, a customer we know, is one statement. It also checks
     # the business's Apple id, so a remembered id that now names another
     # business (ids re-assigned in another process) is never trusted.
-    locked = Conversation.objects.select_for_update(of=("self",)).select_related(
-        "customer"
+    touched = conversation_touch(business_id=business_id, envelope=envelope, now=now)
+    if touched is not None:
+        return touched
+    if not Business.objects.filter(
+        pk=business_id, apple_id=envelope.destination_id
+    ).exists():
+        business_lookup.forget(envelope.destination_id)
+        business_id = _business_for(envelope)
+    customer, _ = Customer.objects.get_or_create(
+        business_id=business_id, apple_id=envelope.source_id
     )
-    conversation = locked.filter(
-        business_id=business_id,
-        business__apple_id=envelope.destination_id,
-        customer__apple_id=envelope.source_id,
-    ).first()
-    if conversation is None:
-        if not Business.objects.filter(
-            pk=business_id, apple_id=envelope.destination_id
-        ).exists():
-            business_lookup.forget(envelope.destination_id)
-            business_id = _business_for(envelope)
-        customer, _ = Customer.objects.get_or_create(
-            business_id=business_id, apple_id=envelope.source_id
+    Conversation.objects.get_or_create(
+        customer=customer, defaults={"business_id": business_id}
+    )
+    touched = conversation_touch(business_id=business_id, envelope=envelope, now=now)
+    if touched is None:  # Deleted since, in another transaction.
+        raise BusinessNotFound(
+            f"No business with Apple id {envelope.destination_id!r}."
         )
-        Conversation.objects.get_or_create(
-            customer=customer, defaults={"business_id": business_id}
-        )
-        conversation = locked.get(customer=customer)
-    starts = conversation.last_message_at is None
-    # Every message carries the device's current abilities; the latest one wins.
-    conversation.capabilities = sorted(envelope.capabilities)
-    if envelope.device_agent:
-        conversation.device_agent = _fit("device_agent", envelope.device_agent)
-    if envelope.locale:
-        conversation.locale = _fit("locale", envelope.locale)
-    # The first entry point a customer came through decides routing; later
-    # ones stay in each message's raw payload.
-    if envelope.intent and not conversation.intent:
-        conversation.intent = _fit("intent", envelope.intent)
-    if envelope.group and not conversation.group:
-        conversation.group = _fit("group", envelope.group)
-    return conversation, starts
-
-
-def _fit(field_name: str, value: str) -> str:
-    """Cut a descriptive value to its column: a customer's message is never lost
-    because a header is longer than we store (the whole value stays in ``raw``)."""
-    column = Conversation._meta.get_field(field_name)
-    max_length = getattr(column, "max_length", None)
-    return value[:max_length] if max_length else value
+    return touched
 
 
 def _reaction_target(conversation: Conversation, tapback: Tapback) -> Message | None:
@@ -166,11 +140,10 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
 def _message_store(event: InboundText | InboundInteractive) -> Message:
     envelope = event.envelope
     with transaction.atomic():
-        conversation, starts = _conversation_for_inbound(
-            _business_for(envelope), envelope
-        )
+        touched = _conversation_for_inbound(_business_for(envelope), envelope)
+        conversation, starts = touched.conversation, touched.starts
         business_id = conversation.business_id
-        old_status = conversation.status
+        old_status = touched.old_status
         fields: dict[str, Any] = {"kind": Message.Kind.TEXT, "body": ""}
         if isinstance(event, InboundText):
             fields["body"] = event.body
@@ -198,9 +171,10 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
             raw=dict(envelope.raw),
             **fields,
         )
-        if (
-            old_status == Conversation.Status.RESOLVED
-            and inbound_hooks.inbound_keeps_resolved(
+        # A resolved conversation stays so only for an answer to what a
+        # feature asked after resolving (a survey); any other message reopens it.
+        if old_status == Conversation.Status.RESOLVED and not (
+            inbound_hooks.inbound_keeps_resolved(
                 conversation_id=conversation.id,
                 text=event.body if isinstance(event, InboundText) else "",
                 request_identifier=""
@@ -208,16 +182,12 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
                 else event.request_identifier,
             )
         ):
-            new_status = (
-                old_status  # An answer to what a feature asked after resolving.
+            conversation.status = Conversation.Status.OPEN
+            Conversation.objects.filter(pk=conversation.pk).update(
+                status=conversation.status
             )
-        else:
-            new_status = Conversation.Status.OPEN
+        new_status = conversation.status
         reopened = old_status != new_status
-        conversation.status = new_status
-        conversation.closed_at = None
-        conversation.last_message_at = timezone.now()
-        conversation.save()
 
         if isinstance(event, InboundText) and fields["kind"] == Message.Kind.ATTACHMENT:
             # Rows now (so the push lists them), bytes later in a task.

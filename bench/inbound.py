@@ -242,19 +242,19 @@ def percentile(ordered: list[float], p: float) -> float:
 
 
 def server_log_summary(stack: BenchStack) -> str:
-    """What the server complained about: pushes the channel layer dropped because
-    the agent's channel was full, and exceptions inside the application."""
+    """What the server complained about: exceptions inside the application and
+    broken channel-layer subscriptions (each one closes every socket)."""
     server_log = BUILD / f"bench-inbound-{stack.server}-project.log"
     try:
         text = server_log.read_text(errors="replace")
     except OSError as exc:
         return f"unreadable ({exc})"
-    dropped = text.count("over capacity in group")
+    lost = text.count("channel_layer.subscription_lost")
     crashed = text.count("Exception inside application")
     errors = text.count("Internal Server Error")
     return (
-        f"{dropped} pushes dropped over capacity, {crashed} application "
-        f"exceptions, {errors} internal server errors ({server_log})"
+        f"{crashed} application exceptions, {errors} internal server errors, "
+        f"{lost} channel-layer subscriptions lost ({server_log})"
     )
 
 

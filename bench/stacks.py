@@ -125,7 +125,7 @@ def bench_stack(
             {
                 "APPLE_GATEWAY_URL": gateway_url,
                 "WEB_CONCURRENCY": str(processes),
-                "DATABASE_POOL_MAX_SIZE": os.environ.get("BENCH_POOL_MAX_SIZE", "8"),
+                "DATABASE_POOL_MAX_SIZE": "8",
                 **(extra_env or {}),
             }
         )

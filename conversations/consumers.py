@@ -249,6 +249,15 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         await self._leave_groups()
         await self.close(code=4403)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler, in
+        # a thread hop of its own: per push and per open socket, the biggest
+        # cost of a push. Relaying one touches no database, so it skips that.
+        if message["type"] == "realtime.push":
+            await self.realtime_push(message)
+            return
+        await super().dispatch(message)
+
     async def realtime_push(self, event: dict[str, Any]) -> None:
         if (
             event.get("exclude_channel")

@@ -177,8 +177,9 @@ def _publisher_loop() -> asyncio.AbstractEventLoop:
 def _group_send_blocking(layer: Any, group: str, message: dict[str, Any]) -> None:
     """Send and wait, so one thread's pushes arrive in the order it made them."""
     from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    if isinstance(layer, RedisChannelLayer):
+    if isinstance(layer, RedisChannelLayer | RedisPubSubChannelLayer):
         asyncio.run_coroutine_threadsafe(
             layer.group_send(group, message), _publisher_loop()
         ).result(timeout=PUBLISH_TIMEOUT_SECONDS)

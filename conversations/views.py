@@ -117,14 +117,19 @@ def _handle_outside_request(event: InboundMessage) -> list[realtime.Push]:
         close_old_connections()
 
 
+# Webhooks handled at once per process. More threads do not go faster: the
+# transaction's Python work holds the GIL, and threads then take turns with
+# the event loop that reads requests and relays pushes (bench/inbound.py, one
+# Daphne process: 93 webhooks/s with 8 threads, 120/s with 4, 88/s with 2).
+WEBHOOK_THREADS = 4
+
+
 def _webhook_threads() -> int:
-    """As many threads as the process's database pool has connections: a
-    webhook's time is mostly waiting on PostgreSQL, so that is what bounds how
-    many can usefully run at once (the event loop's default executor has only
-    cores + 4)."""
+    """No more than the process's database pool has connections, as each
+    thread holds one for its transaction."""
     pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
     size = pool.get("max_size") if isinstance(pool, dict) else None
-    return int(size or 8)
+    return min(int(size or WEBHOOK_THREADS), WEBHOOK_THREADS)
 
 
 # Not thread-sensitive: concurrent webhooks run side by side instead of

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from conversations import events
 
-from .models import WebhookEndpoint
+from . import endpoint_presence
 from .tasks import conversation_closed_handle, inbound_message_handle
 
 
@@ -18,11 +18,8 @@ def on_message_received(event: events.MessageReceived) -> None:
     task for the others keeps a queue hop and a worker run off every inbound
     message (half the inbound throughput on a small machine).
     """
-    if (
-        not event.interactive
-        and not WebhookEndpoint.objects.filter(
-            business_id=event.business_id, is_active=True
-        ).exists()
+    if not event.interactive and not endpoint_presence.business_has_endpoints(
+        event.business_id
     ):
         return
     inbound_message_handle.delay(event.message_id)
@@ -37,6 +34,7 @@ def on_conversation_closed(event: events.ConversationClosedByCustomer) -> None:
 
 
 def connect() -> None:
+    endpoint_presence.connect()
     events.subscribe(events.MessageReceived, on_message_received)
     events.subscribe(events.InteractiveReplyResolved, on_interactive_reply_resolved)
     events.subscribe(events.ConversationClosedByCustomer, on_conversation_closed)

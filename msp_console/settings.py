@@ -386,19 +386,13 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis's pub/sub layer: one PUBLISH per push, and
+            # sockets are told when Redis drops (msp_console/channel_layer.py).
+            "BACKEND": "msp_console.channel_layer.PubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 times reads out after 5 s, exactly as long as
-                # channels_redis blocks waiting for a message: an idle socket
-                # would die with a 1011. Give reads room beyond that wait.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 # Several deployments (or test stacks) may share one Redis.
                 "prefix": env_str("CHANNELS_PREFIX", "msp_console"),
-                # Above Daphne's websocket timeout, well under the default day.
-                "group_expiry": 3600,
-                # Per socket: a burst of inbound traffic queues here while a
-                # saturated server catches up; past it pushes are dropped.
-                "capacity": 5000,
             },
         }
     }

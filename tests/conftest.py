@@ -29,6 +29,18 @@ def _in_memory_channel_layer(settings: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_memos() -> None:
+    """What a process remembers between requests (a business by Apple id,
+    whether it has webhook endpoints) starts empty in each test, as in a
+    fresh process: rows of an earlier test were rolled back under it."""
+    from conversations.services import business_lookup
+    from integrations import endpoint_presence
+
+    business_lookup.forget()
+    endpoint_presence.forget()
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """Each test starts in the default language: a request or a test that
     activated Spanish in this thread must not leak into the next test."""

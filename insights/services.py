@@ -83,22 +83,27 @@ def customer_message_record(*, conversation_id: int, at: datetime) -> bool:
     facts = ConversationFacts._meta.db_table
     conversations = Conversation._meta.db_table
     surveys = CsatSurvey._meta.db_table
+    # The update writes only when a wait starts: the customer's later messages
+    # make it a read, which PostgreSQL commits without flushing its log.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {facts} AS f SET waiting_since = CASE
-                WHEN f.waiting_since IS NULL AND c.status <> %s THEN %s
-                ELSE f.waiting_since END
-            FROM {conversations} AS c
-            WHERE f.conversation_id = %s AND c.id = f.conversation_id
-            RETURNING EXISTS (
+            WITH started AS (
+                UPDATE {facts} AS f SET waiting_since = %s
+                FROM {conversations} AS c
+                WHERE f.conversation_id = %s AND c.id = f.conversation_id
+                  AND f.waiting_since IS NULL AND c.status <> %s
+                RETURNING f.conversation_id
+            )
+            SELECT EXISTS (
                 SELECT 1 FROM {surveys} AS s
-                WHERE s.conversation_id = f.conversation_id AND s.status IN (%s, %s)
+                WHERE s.conversation_id = %s AND s.status IN (%s, %s)
             )
             """,  # noqa: S608 (table names from our models; values are parameters)
             [
-                Status.RESOLVED,
                 at,
+                conversation_id,
+                Status.RESOLVED,
                 conversation_id,
                 CsatSurvey.Status.SENT,
                 CsatSurvey.Status.ANSWERED,

@@ -31,13 +31,16 @@ def _in_memory_channel_layer(settings: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_memos() -> None:
     """What a process remembers between requests (a business by Apple id,
-    whether it has webhook endpoints) starts empty in each test, as in a
-    fresh process: rows of an earlier test were rolled back under it."""
+    whether it has webhook endpoints, Apple's verified tokens) starts empty in
+    each test, as in a fresh process: rows of an earlier test were rolled back
+    under it, settings it verified with were put back."""
+    from conversations.apple.auth import verified_forget
     from conversations.services import business_lookup
     from integrations import endpoint_presence
 
     business_lookup.forget()
     endpoint_presence.forget()
+    verified_forget()
 
 
 @pytest.fixture(autouse=True)

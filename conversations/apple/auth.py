@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import jwt
@@ -138,10 +140,59 @@ def apple_token_verify(
     """
     token = _bearer_token(header_value)
     expected_audience = audience if audience is not None else _settings_msp_id()
-    keys = [
-        decode_secret(s)
-        for s in (secrets if secrets is not None else _settings_secrets())
-    ]
+    secret_list = secrets if secrets is not None else _settings_secrets()
+    memo_key = (token, expected_audience, tuple(secret_list))
+    claims = _verified_get(memo_key)
+    if claims is not None:
+        _check_iat(claims)  # It ages between uses.
+        return claims
+    claims = _verify(token, expected_audience, secret_list)
+    _verified_put(memo_key, claims)
+    return claims
+
+
+# Apple reuses one token for up to an hour, on every webhook: checking its
+# signature again each time cost a twentieth of a webhook's time in the server.
+# A token that verified is remembered for MEMO_SECONDS (its age is checked on
+# every use), keyed by the audience and secrets it verified with, so a secret
+# removed from MSP_SECRETS stops verifying at once.
+MEMO_SECONDS = 60.0
+MEMO_SIZE = 64
+_verified: OrderedDict[tuple[str, str, tuple[str, ...]], tuple[dict[str, Any], float]]
+_verified = OrderedDict()
+_verified_lock = threading.Lock()
+
+
+def _verified_get(key: tuple[str, str, tuple[str, ...]]) -> dict[str, Any] | None:
+    with _verified_lock:
+        hit = _verified.get(key)
+        if hit is None:
+            return None
+        claims, until = hit
+        if until < time.monotonic():
+            del _verified[key]
+            return None
+        return claims
+
+
+def _verified_put(
+    key: tuple[str, str, tuple[str, ...]], claims: dict[str, Any]
+) -> None:
+    if "exp" in claims or "nbf" in claims:
+        return  # Apple sends neither; a token that does is checked every time.
+    with _verified_lock:
+        _verified[key] = (claims, time.monotonic() + MEMO_SECONDS)
+        while len(_verified) > MEMO_SIZE:
+            _verified.popitem(last=False)
+
+
+def verified_forget() -> None:
+    with _verified_lock:
+        _verified.clear()
+
+
+def _verify(token: str, expected_audience: str, secrets: list[str]) -> dict[str, Any]:
+    keys = [decode_secret(s) for s in secrets]
     if not keys:
         raise ImproperlyConfigured("no MSP secret to verify with")
 

@@ -324,3 +324,47 @@ def test_explicit_secrets_argument_overrides_settings() -> None:
     assert apple_token_verify(bearer(token), secrets=[OTHER_SECRET])["aud"] == MSP_ID
     with pytest.raises(InvalidToken):
         apple_token_verify(bearer(apple_token_for_inbound()), secrets=[OTHER_SECRET])
+
+
+# --- the memo of verified tokens (Apple reuses one for up to an hour) ------------
+
+
+def test_a_remembered_token_still_ages_out(monkeypatch) -> None:
+    issued = int(time.time()) - 3590
+    header = bearer(signed({"aud": MSP_ID, "iat": issued}))
+    assert apple_token_verify(header)["iat"] == issued
+    later = time.time() + 20
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(InvalidToken, match="older than one hour"):
+        apple_token_verify(header)
+
+
+def test_a_remembered_token_stops_verifying_once_its_secret_is_removed(
+    settings: pytest.FixtureRequest,
+) -> None:
+    settings.MSP_SECRETS = [SECRET, OTHER_SECRET]
+    header = bearer(signed({"aud": MSP_ID, "iat": int(time.time())}, key=OTHER_KEY))
+    assert apple_token_verify(header)["aud"] == MSP_ID
+    assert apple_token_verify(header)["aud"] == MSP_ID  # from the memo
+    settings.MSP_SECRETS = [SECRET]
+    with pytest.raises(InvalidToken, match="bad signature"):
+        apple_token_verify(header)
+
+
+def test_a_token_with_an_expiry_is_checked_every_time(monkeypatch) -> None:
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: object, **kwargs: object) -> object:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    now = int(time.time())
+    with_expiry = bearer(signed({"aud": MSP_ID, "iat": now, "exp": now + 600}))
+    plain = bearer(signed({"aud": MSP_ID, "iat": now}))
+    for _ in range(3):
+        apple_token_verify(with_expiry)
+        apple_token_verify(plain)
+    # Apple's tokens (no exp) are verified once; one with an expiry each time.
+    assert len(decoded) == 4

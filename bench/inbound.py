@@ -40,8 +40,6 @@ import base64
 import json
 import math
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -59,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.profiling import profile_start, profile_stop  # noqa: E402
 from bench.stacks import SERVERS, BenchStack, bench_stack  # noqa: E402
 from tests.helpers import inbound_body, inbound_request  # noqa: E402
 from tests.live import BUILD, MSP_ID, MSP_SECRET  # noqa: E402
@@ -295,30 +294,6 @@ def run(
             reader.stop()
 
 
-def profile_start(stack: BenchStack, path: Path) -> list[subprocess.Popen]:
-    """Sample the project's web processes with py-spy while it is measured
-    (collapsed stacks, one file per process: flamegraph.pl or speedscope read them)."""
-    spy = Path(sys.executable).parent / "py-spy"
-    return [
-        subprocess.Popen(
-            [
-                *(str(spy), "record", "--pid", str(pid), "--format", "raw"),
-                *("--rate", "100", "--gil", "--output", f"{path}.{pid}.txt"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for pid in stack.web_pids()
-    ]
-
-
-def profile_stop(profilers: list[subprocess.Popen]) -> None:
-    for profiler in profilers:
-        profiler.send_signal(signal.SIGINT)
-    for profiler in profilers:
-        profiler.wait(timeout=60)
-
-
 def measure(
     stack: BenchStack,
     reader: SocketReader,
@@ -354,7 +329,7 @@ def measure(
         f"inbound: {messages} webhooks to each app at concurrency {concurrency}, "
         f"in {ROUNDS} alternating rounds"
     )
-    profiler = profile_start(stack, profile) if profile else None
+    profiler = profile_start(stack.web_pids(), profile) if profile else None
     project_hooks = build_webhooks(stack, messages, label="run", customers=customers)
     minimal_hooks = build_webhooks(stack, messages, label="min")
     inbound = PhaseResult(elapsed=0.0, sent_at={})

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.profiling import profile_start, profile_stop  # noqa: E402
 from bench.stacks import BenchStack, bench_stack  # noqa: E402
 from tests.gateway_stand_in import GatewayStandIn  # noqa: E402
 from tests.helpers import inbound_body, inbound_request  # noqa: E402
@@ -171,6 +172,11 @@ def measure(
     accept_seconds, accepted, statuses = asyncio.run(
         send_all(stack, conversations, args.messages, args.clients)
     )
+    profilers = (
+        profile_start([stack.processes["worker"].pid], args.profile)
+        if args.profile
+        else []
+    )
     if args.hold:
         log("backlog queued; the worker resumes")
         started = time.perf_counter()
@@ -185,6 +191,7 @@ def measure(
             break
         time.sleep(0.05)
     sent_seconds = last_change - started
+    profile_stop(profilers)
     received = gateway.messages()
 
     per_conversation: dict[int, list[str]] = defaultdict(list)
@@ -242,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="let the backlog build before the worker sends (see the docstring)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="sample the worker with py-spy into PATH.<pid>.txt while it sends",
     )
     args = parser.parse_args(argv)
     gateway = GatewayStandIn(msp_id=MSP_ID, secret_b64=MSP_SECRET)

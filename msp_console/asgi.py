@@ -4,18 +4,14 @@ edge (health, metrics, cheap webhook refusals) in front of both."""
 from __future__ import annotations
 
 import os
-import sys
 
 from django.core.asgi import get_asgi_application
 
 from msp_console.env import load_dotenv
+from msp_console.gil import shorten_switch_interval
 
 load_dotenv()
-# A webhook's thread waits on PostgreSQL several times and must win the GIL
-# back from the event loop each time; at CPython's default 5 ms switch interval
-# that wait, not the work, bounded a process (bench/inbound.py, one Daphne
-# process: 144 webhooks/s at 5 ms, 167/s at 0.5 ms).
-sys.setswitchinterval(0.0005)
+shorten_switch_interval()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_console.settings")
 django_asgi_app = get_asgi_application()
 

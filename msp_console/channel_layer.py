@@ -33,6 +33,13 @@ LAYER_UNAVAILABLE = {"type": "layer.unavailable"}
 
 
 class _Shard(pubsub.RedisSingleShardConnection):
+    # channels_redis is untyped: name what this class touches.
+    _pubsub: Any
+    _redis: Any
+    _subscribed_to: set[str]
+    _receive_task: Any
+    channel_layer: Any
+
     async def _do_receiving(self) -> None:
         while True:
             try:
@@ -68,6 +75,9 @@ class _Shard(pubsub.RedisSingleShardConnection):
 
 
 class _LoopLayer(pubsub.RedisPubSubLoopLayer):
+    _shards: list[Any]
+    channels: dict[str, asyncio.Queue[Any]]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._shards = [_Shard(shard.host, self) for shard in self._shards]

@@ -36,6 +36,7 @@ from ..models import (
 from ..tasks import interactive_reply_resolve as resolve_task
 from . import business_lookup
 from .inbound_touch import Touched, conversation_touch
+from .lean_insert import lean_insert
 
 
 class BusinessNotFound(NotFoundError):
@@ -163,7 +164,7 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
                 request_identifier=event.request_identifier,
                 reply_to=request,
             )
-        message = Message.objects.create(
+        message = Message(
             conversation=conversation,
             apple_id=envelope.apple_id,
             direction=Message.Direction.IN,
@@ -171,6 +172,7 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
             raw=dict(envelope.raw),
             **fields,
         )
+        lean_insert(message)
         # A resolved conversation stays so only for an answer to what a
         # feature asked after resolving (a survey); any other message reopens it.
         if old_status == Conversation.Status.RESOLVED and not (

@@ -53,8 +53,14 @@ def _device_fields(envelope: InboundEnvelope) -> dict[str, str | list[str]]:
     }
 
 
+_FIELDS = Conversation._meta.concrete_fields
+
+
 def _touch_sql() -> str:
     conversations = Conversation._meta.db_table
+    returning = ", ".join(
+        f"c.{connection.ops.quote_name(field.column)}" for field in _FIELDS
+    )
     return f"""
         WITH old AS (
             SELECT c.id, c.status, c.last_message_at
@@ -78,8 +84,7 @@ def _touch_sql() -> str:
             "group" = CASE WHEN c."group" = '' THEN %(group)s ELSE c."group" END
         FROM old
         WHERE c.id = old.id
-        RETURNING c.*, old.status AS old_status,
-            old.last_message_at AS old_last_message_at
+        RETURNING {returning}, old.status, old.last_message_at
     """  # noqa: S608 (table names from our models; values are parameters)
 
 
@@ -106,14 +111,28 @@ def conversation_touch(
         "open": Conversation.Status.OPEN,
         "now": now,
     }
-    # raw() applies each field's conversion (the JSON column) as the ORM would.
-    for conversation in Conversation.objects.raw(_SQL["touch"], params):
-        return Touched(
-            conversation=conversation,
-            old_status=conversation.old_status,
-            starts=conversation.old_last_message_at is None,
-        )
-    return None
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL["touch"], params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *values, old_status, old_last_message_at = row
+    # Each field's own conversion from the database (the JSON column), as the
+    # ORM's queries apply it.
+    values = [
+        field.from_db_value(value, None, connection)
+        if hasattr(field, "from_db_value")
+        else value
+        for field, value in zip(_FIELDS, values, strict=True)
+    ]
+    conversation = Conversation.from_db(
+        connection.alias, [field.attname for field in _FIELDS], values
+    )
+    return Touched(
+        conversation=conversation,
+        old_status=old_status,
+        starts=old_last_message_at is None,
+    )
 
 
 def _touch_with_orm(

@@ -151,3 +151,41 @@ def test_a_business_deleted_elsewhere_is_404_not_500(client: Client) -> None:
     assert (
         post(client, gone, "anyone there?", customer="urn:mbid:new").status_code == 404
     )
+
+
+def test_the_one_statement_hands_back_the_row_as_stored(business) -> None:
+    """The conversation built from the touch's RETURNING is the row the ORM
+    reads back, field by field (the JSON capabilities included); its old state
+    says whether the message starts the conversation."""
+    from django.db import transaction
+    from django.utils import timezone
+    from django.utils.datastructures import CaseInsensitiveMapping
+
+    from conversations.apple.payloads import parse_inbound
+    from conversations.models import Conversation
+    from conversations.services.inbound_touch import conversation_touch
+
+    customer = "urn:mbid:AQAAY-touch"
+    assert post(Client(), business, "first", customer=customer).status_code == 200
+    body = inbound_body(
+        business_id=business.apple_id,
+        customer_id=customer,
+        body="again",
+        locale="fr_FR",
+    )
+    data, headers = inbound_request(body, capabilities="TIME,LIST,AUTH")
+    event = parse_inbound(CaseInsensitiveMapping(headers), data)
+    with transaction.atomic():
+        touched = conversation_touch(
+            business_id=business.id, envelope=event.envelope, now=timezone.now()
+        )
+    assert touched is not None
+    assert (touched.starts, touched.old_status) == (False, "open")
+    stored = Conversation.objects.get(pk=touched.conversation.pk)
+    for field in Conversation._meta.concrete_fields:
+        assert getattr(touched.conversation, field.attname) == getattr(
+            stored, field.attname
+        ), field.name
+    assert stored.capabilities == sorted(event.envelope.capabilities)
+    assert len(stored.capabilities) == 3
+    assert stored.locale == "fr_FR"

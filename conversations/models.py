@@ -196,8 +196,13 @@ class Conversation(models.Model):
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed by customer")
 
+    # Indexed by Meta's (business, status, -last_message_at): every inbound
+    # message rewrites the row into each index, so none is kept twice.
     business = models.ForeignKey(
-        Business, on_delete=models.CASCADE, related_name="conversations"
+        Business,
+        on_delete=models.CASCADE,
+        related_name="conversations",
+        db_index=False,
     )
     customer = models.OneToOneField(
         Customer, on_delete=models.CASCADE, related_name="conversation"
@@ -265,12 +270,20 @@ class Message(models.Model):
         # messages wait behind it until an agent retries or drops it.
         PAUSED = "paused", "Delivery paused"
 
+    # Every message is a row in each of the table's indexes, written on the
+    # webhook's hot path: none is kept twice (the conversation's is Meta's
+    # (conversation, id)), columns mostly empty are indexed only where set,
+    # and the unique Apple id is a constraint, which spares the pattern-ops
+    # twin Django adds to a unique text column.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     # Generated once for outbound messages and reused on every attempt, so Apple
     # can de-duplicate our retries; Apple's own id for inbound ones.
-    apple_id = models.CharField(max_length=64, unique=True, default=new_apple_id)
+    apple_id = models.CharField(max_length=64, default=new_apple_id)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TEXT)
     body = models.TextField(blank=True)
@@ -286,11 +299,17 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     auto_reply = models.BooleanField(default=False)
-    request_identifier = models.CharField(max_length=64, blank=True, db_index=True)
+    request_identifier = models.CharField(max_length=64, blank=True)
     reply_to = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        db_index=False,
     )
     reaction_type = models.CharField(max_length=32, blank=True)
     reaction_target = models.ForeignKey(
@@ -299,6 +318,7 @@ class Message(models.Model):
         null=True,
         blank=True,
         related_name="reactions",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
@@ -317,6 +337,29 @@ class Message(models.Model):
             models.Index(fields=["conversation", "id"]),
             models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(
+                fields=["request_identifier"],
+                condition=~models.Q(request_identifier=""),
+                name="message_request_identifier",
+            ),
+            models.Index(
+                fields=["sender"],
+                condition=models.Q(sender__isnull=False),
+                name="message_sender",
+            ),
+            models.Index(
+                fields=["reply_to"],
+                condition=models.Q(reply_to__isnull=False),
+                name="message_reply_to",
+            ),
+            models.Index(
+                fields=["reaction_target"],
+                condition=models.Q(reaction_target__isnull=False),
+                name="message_reaction_target",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["apple_id"], name="message_apple_id_unique")
         ]
 
     def __str__(self) -> str:

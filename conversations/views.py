@@ -117,11 +117,11 @@ def _handle_outside_request(event: InboundMessage) -> list[realtime.Push]:
         close_old_connections()
 
 
-# Webhooks handled at once per process. More threads do not go faster: the
-# transaction's Python work holds the GIL, and threads then take turns with
-# the event loop that reads requests and relays pushes (bench/inbound.py, one
-# Daphne process: 93 webhooks/s with 8 threads, 120/s with 4, 88/s with 2).
-WEBHOOK_THREADS = 4
+# Webhooks handled at once per process. Closed-loop throughput hardly moves
+# between 4 and 8 (bench/inbound.py), but at a steady 100 webhooks/s with ten
+# agent sockets, four threads fell behind (p99 5.6 s) where eight keep up
+# (p99 0.34 s, bench/latency.py, one Daphne process).
+WEBHOOK_THREADS = 8
 
 
 def _webhook_threads() -> int:

@@ -264,4 +264,8 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             and event["exclude_channel"] == self.channel_name
         ):
             return
-        await self.send_json(event["payload"])
+        text = event.get("text")
+        if isinstance(text, str):
+            await self.send(text_data=text)
+        else:
+            await self.send_json(event["payload"])

@@ -191,6 +191,8 @@ def _send(groups: list[str], event: RealtimeEvent, exclude_channel: str | None) 
     message = {
         "type": "realtime.push",
         "payload": event,
+        # Encoded once here rather than by every socket that relays it.
+        "text": json.dumps(event),
         "exclude_channel": exclude_channel,
     }
     collected = _collected.get()

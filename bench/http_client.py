@@ -19,10 +19,12 @@ class Connection:
         self.reader, self.writer = reader, writer
 
     async def post(self, head: bytes, body: bytes) -> int:
+        if self.reader.at_eof():
+            raise _Stale()
         self.writer.write(head + body)
         status_line = await self.reader.readline()
         if not status_line:
-            raise ConnectionError("the server closed the connection")
+            raise _Stale()
         status = int(status_line.split()[1])
         length = 0
         keep_alive = True
@@ -46,6 +48,10 @@ class Connection:
         self.writer.close()
 
 
+class _Stale(ConnectionError):
+    """The server had closed the connection: nothing of the answer arrived."""
+
+
 class _Closed(Exception):
     def __init__(self, status: int) -> None:
         self.status = status
@@ -65,10 +71,18 @@ class Client:
             + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
             + f"Content-Length: {len(body)}\r\n\r\n"
         ).encode("latin-1")
-        connection = self.idle.pop() if self.idle else None
-        if connection is None:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            connection = Connection(reader, writer)
+        while self.idle:
+            connection = self.idle.pop()
+            try:
+                return await self._post(connection, head, body)
+            except _Stale:
+                # The server closed it while it sat idle (its keep-alive timeout)
+                # before reading a byte of ours: send again on a fresh one.
+                continue
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        return await self._post(Connection(reader, writer), head, body)
+
+    async def _post(self, connection: Connection, head: bytes, body: bytes) -> int:
         try:
             status = await connection.post(head, body)
         except _Closed as closed:

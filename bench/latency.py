@@ -2,8 +2,9 @@
 
 What it measures
 ----------------
-A real stack in production settings (bench/stacks.py: DEBUG off, one Daphne
-process or `make serve`'s Gunicorn with ``--processes`` Uvicorn workers, a
+A real stack in production settings (bench/stacks.py: DEBUG off, `make
+serve`'s Gunicorn with ``--processes`` Uvicorn workers by default, or one
+Daphne process with ``--server daphne``; a
 Celery worker, PostgreSQL, Redis) with ``--sockets`` agents of the business
 connected to ``/ws/console/``.
 
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import sys
 import time
 import uuid
@@ -262,9 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="also measure memory over this many webhooks (e.g. 18000)",
     )
-    parser.add_argument("--server", choices=SERVERS, default="daphne")
+    # What production runs: `make serve`, one web process per core.
+    parser.add_argument("--server", choices=SERVERS, default="serve")
     parser.add_argument(
-        "--processes", type=int, default=1, help="web processes for --server serve"
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes for --server serve (make serve's default: one per core)",
     )
     args = parser.parse_args(argv)
     with ExitStack() as cleanup:

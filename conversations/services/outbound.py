@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -258,8 +260,8 @@ def _status_announce(message: Message) -> None:
     )
 
 
-def _kick_next(message: Message) -> None:
-    """Once a message has settled, start the conversation's next waiting one."""
+def _next_pending(message: Message) -> _Next | None:
+    """The conversation's next message waiting to be sent after ``message``."""
     following = (
         Message.objects.filter(
             conversation_id=message.conversation_id,
@@ -271,8 +273,14 @@ def _kick_next(message: Message) -> None:
         .values_list("id", "kind")
         .first()
     )
+    return _Next(*following) if following is not None else None
+
+
+def _kick_next(message: Message) -> None:
+    """Once a message has settled, start the conversation's next waiting one."""
+    following = _next_pending(message)
     if following is not None:
-        _enqueue_delivery(following[0], kind=following[1])
+        _enqueue_delivery(following.id, kind=following.kind)
 
 
 # A message in one of these holds the conversation's later messages.
@@ -405,12 +413,59 @@ def _wire_body(message: Message) -> dict[str, Any]:
     )
 
 
-def message_deliver(*, message_id: int) -> None:
-    """Send one outbound message to Apple. Idempotent: only the claimer sends.
+# A delivery task goes on to its conversation's next messages while it has run
+# less than this: queueing a task per message cost the worker more than the
+# sends themselves (bench/outbound.py). Short enough that one more send (up to
+# the Apple client's connect and read timeouts) ends within the task's soft
+# time limit.
+CONTINUE_SECONDS = 1.5
 
-    Raises AppleTransientError after putting the message back to pending, so
-    the task retries with the same Apple id.
+
+@dataclass(frozen=True)
+class _Next:
+    id: int
+    kind: str
+
+
+def message_deliver(*, message_id: int) -> None:
+    """Send one outbound message to Apple, then its conversation's next ones.
+
+    Idempotent: only the claimer sends. Raises RetryLater (the row pending
+    again, due later) so that the task retries this message with the same
+    Apple id. The conversation's following messages are sent in this task
+    while ``CONTINUE_SECONDS`` last, in order, each claimed like the first; a
+    temporary failure of one of them schedules a task for it (as the task's
+    own retry would) and a crash marks it as the task's failure handler would.
+    Past the budget, or for files (longer limits), a task of its own goes on.
     """
+    started = time.monotonic()
+    following = _deliver_one(message_id)
+    while following is not None:
+        if (
+            following.kind == Message.Kind.ATTACHMENT
+            or time.monotonic() - started > CONTINUE_SECONDS
+        ):
+            _enqueue_delivery(following.id, kind=following.kind)
+            return
+        current = following
+        try:
+            following = _deliver_one(current.id)
+        except RetryLater as later:
+            _publish_delivery(current.id, {"countdown": later.seconds})
+            return
+        except Exception as exc:
+            logger.exception(
+                "message.deliver_crashed", extra={"message_id": current.id}
+            )
+            message_deliver_crashed(
+                message_id=current.id, reason=str(exc) or type(exc).__name__
+            )
+            return
+
+
+def _deliver_one(message_id: int) -> _Next | None:
+    """Send one message; once it settled, the conversation's next one to send
+    (None when there is none, or when this one did not settle)."""
     message = (
         # The sender too: each status push serialises it (a query apiece before).
         Message.objects.select_related(
@@ -420,13 +475,13 @@ def message_deliver(*, message_id: int) -> None:
         .first()
     )
     if message is None or message.status != Message.Status.PENDING:
-        return
+        return None
     now = timezone.now()
     lease = UPLOAD_LEASE if message.kind == Message.Kind.ATTACHMENT else SEND_LEASE
     if not _claim(message, now=now, lease=lease):
         # Another worker has it, or its predecessor has not settled yet (which
         # starts this one when it does: _kick_next).
-        return
+        return None
     _status_announce(message)
 
     if message.conversation.is_closed:
@@ -435,8 +490,7 @@ def message_deliver(*, message_id: int) -> None:
             Message.Status.FAILED,
             error="The customer closed the conversation.",
         )
-        _kick_next(message)
-        return
+        return _next_pending(message)
     try:
         # No transaction is open here: the network call holds no locks.
         body = _wire_body(message)
@@ -467,12 +521,11 @@ def message_deliver(*, message_id: int) -> None:
     except AppleError as exc:
         if exc.permanent:
             _set_status(message, Message.Status.FAILED, error=exc.detail)
-            _kick_next(message)
-            return
+            return _next_pending(message)
         _temporary_failure(message, exc.detail)
-        return
+        return None
     _set_status(message, Message.Status.SENT)
-    _kick_next(message)
+    return _next_pending(message)
 
 
 def message_deliver_crashed(*, message_id: int, reason: str) -> None:

@@ -316,3 +316,107 @@ def test_apple_id_is_generated_once_per_message(conversation, agent, apple_gatew
     message = services.message_send(conversation=conversation, sender=agent, text="x")
     uuid.UUID(message.apple_id)
     assert Message.objects.get(pk=message.pk).apple_id == message.apple_id
+
+
+def _pending_in_order(conversation, count: int) -> list[Message]:
+    return [
+        MessageFactory(
+            conversation=conversation, status=Message.Status.PENDING, body=f"m{n}"
+        )
+        for n in range(count)
+    ]
+
+
+def test_one_task_goes_on_to_the_conversations_next_messages(
+    conversation, apple_gateway, monkeypatch
+):
+    messages = _pending_in_order(conversation, 4)
+    enqueued: list[int] = []
+    monkeypatch.setattr(
+        "conversations.services.outbound._publish_delivery",
+        lambda message_id, options: enqueued.append(message_id),
+    )
+    services.message_deliver(message_id=messages[0].id)
+    assert [r.json["body"] for r in apple_gateway.requests] == ["m0", "m1", "m2", "m3"]
+    assert enqueued == []  # no task per message
+    assert set(
+        Message.objects.filter(conversation=conversation).values_list(
+            "status", flat=True
+        )
+    ) == {Message.Status.SENT}
+
+
+def test_past_its_time_budget_a_task_hands_the_rest_to_a_new_task(
+    conversation, apple_gateway, monkeypatch
+):
+    messages = _pending_in_order(conversation, 3)
+    monkeypatch.setattr("conversations.services.outbound.CONTINUE_SECONDS", -1.0)
+    enqueued: list[int] = []
+    monkeypatch.setattr(
+        "conversations.services.outbound._publish_delivery",
+        lambda message_id, options: enqueued.append(message_id),
+    )
+    services.message_deliver(message_id=messages[0].id)
+    assert [r.json["body"] for r in apple_gateway.requests] == ["m0"]
+    assert enqueued == [messages[1].id]
+
+
+def test_a_temporary_failure_further_on_schedules_that_message_and_keeps_order(
+    conversation, apple_gateway, monkeypatch
+):
+    messages = _pending_in_order(conversation, 3)
+    scheduled: list[tuple[int, dict]] = []
+    monkeypatch.setattr(
+        "conversations.services.outbound._publish_delivery",
+        lambda message_id, options: scheduled.append((message_id, options)),
+    )
+    sent = {"n": 0}
+    original = apple_gateway.handle
+
+    def second_fails_once(request):
+        sent["n"] += 1
+        if sent["n"] == 2:
+            apple_gateway.fail_next(1, status=503)
+        return original(request)
+
+    monkeypatch.setattr(apple_gateway, "handle", second_fails_once)
+    services.message_deliver(message_id=messages[0].id)
+    statuses = {
+        m.body: m.status for m in Message.objects.filter(conversation=conversation)
+    }
+    assert statuses == {
+        "m0": Message.Status.SENT,
+        "m1": Message.Status.PENDING,  # due again later, with its countdown
+        "m2": Message.Status.PENDING,  # behind it, untouched
+    }
+    assert [(message_id, set(options)) for message_id, options in scheduled] == [
+        (messages[1].id, {"countdown"})
+    ]
+    # The scheduled task runs: the second goes out, then the third after it.
+    services.message_deliver(message_id=messages[1].id)
+    assert [r.json["body"] for r in apple_gateway.requests] == ["m0", "m1", "m1", "m2"]
+    assert {m.status for m in Message.objects.filter(conversation=conversation)} == {
+        Message.Status.SENT
+    }
+
+
+def test_a_crash_further_on_marks_that_message_and_stops(
+    conversation, apple_gateway, monkeypatch
+):
+    messages = _pending_in_order(conversation, 3)
+    from conversations.services import outbound
+
+    real_wire_body = outbound._wire_body
+
+    def crash_on_second(message):
+        if message.body == "m1":
+            raise RuntimeError("a bug")
+        return real_wire_body(message)
+
+    monkeypatch.setattr(outbound, "_wire_body", crash_on_second)
+    services.message_deliver(message_id=messages[0].id)
+    second = Message.objects.get(pk=messages[1].id)
+    assert second.status == Message.Status.PENDING
+    assert "a bug" in second.last_error
+    assert Message.objects.get(pk=messages[2].id).status == Message.Status.PENDING
+    assert [r.json["body"] for r in apple_gateway.requests] == ["m0"]

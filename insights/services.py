@@ -80,6 +80,15 @@ def customer_message_record(*, conversation_id: int, at: datetime) -> bool:
     One statement for both, on the webhook's hot path (tests/conversations/
     test_inbound_hot_path.py counts its queries).
     """
+    if connection.vendor != "postgresql":
+        # SQLite (development) has no UPDATE inside WITH: two statements.
+        ConversationFacts.objects.filter(
+            conversation_id=conversation_id, waiting_since__isnull=True
+        ).exclude(conversation__status=Status.RESOLVED).update(waiting_since=at)
+        return CsatSurvey.objects.filter(
+            conversation_id=conversation_id,
+            status__in=[CsatSurvey.Status.SENT, CsatSurvey.Status.ANSWERED],
+        ).exists()
     facts = ConversationFacts._meta.db_table
     conversations = Conversation._meta.db_table
     surveys = CsatSurvey._meta.db_table

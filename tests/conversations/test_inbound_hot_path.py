@@ -52,6 +52,8 @@ def sends(monkeypatch) -> list[tuple[str, dict]]:
 def test_a_known_customers_message_costs_a_fixed_number_of_queries(
     client: Client, business
 ) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's (SQLite takes the ORM's)")
     assert post(client, business, "first").status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert post(client, business, "second").status_code == 200

@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..tasks import interactive_reply_resolve as resolve_task
 from . import business_lookup
-from .inbound_touch import Touched, conversation_touch
+from .inbound_touch import Touched, conversation_touch, customer_conversation
 from .lean_insert import lean_insert
 
 
@@ -312,15 +312,7 @@ def interactive_reply_resolve(*, message_id: int) -> None:
 def typing_relay(*, event: InboundTyping) -> None:
     """Show the customer's typing to agents at once; nothing is stored."""
     business_id = _business_for(event.envelope)
-    conversation = (
-        Conversation.objects.filter(
-            business_id=business_id,
-            business__apple_id=event.envelope.destination_id,
-            customer__apple_id=event.envelope.source_id,
-        )
-        .only("id")
-        .first()
-    )
+    conversation = customer_conversation(business_id, event.envelope).only("id").first()
     if conversation is None:
         return  # Typing before the first message: there is nothing to show it on.
     realtime.publish_now(
@@ -340,13 +332,7 @@ def conversation_close_by_customer(*, event: InboundClose) -> Message | None:
         if Message.objects.filter(apple_id=envelope.apple_id).exists():
             return None
         conversation = (
-            Conversation.objects.select_for_update()
-            .filter(
-                business_id=business_id,
-                business__apple_id=envelope.destination_id,
-                customer__apple_id=envelope.source_id,
-            )
-            .first()
+            customer_conversation(business_id, envelope).select_for_update().first()
         )
         if conversation is None:
             return None  # Closing a conversation we never saw: nothing to close.

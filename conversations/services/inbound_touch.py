@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from ..apple.payloads import InboundEnvelope
 from ..models import Business, Conversation, Customer
@@ -135,17 +136,23 @@ def conversation_touch(
     )
 
 
+def customer_conversation(
+    business_id: int, envelope: InboundEnvelope
+) -> QuerySet[Conversation]:
+    """The conversation of ``envelope``'s customer with the business, which
+    must still carry ``envelope``'s Apple id (a remembered id is never trusted)."""
+    return Conversation.objects.filter(
+        business_id=business_id,
+        business__apple_id=envelope.destination_id,
+        customer__apple_id=envelope.source_id,
+    )
+
+
 def _touch_with_orm(
     *, business_id: int, envelope: InboundEnvelope, now: datetime
 ) -> Touched | None:
     conversation = (
-        Conversation.objects.select_for_update()
-        .filter(
-            business_id=business_id,
-            business__apple_id=envelope.destination_id,
-            customer__apple_id=envelope.source_id,
-        )
-        .first()
+        customer_conversation(business_id, envelope).select_for_update().first()
     )
     if conversation is None:
         return None

@@ -6,12 +6,9 @@ over REST after reconnecting.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
-import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,6 +19,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from .publisher import publisher
 from .serializers import conversation_data, message_data
 
 if TYPE_CHECKING:
@@ -82,7 +80,7 @@ def session_sockets_close_on_commit(session_key: str) -> None:
         if layer is None:
             return
         try:
-            _group_send_blocking(
+            _group_send_from_sync(
                 layer, session_group(session_key), {"type": "session.end"}
             )
         except Exception:
@@ -101,7 +99,7 @@ def user_sockets_close_on_commit(user_id: int) -> None:
         if layer is None:
             return
         try:
-            _group_send_blocking(layer, user_group(user_id), {"type": "session.end"})
+            _group_send_from_sync(layer, user_group(user_id), {"type": "session.end"})
         except Exception:
             logger.exception("realtime.close_failed", extra={"user": user_id})
 
@@ -151,38 +149,15 @@ async def send_collected(pushes: list[Push]) -> None:
             logger.exception("realtime.push_failed", extra={"group": group})
 
 
-# Publishing from sync code (API views, Celery tasks) on a Redis layer goes
-# through one event loop per process on its own thread: channels_redis keeps
-# its connections per loop, so a fresh loop per push (what async_to_sync does
-# outside a server) would connect to Redis every time, and inside the server it
-# would hold a thread until the serving loop got round to it.
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_pid = 0
-_loop_lock = threading.Lock()
-PUBLISH_TIMEOUT_SECONDS = 5.0
-
-
-def _publisher_loop() -> asyncio.AbstractEventLoop:
-    global _loop, _loop_pid
-    with _loop_lock:
-        if _loop is None or _loop_pid != os.getpid():
-            loop = asyncio.new_event_loop()
-            threading.Thread(
-                target=loop.run_forever, name="realtime-publisher", daemon=True
-            ).start()
-            _loop, _loop_pid = loop, os.getpid()
-        return _loop
-
-
-def _group_send_blocking(layer: Any, group: str, message: dict[str, Any]) -> None:
-    """Send and wait, so one thread's pushes arrive in the order it made them."""
+def _group_send_from_sync(layer: Any, group: str, message: dict[str, Any]) -> None:
+    """Send from sync code. A Redis layer's pushes are queued to this process's
+    publisher, which sends them in the order they were made (``publisher``);
+    any other layer (in memory, in tests) is sent to before returning."""
     from channels_redis.core import RedisChannelLayer
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
     if isinstance(layer, RedisChannelLayer | RedisPubSubChannelLayer):
-        asyncio.run_coroutine_threadsafe(
-            layer.group_send(group, message), _publisher_loop()
-        ).result(timeout=PUBLISH_TIMEOUT_SECONDS)
+        publisher().submit(layer, group, message)
     else:
         async_to_sync(layer.group_send)(group, message)
 
@@ -204,7 +179,7 @@ def _send(groups: list[str], event: RealtimeEvent, exclude_channel: str | None) 
         return
     for group in groups:
         try:
-            _group_send_blocking(layer, group, message)
+            _group_send_from_sync(layer, group, message)
         except Exception:
             logger.exception("realtime.push_failed", extra={"group": group})
 

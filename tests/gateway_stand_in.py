@@ -86,9 +86,8 @@ class GatewayStandIn:
         return 200, ""
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        arrived = time.monotonic()
         raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        if self.delay:
-            time.sleep(self.delay)
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self.lock:
             forced = self.failures.pop(0) if self.failures else None
@@ -102,6 +101,10 @@ class GatewayStandIn:
             with self.lock:
                 self.rejected.append(f"{status} {reason}")
         payload = json.dumps({"error": reason}).encode() if reason else b""
+        if self.delay:
+            # The answer leaves ``delay`` after the request came in, however
+            # long the checks above took (they are ours, not the network's).
+            time.sleep(max(0.0, self.delay - (time.monotonic() - arrived)))
         handler.send_response(status)
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
@@ -111,6 +114,10 @@ class GatewayStandIn:
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Apple's gateway: a connection per call would make
+            # the client's handshakes part of every answer's time.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:
                 stand_in.handle(self)
 

@@ -7,12 +7,11 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -44,6 +43,7 @@ from ..models import (
 from ..rich_links import given_link_with_assets, rich_link_data_for, rich_link_plan
 from ..tasks import message_deliver as message_deliver_task
 from ..types import User
+from .delivery_statements import UNSETTLED, Next, claim, next_pending, status_update
 
 logger = logging.getLogger(__name__)
 
@@ -224,8 +224,15 @@ def message_queue(
 
 
 def _set_status(
-    message: Message, status: str, *, error: str = "", **fields: Any
-) -> None:
+    message: Message,
+    status: str,
+    *,
+    error: str = "",
+    then_next: bool = False,
+    **fields: Any,
+) -> Next | None:
+    """Record and announce the message's new status; with ``then_next``, return
+    its conversation's next pending message, read in the same statement."""
     now = timezone.now()
     update: dict[str, Any] = {
         "status": status,
@@ -239,10 +246,11 @@ def _set_status(
         update.update(next_attempt_at=None)
     if status in (Message.Status.SENT, Message.Status.FAILED):
         update.update(failing_since=None)
-    Message.objects.filter(pk=message.pk).update(**update)
+    following = status_update(message, update, then_next=then_next)
     for name, value in update.items():
         setattr(message, name, value)
     _status_announce(message)
+    return following
 
 
 def _status_announce(message: Message) -> None:
@@ -260,81 +268,11 @@ def _status_announce(message: Message) -> None:
     )
 
 
-def _next_pending(message: Message) -> _Next | None:
-    """The conversation's next message waiting to be sent after ``message``."""
-    following = (
-        Message.objects.filter(
-            conversation_id=message.conversation_id,
-            direction=Message.Direction.OUT,
-            status=Message.Status.PENDING,
-            id__gt=message.id,
-        )
-        .order_by("id")
-        .values_list("id", "kind")
-        .first()
-    )
-    return _Next(*following) if following is not None else None
-
-
 def _kick_next(message: Message) -> None:
     """Once a message has settled, start the conversation's next waiting one."""
-    following = _next_pending(message)
+    following = next_pending(message)
     if following is not None:
         _enqueue_delivery(following.id, kind=following.kind)
-
-
-# A message in one of these holds the conversation's later messages.
-UNSETTLED = (Message.Status.PENDING, Message.Status.SENDING, Message.Status.PAUSED)
-
-
-_CLAIM_SQL = """
-    UPDATE {table} SET status = %s, attempts = attempts + 1,
-        status_changed_at = %s, next_attempt_at = %s
-    WHERE id = %s AND status = %s AND NOT EXISTS (
-        SELECT 1 FROM {table} AS earlier
-        WHERE earlier.conversation_id = %s AND earlier.direction = %s
-          AND earlier.status IN ({unsettled}) AND earlier.id < %s
-    )
-    RETURNING attempts, failing_since
-"""
-
-
-def _claim(message: Message, *, now: datetime, lease: timedelta) -> bool:
-    """Take a pending message for sending, in one statement: only while nothing
-    before it in its conversation is unsettled (order), only once (the status
-    is the claim). Fills in the row's new attempts and status."""
-    sql = _CLAIM_SQL.format(
-        table=Message._meta.db_table, unsettled=", ".join(["%s"] * len(UNSETTLED))
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                Message.Status.SENDING,
-                connection.ops.adapt_datetimefield_value(now),
-                connection.ops.adapt_datetimefield_value(now + lease),
-                message.id,
-                Message.Status.PENDING,
-                message.conversation_id,
-                Message.Direction.OUT,
-                *UNSETTLED,
-                message.id,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    message.attempts, failing_since = row
-    if isinstance(failing_since, str):  # SQLite hands back text…
-        failing_since = datetime.fromisoformat(failing_since)
-    if failing_since is not None and timezone.is_naive(failing_since):
-        # …or a naive value: stored as UTC, as Django stores every time there.
-        failing_since = timezone.make_aware(failing_since, UTC)
-    message.failing_since = failing_since
-    message.status = Message.Status.SENDING
-    message.status_changed_at = now
-    message.next_attempt_at = now + lease
-    return True
 
 
 def _backoff(attempts: int) -> float:
@@ -421,12 +359,6 @@ def _wire_body(message: Message) -> dict[str, Any]:
 CONTINUE_SECONDS = 1.5
 
 
-@dataclass(frozen=True)
-class _Next:
-    id: int
-    kind: str
-
-
 def message_deliver(*, message_id: int) -> None:
     """Send one outbound message to Apple, then its conversation's next ones.
 
@@ -463,34 +395,25 @@ def message_deliver(*, message_id: int) -> None:
             return
 
 
-def _deliver_one(message_id: int) -> _Next | None:
+def _deliver_one(message_id: int) -> Next | None:
     """Send one message; once it settled, the conversation's next one to send
     (None when there is none, or when this one did not settle)."""
-    message = (
-        # The sender too: each status push serialises it (a query apiece before).
-        Message.objects.select_related(
-            "conversation__business", "conversation__customer", "sender"
-        )
-        .filter(id=message_id, direction=Message.Direction.OUT)
-        .first()
+    message = claim(
+        message_id, now=timezone.now(), lease=SEND_LEASE, file_lease=UPLOAD_LEASE
     )
-    if message is None or message.status != Message.Status.PENDING:
-        return None
-    now = timezone.now()
-    lease = UPLOAD_LEASE if message.kind == Message.Kind.ATTACHMENT else SEND_LEASE
-    if not _claim(message, now=now, lease=lease):
-        # Another worker has it, or its predecessor has not settled yet (which
-        # starts this one when it does: _kick_next).
+    if message is None:
+        # Gone, settled, another worker has it, or its predecessor has not
+        # settled yet (which starts this one when it does: _kick_next).
         return None
     _status_announce(message)
 
     if message.conversation.is_closed:
-        _set_status(
+        return _set_status(
             message,
             Message.Status.FAILED,
             error="The customer closed the conversation.",
+            then_next=True,
         )
-        return _next_pending(message)
     try:
         # No transaction is open here: the network call holds no locks.
         body = _wire_body(message)
@@ -520,12 +443,12 @@ def _deliver_one(message_id: int) -> _Next | None:
             Message.objects.filter(pk=message.pk).update(raw=message.raw)
     except AppleError as exc:
         if exc.permanent:
-            _set_status(message, Message.Status.FAILED, error=exc.detail)
-            return _next_pending(message)
+            return _set_status(
+                message, Message.Status.FAILED, error=exc.detail, then_next=True
+            )
         _temporary_failure(message, exc.detail)
         return None
-    _set_status(message, Message.Status.SENT)
-    return _next_pending(message)
+    return _set_status(message, Message.Status.SENT, then_next=True)
 
 
 def message_deliver_crashed(*, message_id: int, reason: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -40,6 +40,9 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 class WebhookAnswer:
     status: int
     error: str = ""
+    # What to push to agents, after the answer when the caller can (the edge):
+    # Apple's acknowledgement does not wait for the fan-out.
+    pushes: list[realtime.Push] = field(default_factory=list)
 
     def response(self) -> HttpResponse:
         if self.error:
@@ -59,7 +62,8 @@ async def webhook_answer(
     (msp_console/edge.py), which answers ``POST /message`` without the
     middleware chain. ``headers`` is case-insensitive; not a byte of the body
     is read before the token and the declared length pass; ``handle`` runs the
-    one transaction in a thread of its own."""
+    one transaction in a thread of its own. The caller sends the answer's
+    pushes (all made after commit)."""
     try:
         apple_token_verify(headers.get("Authorization"))
     except MissingToken:
@@ -86,8 +90,7 @@ async def webhook_answer(
         pushes = await (handle or sync_to_async(_handle))(event)
     except BusinessNotFound as exc:
         return WebhookAnswer(404, exc.message)
-    await realtime.send_collected(pushes)
-    return WebhookAnswer(200)
+    return WebhookAnswer(200, pushes=pushes)
 
 
 @csrf_exempt
@@ -97,6 +100,7 @@ async def apple_webhook(request: HttpRequest) -> HttpResponse:
         return request.body
 
     answer = await webhook_answer(request.headers, read_body)
+    await realtime.send_collected(answer.pushes)
     return answer.response()
 
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils.datastructures import CaseInsensitiveMapping
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from conversations import realtime
 from conversations.views import (
     MAX_BODY_BYTES,
     WebhookAnswer,
@@ -269,6 +270,7 @@ class EdgeMiddleware:
                 return  # Nobody is left to answer.
             await _answer(counted_send, answer.status, _webhook_body(answer))
             _log_webhook(answer.status, started)
+            await realtime.send_collected(answer.pushes)
             return
         await self.app(scope, receive, counted_send)
 

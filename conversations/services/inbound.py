@@ -35,6 +35,7 @@ from ..models import (
 )
 from ..tasks import interactive_reply_resolve as resolve_task
 from . import business_lookup
+from .inbound_text import text_store
 from .inbound_touch import Touched, conversation_touch, customer_conversation
 from .lean_insert import lean_insert
 
@@ -140,11 +141,26 @@ def message_receive(*, event: InboundText | InboundInteractive) -> Message:
 
 def _message_store(event: InboundText | InboundInteractive) -> Message:
     envelope = event.envelope
+    if (
+        isinstance(event, InboundText)
+        and event.tapback is None
+        and not event.attachments
+    ):
+        # The common case, one statement (``inbound_text``) when it can be.
+        message = _inbound_message(envelope, kind=Message.Kind.TEXT, body=event.body)
+        touched = text_store(
+            business_id=_business_for(envelope),
+            envelope=envelope,
+            message=message,
+            now=timezone.now(),
+        )
+        if touched is not None:
+            # No transaction is open: what waits for the commit runs now.
+            _message_stored(event, message, touched)
+            return message
     with transaction.atomic():
         touched = _conversation_for_inbound(_business_for(envelope), envelope)
-        conversation, starts = touched.conversation, touched.starts
-        business_id = conversation.business_id
-        old_status = touched.old_status
+        conversation = touched.conversation
         fields: dict[str, Any] = {"kind": Message.Kind.TEXT, "body": ""}
         if isinstance(event, InboundText):
             fields["body"] = event.body
@@ -164,77 +180,87 @@ def _message_store(event: InboundText | InboundInteractive) -> Message:
                 request_identifier=event.request_identifier,
                 reply_to=request,
             )
-        message = Message(
-            conversation=conversation,
-            apple_id=envelope.apple_id,
-            direction=Message.Direction.IN,
-            status=Message.Status.RECEIVED,
-            raw=dict(envelope.raw),
-            **fields,
-        )
+        message = _inbound_message(envelope, conversation=conversation, **fields)
         lean_insert(message)
-        # A resolved conversation stays so only for an answer to what a
-        # feature asked after resolving (a survey); any other message reopens it.
-        if old_status == Conversation.Status.RESOLVED and not (
-            inbound_hooks.inbound_keeps_resolved(
-                conversation_id=conversation.id,
-                text=event.body if isinstance(event, InboundText) else "",
-                request_identifier=""
-                if isinstance(event, InboundText)
-                else event.request_identifier,
-            )
-        ):
-            conversation.status = Conversation.Status.OPEN
-            Conversation.objects.filter(pk=conversation.pk).update(
-                status=conversation.status
-            )
-        new_status = conversation.status
-        reopened = old_status != new_status
-
         if isinstance(event, InboundText) and fields["kind"] == Message.Kind.ATTACHMENT:
             # Rows now (so the push lists them), bytes later in a task.
             attachments_create_inbound(message=message, descriptors=event.attachments)
+        _message_stored(event, message, touched)
+    return message
 
-        realtime.push_message_created(message)
-        if starts:
-            events.publish(
-                events.ConversationStarted(
-                    business_id=business_id,
-                    conversation_id=conversation.id,
-                    message_id=message.id,
-                    occurred_at=message.created_at,
-                )
-            )
-        elif reopened:
-            events.publish(
-                events.ConversationStatusChanged(
-                    business_id=business_id,
-                    conversation_id=conversation.id,
-                    old_status=old_status,
-                    new_status=new_status,
-                    actor_id=None,
-                    occurred_at=message.created_at,
-                )
-            )
-        if (
-            isinstance(event, InboundInteractive)
-            and event.data is None
-            and event.data_ref
-        ):
-            # The reference's URL expires quickly: fetch it as soon as we commit.
-            transaction.on_commit(lambda: resolve_task.delay(message.id), robust=True)
-        if reopened:
-            realtime.push_conversation_changed(conversation)
+
+def _inbound_message(envelope: InboundEnvelope, **fields: Any) -> Message:
+    return Message(
+        apple_id=envelope.apple_id,
+        direction=Message.Direction.IN,
+        status=Message.Status.RECEIVED,
+        raw=dict(envelope.raw),
+        **fields,
+    )
+
+
+def _message_stored(
+    event: InboundText | InboundInteractive, message: Message, touched: Touched
+) -> None:
+    """Reopen, push and announce a stored message (after commit, or at once
+    outside a transaction)."""
+    conversation = touched.conversation
+    business_id = conversation.business_id
+    old_status = touched.old_status
+    starts = touched.starts
+    # A resolved conversation stays so only for an answer to what a
+    # feature asked after resolving (a survey); any other message reopens it.
+    if old_status == Conversation.Status.RESOLVED and not (
+        inbound_hooks.inbound_keeps_resolved(
+            conversation_id=conversation.id,
+            text=event.body if isinstance(event, InboundText) else "",
+            request_identifier=""
+            if isinstance(event, InboundText)
+            else event.request_identifier,
+        )
+    ):
+        conversation.status = Conversation.Status.OPEN
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=conversation.status
+        )
+    new_status = conversation.status
+    reopened = old_status != new_status
+
+    realtime.push_message_created(message)
+    if starts:
         events.publish(
-            events.MessageReceived(
+            events.ConversationStarted(
                 business_id=business_id,
-                message_id=message.id,
                 conversation_id=conversation.id,
-                interactive=message.kind == Message.Kind.INTERACTIVE,
+                message_id=message.id,
                 occurred_at=message.created_at,
             )
         )
-    return message
+    elif reopened:
+        events.publish(
+            events.ConversationStatusChanged(
+                business_id=business_id,
+                conversation_id=conversation.id,
+                old_status=old_status,
+                new_status=new_status,
+                actor_id=None,
+                occurred_at=message.created_at,
+            )
+        )
+    if isinstance(event, InboundInteractive) and event.data is None and event.data_ref:
+        # The reference's URL expires quickly: fetch it as soon as we commit.
+        transaction.on_commit(lambda: resolve_task.delay(message.id), robust=True)
+    if reopened:
+        realtime.push_conversation_changed(conversation)
+    events.publish(
+        events.MessageReceived(
+            business_id=business_id,
+            message_id=message.id,
+            conversation_id=conversation.id,
+            interactive=message.kind == Message.Kind.INTERACTIVE,
+            occurred_at=message.created_at,
+        )
+    )
 
 
 def _request_for(conversation: Conversation, request_identifier: str) -> Message | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -57,13 +58,17 @@ def _device_fields(envelope: InboundEnvelope) -> dict[str, str | list[str]]:
 _FIELDS = Conversation._meta.concrete_fields
 
 
-def _touch_sql() -> str:
+def touch_parts(*, keep_resolved_out: bool = False) -> tuple[str, str]:
+    """The locking read of the old state (a CTE named ``old``) and the update
+    of the conversation from it, returning its new row then the old status and
+    ``last_message_at``. With ``keep_resolved_out``, a resolved conversation is
+    locked but not updated (the caller takes the ORM's way for it)."""
     conversations = Conversation._meta.db_table
     returning = ", ".join(
         f"c.{connection.ops.quote_name(field.column)}" for field in _FIELDS
     )
-    return f"""
-        WITH old AS (
+    old = f"""
+        old AS (
             SELECT c.id, c.status, c.last_message_at
             FROM {conversations} AS c
             JOIN {Customer._meta.db_table} AS cu ON cu.id = c.customer_id
@@ -72,7 +77,9 @@ def _touch_sql() -> str:
               AND b.apple_id = %(business_apple_id)s
               AND cu.apple_id = %(customer_apple_id)s
             FOR UPDATE OF c
-        )
+        )"""  # noqa: S608 (table names from our models; values are parameters)
+    resolved_out = " AND old.status <> %(resolved)s" if keep_resolved_out else ""
+    update = f"""
         UPDATE {conversations} AS c SET
             status = CASE WHEN old.status = %(resolved)s
                 THEN old.status ELSE %(open)s END,
@@ -84,25 +91,17 @@ def _touch_sql() -> str:
             intent = CASE WHEN c.intent = '' THEN %(intent)s ELSE c.intent END,
             "group" = CASE WHEN c."group" = '' THEN %(group)s ELSE c."group" END
         FROM old
-        WHERE c.id = old.id
-        RETURNING {returning}, old.status, old.last_message_at
-    """  # noqa: S608 (table names from our models; values are parameters)
+        WHERE c.id = old.id{resolved_out}
+        RETURNING {returning}, old.status AS old_status,
+            old.last_message_at AS old_last_message_at"""  # noqa: S608 (as above)
+    return old, update
 
 
-_SQL: dict[str, str] = {}
-
-
-def conversation_touch(
+def touch_params(
     *, business_id: int, envelope: InboundEnvelope, now: datetime
-) -> Touched | None:
-    """Lock and update the conversation of ``envelope``'s customer with the
-    business (whose Apple id must still be ``envelope``'s); None if there is none."""
-    if connection.vendor != "postgresql":
-        return _touch_with_orm(business_id=business_id, envelope=envelope, now=now)
-    if "touch" not in _SQL:
-        _SQL["touch"] = _touch_sql()
+) -> dict[str, Any]:
     fields = _device_fields(envelope)
-    params = {
+    return {
         **fields,
         "capabilities": json.dumps(fields["capabilities"]),
         "business_id": business_id,
@@ -112,12 +111,12 @@ def conversation_touch(
         "open": Conversation.Status.OPEN,
         "now": now,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_SQL["touch"], params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    *values, old_status, old_last_message_at = row
+
+
+def touched_from_row(row: tuple[object, ...]) -> Touched:
+    """The conversation and its old state from a row ``touch_parts`` returned."""
+    values = list(row[: len(_FIELDS)])
+    old_status, old_last_message_at = row[len(_FIELDS) : len(_FIELDS) + 2]
     # Each field's own conversion from the database (the JSON column), as the
     # ORM's queries apply it.
     values = [
@@ -131,9 +130,29 @@ def conversation_touch(
     )
     return Touched(
         conversation=conversation,
-        old_status=old_status,
+        old_status=str(old_status),
         starts=old_last_message_at is None,
     )
+
+
+_SQL: dict[str, str] = {}
+
+
+def conversation_touch(
+    *, business_id: int, envelope: InboundEnvelope, now: datetime
+) -> Touched | None:
+    """Lock and update the conversation of ``envelope``'s customer with the
+    business (whose Apple id must still be ``envelope``'s); None if there is none."""
+    if connection.vendor != "postgresql":
+        return _touch_with_orm(business_id=business_id, envelope=envelope, now=now)
+    if "touch" not in _SQL:
+        old, update = touch_parts()
+        _SQL["touch"] = f"WITH {old} {update}"
+    params = touch_params(business_id=business_id, envelope=envelope, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL["touch"], params)
+        row = cursor.fetchone()
+    return touched_from_row(row) if row is not None else None
 
 
 def customer_conversation(

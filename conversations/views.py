@@ -121,11 +121,13 @@ def _handle_outside_request(event: InboundMessage) -> list[realtime.Push]:
         close_old_connections()
 
 
-# Webhooks handled at once per process. Closed-loop throughput hardly moves
-# between 4 and 8 (bench/inbound.py), but at a steady 100 webhooks/s with ten
-# agent sockets, four threads fell behind (p99 5.6 s) where eight keep up
-# (p99 0.34 s, bench/latency.py, one Daphne process).
-WEBHOOK_THREADS = 8
+# Webhooks handled at once per process: as many as the database pool's default
+# size. At a steady 100 webhooks/s with ten agent sockets, four threads fell
+# behind (p99 5.6 s) where eight kept up (p99 0.34 s, bench/latency.py, one
+# Daphne process); once a text took one statement, ten measured 0.72-0.76 of
+# the minimal app against 0.67-0.70 with eight (bench/inbound.py), and sixteen
+# no better than ten.
+WEBHOOK_THREADS = 10
 
 
 def _webhook_threads() -> int:

@@ -34,6 +34,12 @@ def fields_of(instance: models.Model) -> dict[str, object]:
     }
 
 
+def pending(conversation, **fields) -> Message:
+    return MessageFactory(
+        conversation=conversation, status=Message.Status.PENDING, **fields
+    )
+
+
 def take(message_id: int) -> Message | None:
     return claim(message_id, now=timezone.now(), lease=LEASE, file_lease=FILE_LEASE)
 
@@ -68,7 +74,7 @@ def test_the_claim_hands_back_what_the_orm_reads(conversation, agent):
 
 
 def test_a_message_without_a_sender_is_claimed_with_none(conversation):
-    message = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    message = pending(conversation)
     claimed = take(message.id)
     assert claimed is not None
     assert claimed.sender is None
@@ -76,7 +82,7 @@ def test_a_message_without_a_sender_is_claimed_with_none(conversation):
 
 
 def test_a_message_is_claimed_once(conversation):
-    message = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    message = pending(conversation)
     assert take(message.id) is not None
     assert take(message.id) is None
     assert Message.objects.get(pk=message.pk).attempts == 1
@@ -87,29 +93,21 @@ def test_a_message_is_claimed_once(conversation):
 )
 def test_an_unsettled_earlier_message_holds_the_claim(conversation, status):
     MessageFactory(conversation=conversation, status=status)
-    later = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    later = pending(conversation)
     assert take(later.id) is None
     assert Message.objects.get(pk=later.pk).status == Message.Status.PENDING
 
 
 def test_another_conversations_messages_do_not_hold_it(conversation):
     MessageFactory(status=Message.Status.PAUSED)  # a conversation of its own
-    MessageFactory(
-        conversation=conversation,
-        direction=Message.Direction.IN,
-        status=Message.Status.PENDING,
-    )
-    message = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    pending(conversation, direction=Message.Direction.IN)
+    message = pending(conversation)
     assert take(message.id) is not None
 
 
 def test_what_is_not_a_pending_outbound_message_is_not_claimed(conversation):
     sent = MessageFactory(conversation=conversation, status=Message.Status.SENT)
-    inbound = MessageFactory(
-        conversation=conversation,
-        direction=Message.Direction.IN,
-        status=Message.Status.PENDING,
-    )
+    inbound = pending(conversation, direction=Message.Direction.IN)
     assert take(sent.id) is None
     assert take(inbound.id) is None
     assert take(987654321) is None
@@ -117,28 +115,20 @@ def test_what_is_not_a_pending_outbound_message_is_not_claimed(conversation):
 
 def test_files_get_the_longer_lease(conversation):
     now = timezone.now()
-    text = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    text = pending(conversation)
     claimed = claim(text.id, now=now, lease=LEASE, file_lease=FILE_LEASE)
     assert claimed is not None
     assert Message.objects.get(pk=text.pk).next_attempt_at == now + LEASE
     Message.objects.filter(pk=text.pk).update(status=Message.Status.SENT)
-    upload = MessageFactory(
-        conversation=conversation,
-        status=Message.Status.PENDING,
-        kind=Message.Kind.ATTACHMENT,
-    )
+    upload = pending(conversation, kind=Message.Kind.ATTACHMENT)
     assert claim(upload.id, now=now, lease=LEASE, file_lease=FILE_LEASE) is not None
     assert Message.objects.get(pk=upload.pk).next_attempt_at == now + FILE_LEASE
 
 
 def test_settling_a_message_hands_back_the_conversations_next_one(conversation):
     first = MessageFactory(conversation=conversation, status=Message.Status.SENDING)
-    second = MessageFactory(
-        conversation=conversation,
-        status=Message.Status.PENDING,
-        kind=Message.Kind.RICH_LINK,
-    )
-    third = MessageFactory(conversation=conversation, status=Message.Status.PENDING)
+    second = pending(conversation, kind=Message.Kind.RICH_LINK)
+    third = pending(conversation)
     other = ConversationFactory(customer__business=conversation.business)
     MessageFactory(conversation=other, status=Message.Status.PENDING)
     now = timezone.now()

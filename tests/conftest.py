@@ -21,6 +21,19 @@ from tests.live import LiveStack
 from tests.live import live_stack as start_live_stack
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _close_the_sync_threads_connections(django_db_setup: None) -> Iterator[None]:
+    """Async tests run their database reads through ``sync_to_async``, in
+    asgiref's own thread, which no request cycle closes: left open, its
+    connection kept the test database from being dropped at the end of the run.
+    Closed before the database is (this finaliser runs before its setup's)."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+
+
 @pytest.fixture(autouse=True)
 def _in_memory_channel_layer(settings: pytest.FixtureRequest) -> None:
     settings.CHANNEL_LAYERS = {

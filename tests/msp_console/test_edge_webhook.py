@@ -5,7 +5,6 @@ publish, and the connection handed back after each webhook."""
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import get_channel_layer
@@ -17,15 +16,6 @@ from msp_console.edge import EdgeMiddleware
 from tests.helpers import inbound_body, inbound_request
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def _close_the_sync_threads_connections():
-    """``sync_to_async`` runs these tests' reads in a thread of asgiref's own
-    that no request cycle closes; left open, its connection kept the test
-    database from being dropped at the end of the run."""
-    yield
-    await sync_to_async(connections.close_all)()
 
 
 class NeverCalled:

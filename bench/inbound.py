@@ -15,7 +15,8 @@ two apps taking turns in alternating rounds so that the machine's drifting load
 weighs on both alike.
 
 * throughput: webhooks acknowledged per second; project / minimal is the
-  figure to keep high (target >= 0.70).
+  figure to keep high (target >= 0.70). "per round" gives each round's own
+  ratio (median and range): how far the machine's drift moves the figure.
 * delivery latency: per message, the moment its ``message.created`` frame is
   read from the agent's socket minus the moment its webhook was sent (p50, p95,
   p99, max, in ms): JWT check, gunzip, parse, the transaction, the publish
@@ -40,6 +41,7 @@ import base64
 import json
 import math
 import os
+import statistics
 import sys
 import threading
 import time
@@ -334,11 +336,19 @@ def measure(
     minimal_hooks = build_webhooks(stack, messages, label="min")
     inbound = PhaseResult(elapsed=0.0, sent_at={})
     minimal = PhaseResult(elapsed=0.0, sent_at={})
+    # Each round's own ratio (the same webhooks to each app): their spread shows
+    # how much of a run's figure is the machine's drift.
+    round_ratios: list[float] = []
     for n in range(ROUNDS):
         part = slice(n * messages // ROUNDS, (n + 1) * messages // ROUNDS)
         turns = [(base, project_hooks, inbound), (baseline_url, minimal_hooks, minimal)]
+        took: dict[str, float] = {}
         for url, hooks, total in turns if n % 2 == 0 else reversed(turns):
-            total.add(asyncio.run(send_all(url, hooks[part], concurrency, 200)))
+            result = asyncio.run(send_all(url, hooks[part], concurrency, 200))
+            took[url] = result.elapsed
+            total.add(result)
+        if took[base]:
+            round_ratios.append(took[baseline_url] / took[base])
     missing = wait_for_socket(reader, inbound.ok_ids, timeout)
     if profiler is not None:
         profile_stop(profiler)
@@ -403,6 +413,11 @@ def measure(
     print(f"  minimal statuses      {statuses_text(minimal)}")
     ratio = throughput / minimal_throughput if minimal_throughput else float("nan")
     print(f"  project / minimal     {ratio:.2f}   (target >= 0.70)")
+    if round_ratios:
+        print(
+            f"  per round             median {statistics.median(round_ratios):.2f}, "
+            f"{min(round_ratios):.2f} to {max(round_ratios):.2f} over {len(round_ratios)} rounds"
+        )
     print(
         f"  ceiling               {base_throughput:.1f} requests/s "
         "(POST /message without Authorization: 401 before any database work)"

@@ -8,10 +8,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 from msp_console.env import load_dotenv
-from msp_console.gil import shorten_switch_interval
 
 load_dotenv()
-shorten_switch_interval()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_console.settings")
 django_asgi_app = get_asgi_application()
 

@@ -268,9 +268,13 @@ class EdgeMiddleware:
             )
             if disconnected:
                 return  # Nobody is left to answer.
-            await _answer(counted_send, answer.status, _webhook_body(answer))
-            _log_webhook(answer.status, started)
-            await realtime.send_collected(answer.pushes)
+            try:
+                await _answer(counted_send, answer.status, _webhook_body(answer))
+                _log_webhook(answer.status, started)
+            finally:
+                # Stored and committed: agents hear of it even if the answer
+                # could not reach Apple.
+                await realtime.send_collected(answer.pushes)
             return
         await self.app(scope, receive, counted_send)
 

@@ -251,15 +251,11 @@ def _settle_sql(columns: tuple[str, ...]) -> str:
 
 
 def _claim_row(message: Message, *, now: datetime, lease: timedelta) -> bool:
-    table = _q(Message._meta.db_table)
-    unsettled = ", ".join(["%s"] * len(UNSETTLED))
     sql = (
-        f"UPDATE {table} SET status = %s, attempts = attempts + 1, "  # noqa: S608 (names from the model; values are parameters)
-        "status_changed_at = %s, next_attempt_at = %s "
-        "WHERE id = %s AND status = %s AND NOT EXISTS ("
-        f"SELECT 1 FROM {table} AS earlier WHERE earlier.conversation_id = %s "
-        f"AND earlier.direction = %s AND earlier.status IN ({unsettled}) "
-        "AND earlier.id < %s) RETURNING attempts, failing_since"
+        f"UPDATE {_q(Message._meta.db_table)} AS m SET status = %s, "  # noqa: S608 (names from the model; values are parameters)
+        "attempts = m.attempts + 1, status_changed_at = %s, next_attempt_at = %s "
+        f"WHERE m.id = %s AND m.status = %s AND NOT {_earlier_unsettled('m')} "
+        "RETURNING attempts, failing_since"
     )
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
@@ -271,10 +267,8 @@ def _claim_row(message: Message, *, now: datetime, lease: timedelta) -> bool:
                 adapt(now + lease),
                 message.id,
                 Message.Status.PENDING,
-                message.conversation_id,
                 Message.Direction.OUT,
                 *UNSETTLED,
-                message.id,
             ],
         )
         row = cursor.fetchone()

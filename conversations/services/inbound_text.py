@@ -16,6 +16,7 @@ transactional way.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -24,37 +25,32 @@ from ..apple.payloads import InboundEnvelope
 from ..models import Message
 from .inbound_touch import Touched, touch_params, touch_parts, touched_from_row
 
-_built: list[tuple[str, list[models.Field]]] = []
 
-
+@cache
 def _statement() -> tuple[str, list[models.Field]]:
-    if not _built:
-        meta = Message._meta
-        conversation_fk = meta.get_field("conversation")
-        fields = [
-            f
-            for f in meta.concrete_fields
-            if f is not meta.pk and f is not conversation_fk
-        ]
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in [conversation_fk, *fields])
-        # Typed: in a SELECT list PostgreSQL would take an untyped NULL for
-        # text. Without a length, so an overlong value fails as in an INSERT.
-        values = ", ".join(
-            f"CAST(%(m_{f.column})s AS {str(f.db_type(connection)).split('(')[0]})"
-            for f in fields
+    meta = Message._meta
+    conversation_fk = meta.get_field("conversation")
+    fields = [
+        f for f in meta.concrete_fields if f is not meta.pk and f is not conversation_fk
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [conversation_fk, *fields])
+    # Typed: in a SELECT list PostgreSQL would take an untyped NULL for
+    # text. Without a length, so an overlong value fails as in an INSERT.
+    values = ", ".join(
+        f"CAST(%(m_{f.column})s AS {str(f.db_type(connection)).split('(')[0]})"
+        for f in fields
+    )
+    old, update = touch_parts(keep_resolved_out=True)
+    sql = f"""
+        WITH {old}, touched AS ({update}),
+        inserted AS (
+            INSERT INTO {quote(meta.db_table)} ({columns})
+            SELECT touched.id, {values} FROM touched RETURNING id
         )
-        old, update = touch_parts(keep_resolved_out=True)
-        sql = f"""
-            WITH {old}, touched AS ({update}),
-            inserted AS (
-                INSERT INTO {quote(meta.db_table)} ({columns})
-                SELECT touched.id, {values} FROM touched RETURNING id
-            )
-            SELECT touched.*, inserted.id FROM touched, inserted
-        """  # noqa: S608 (names from the model; values are parameters)
-        _built.append((sql, fields))
-    return _built[0]
+        SELECT touched.*, inserted.id FROM touched, inserted
+    """  # noqa: S608 (names from the model; values are parameters)
+    return sql, fields
 
 
 def text_store(

@@ -136,8 +136,12 @@ class ApiToken(models.Model):
 
 
 class Customer(models.Model):
+    # No index of its own: ``one_customer_per_id`` starts with the business and
+    # serves its lookups. With a second index, a planner whose statistics lag
+    # (a business that just grew) read the business's customers one by one to
+    # find one of them, on every inbound message (bench/inbound.py).
     business = models.ForeignKey(
-        Business, on_delete=models.CASCADE, related_name="customers"
+        Business, on_delete=models.CASCADE, related_name="customers", db_index=False
     )
     apple_id = models.CharField("opaque id", max_length=255)
     # The name agents gave the customer (or the sandbox/Apple passed on); the

@@ -70,12 +70,12 @@ def touch_parts(*, keep_resolved_out: bool = False) -> tuple[str, str]:
     old = f"""
         old AS (
             SELECT c.id, c.status, c.last_message_at
-            FROM {conversations} AS c
-            JOIN {Customer._meta.db_table} AS cu ON cu.id = c.customer_id
-            JOIN {Business._meta.db_table} AS b ON b.id = c.business_id
-            WHERE c.business_id = %(business_id)s
-              AND b.apple_id = %(business_apple_id)s
+            FROM {Customer._meta.db_table} AS cu
+            JOIN {conversations} AS c ON c.customer_id = cu.id
+            JOIN {Business._meta.db_table} AS b ON b.id = cu.business_id
+            WHERE cu.business_id = %(business_id)s
               AND cu.apple_id = %(customer_apple_id)s
+              AND b.apple_id = %(business_apple_id)s
             FOR UPDATE OF c
         )"""  # noqa: S608 (table names from our models; values are parameters)
     resolved_out = " AND old.status <> %(resolved)s" if keep_resolved_out else ""
@@ -163,6 +163,8 @@ def customer_conversation(
     return Conversation.objects.filter(
         business_id=business_id,
         business__apple_id=envelope.destination_id,
+        # With the customer's business too, its unique index finds it.
+        customer__business_id=business_id,
         customer__apple_id=envelope.source_id,
     )
 

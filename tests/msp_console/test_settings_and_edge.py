@@ -161,3 +161,19 @@ async def test_metrics_refuse_strangers():
     communicator = ApplicationCommunicator(EdgeMiddleware(NeverCalled()), scope)
     await communicator.wait(timeout=2)
     assert (await communicator.receive_output())["status"] == 403
+
+
+def test_the_loaded_application_is_kept_out_of_full_collections() -> None:
+    """A web process's modules, settings and routes live as long as it does. The
+    cyclic collector scanning them all on each full collection stalled every
+    webhook and push in flight for 80-110 ms (bench/latency.py): the ASGI
+    entry freezes them, so the collector sees only what requests make."""
+    result = settings_with(
+        {**SAFE, "DJANGO_SETTINGS_MODULE": "msp_console.settings"},
+        "import gc, msp_console.asgi\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects()))",
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, tracked = map(int, result.stdout.split())
+    assert frozen > 50_000
+    assert tracked < frozen // 100

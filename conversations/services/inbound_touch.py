@@ -68,8 +68,9 @@ def touch_parts(*, keep_resolved_out: bool = False) -> tuple[str, str]:
         f"c.{connection.ops.quote_name(field.column)}" for field in _FIELDS
     )
     # From the customer's unique (business, Apple id) index to its one
-    # conversation (whose business is the customer's): no plan, however stale
-    # the planner's statistics, can read the business's other rows.
+    # conversation (whose business is the customer's). Starting from the
+    # business's conversations, a planner with stale statistics read all its
+    # customers once per conversation.
     old = f"""
         old AS (
             SELECT c.id, c.status, c.last_message_at

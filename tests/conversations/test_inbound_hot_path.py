@@ -349,6 +349,37 @@ def _text_plan(client: Client, business, customer: str) -> list[dict]:
     return _plan_nodes(plan["Plan"])
 
 
+def _grown_business(business) -> None:
+    """The planner last looked at an empty install; the business has grown to
+    2,000 customers with a conversation each since."""
+    from conversations.models import Conversation, Customer
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_customer, conversations_conversation")
+    customers = Customer.objects.bulk_create(
+        Customer(business=business, apple_id=f"urn:mbid:AQAAY-{n}") for n in range(2000)
+    )
+    Conversation.objects.bulk_create(
+        Conversation(business=business, customer=c) for c in customers
+    )
+
+
+def _analyze() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE conversations_customer, conversations_conversation")
+
+
+def _assert_reads_only_its_own_rows(nodes: list[dict]) -> None:
+    assert [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"] == []
+    wasted = {
+        n.get("Index Name", n["Node Type"]): n.get("Rows Removed by Filter", 0)
+        + n.get("Rows Removed by Join Filter", 0)
+        for n in nodes
+    }
+    assert sum(wasted.values()) == 0, wasted
+    assert max(n["Actual Loops"] for n in nodes) == 1
+
+
 def test_a_known_customers_text_reads_only_its_own_rows(
     client: Client, business
 ) -> None:
@@ -360,29 +391,32 @@ def test_a_known_customers_text_reads_only_its_own_rows(
     0.72 of the minimal app before, 0.92 after)."""
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement path is PostgreSQL's")
-    from conversations.models import Conversation, Customer
-
-    with connection.cursor() as cursor:
-        # What the planner knows of an empty install.
-        cursor.execute("ANALYZE conversations_customer, conversations_conversation")
-    customers = Customer.objects.bulk_create(
-        Customer(business=business, apple_id=f"urn:mbid:AQAAY-{n}") for n in range(2000)
-    )
-    Conversation.objects.bulk_create(
-        Conversation(business=business, customer=c) for c in customers
-    )
+    _grown_business(business)
     # Stale statistics: whatever the plan, no part of it runs once per row.
     stale = _text_plan(client, business, "urn:mbid:AQAAY-1500")
     assert max(n["Actual Loops"] for n in stale) == 1
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE conversations_customer, conversations_conversation")
+    _analyze()
     # Statistics up to date: the unique indexes, nothing read and thrown away.
-    nodes = _text_plan(client, business, "urn:mbid:AQAAY-1501")
-    assert [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"] == []
-    wasted = {
-        n.get("Index Name", n["Node Type"]): n.get("Rows Removed by Filter", 0)
-        + n.get("Rows Removed by Join Filter", 0)
-        for n in nodes
-    }
-    assert sum(wasted.values()) == 0, wasted
-    assert max(n["Actual Loops"] for n in nodes) == 1
+    _assert_reads_only_its_own_rows(_text_plan(client, business, "urn:mbid:AQAAY-1501"))
+
+
+def test_typing_and_closes_find_the_conversation_by_its_customer(business) -> None:
+    """The ORM's lookup of a customer's conversation (typing, a close, SQLite's
+    inbound path) goes the same way as the statement."""
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN's plan is PostgreSQL's")
+    import json
+
+    from conversations.services.inbound_touch import customer_conversation
+
+    _grown_business(business)
+
+    def plan(customer: str) -> list[dict]:
+        envelope = _text_event(business, customer, "typing").envelope
+        lookup = customer_conversation(business.id, envelope).only("id")[:1]
+        [explained] = json.loads(lookup.explain(format="json", analyze=True))
+        return _plan_nodes(explained["Plan"])
+
+    assert max(n["Actual Loops"] for n in plan("urn:mbid:AQAAY-1500")) == 1
+    _analyze()
+    _assert_reads_only_its_own_rows(plan("urn:mbid:AQAAY-1501"))
